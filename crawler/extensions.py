@@ -1,0 +1,68 @@
+"""Crawl progress while it runs, and a per-source report when it ends."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+from twisted.internet import task
+
+from crawler.stats import per_source, totals
+from incidents.config import DataDir
+
+
+class CrawlProgress:
+    """Logs 'fetched / stored / skipped / failed' every PROGRESS_INTERVAL seconds and writes
+    the crawl report (JSON, per source, with reasons) to the data directory at the end."""
+
+    def __init__(self, crawler, interval: float) -> None:
+        self.crawler = crawler
+        self.interval = interval
+        self.loop: task.LoopingCall | None = None
+        self.data_dir = DataDir.resolve(crawler.settings.get("INCIDENTS_DATA_DIR"))
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        interval = crawler.settings.getfloat("PROGRESS_INTERVAL", 10.0)
+        if interval <= 0:
+            raise NotConfigured
+        ext = cls(crawler, interval)
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    def spider_opened(self, spider) -> None:
+        self.loop = task.LoopingCall(self.log_progress)
+        self.loop.start(self.interval, now=False)
+
+    def log_progress(self) -> None:
+        counts = totals(self.crawler.stats.get_stats())
+        self.crawler.spider.logger.info(
+            "progress: fetched %(fetched)d, stored %(stored)d, skipped %(skipped)d, failed %(failed)d",
+            counts,
+        )
+
+    def spider_closed(self, spider, reason: str) -> None:
+        if self.loop is not None and self.loop.running:
+            self.loop.stop()
+        self.log_progress()
+        report = {
+            "spider": spider.name,
+            "finished_at": datetime.now(timezone.utc).isoformat(),
+            "finish_reason": reason,
+            "totals": totals(self.crawler.stats.get_stats()),
+            "sources": per_source(self.crawler.stats.get_stats()),
+        }
+        path = write_report(self.data_dir.reports, spider.name, report)
+        spider.logger.info("crawl report: %s", path)
+
+
+def write_report(folder: Path, spider_name: str, report: dict) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+    path = folder / f"crawl-{stamp}-{spider_name}.json"
+    path.write_text(json.dumps(report, indent=2, default=str), encoding="utf-8")
+    return path

@@ -1,0 +1,198 @@
+"""What every source spider shares: reading its sources, deciding which articles to fetch,
+handing fetched pages to the store and counting every outcome per source."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, AsyncIterator, ClassVar, Iterable
+
+import scrapy
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+from twisted.internet.error import TimeoutError as TwistedTimeoutError
+
+from crawler.items import PageItem
+from crawler.stats import source_key
+from crawler.urls import canonical_url
+from incidents.config import DEFAULT_SOURCES, DataDir
+from incidents.sources import Source, load_sources
+from pipelines.store import RawStore
+
+HTML_TYPES = (b"text/html", b"application/xhtml", b"text/plain", b"application/xml", b"text/xml")
+
+
+class SourceSpider(scrapy.Spider):
+    """Crawls every source of kind `name` in a sources file.
+
+    Arguments (``-a``): ``sources`` (file, default data/sources.toml), ``source``
+    (comma-separated names to restrict to), ``since`` (ISO date: skip older entries).
+    """
+
+    name: ClassVar[str]
+
+    def __init__(
+        self,
+        sources: str | None = None,
+        source: str | None = None,
+        since: str | datetime | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.sources_file = Path(sources) if sources else DEFAULT_SOURCES
+        wanted = {s.strip() for s in source.split(",")} if isinstance(source, str) else None
+        self.sources = [
+            s
+            for s in load_sources(self.sources_file)
+            if s.kind == self.name and s.enabled and (wanted is None or s.name in wanted)
+        ]
+        self.since = parse_since(since)
+        self._seen: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        data_dir = DataDir.resolve(crawler.settings.get("INCIDENTS_DATA_DIR"))
+        spider.store = RawStore(data_dir.raw)
+        crawler.signals.connect(spider._close_store, signal=scrapy.signals.spider_closed)
+        return spider
+
+    def _close_store(self) -> None:
+        self.store.close()
+
+    async def start(self) -> AsyncIterator[Any]:
+        if not self.sources:
+            self.logger.warning("no %s sources in %s", self.name, self.sources_file)
+        for source in self.sources:
+            for request in self.listing_requests(source):
+                yield request
+
+    def listing_requests(self, source: Source) -> Iterable[scrapy.Request]:
+        """The first requests for a source: by default its URL, parsed by parse_listing."""
+        yield self.listing_request(source.url, source)
+
+    def listing_request(self, url: str, source: Source, **kwargs: Any) -> scrapy.Request:
+        # Listings are re-read on every crawl, so they bypass the duplicate filter.
+        return scrapy.Request(
+            url,
+            callback=kwargs.pop("callback", self.parse_listing),
+            errback=self.listing_failed,
+            headers=source.headers or None,
+            meta={"source": source, **kwargs.pop("meta", {})},
+            dont_filter=True,
+            **kwargs,
+        )
+
+    def parse_listing(self, response: Response) -> Iterable[Any]:
+        raise NotImplementedError
+
+    def article_request(
+        self, url: str, source: Source, published: datetime | None = None, **meta: Any
+    ) -> scrapy.Request | None:
+        """A request for an article page, or None (with the reason counted) when it is skipped."""
+        stats = self.crawler.stats
+        stats.inc_value(source_key(source.name, "listed"))
+        try:
+            canonical = canonical_url(url)
+        except ValueError:
+            stats.inc_value(source_key(source.name, "skipped", "bad_url"))
+            return None
+        if self.since and published and published < self.since:
+            stats.inc_value(source_key(source.name, "skipped", "older_than_since"))
+            return None
+        if canonical in self._seen:
+            stats.inc_value(source_key(source.name, "skipped", "duplicate_in_crawl"))
+            return None
+        self._seen.add(canonical)
+        if self.store.contains(canonical):
+            stats.inc_value(source_key(source.name, "skipped", "already_stored"))
+            return None
+        return scrapy.Request(
+            canonical,
+            callback=self.parse_article,
+            errback=self.article_failed,
+            headers=source.headers or None,
+            meta={"source": source, "canonical_url": canonical, "published": published, **meta},
+        )
+
+    def parse_article(self, response: Response) -> Iterable[PageItem]:
+        source: Source = response.meta["source"]
+        self.crawler.stats.inc_value(source_key(source.name, "fetched"))
+        content_type = response.headers.get(b"Content-Type", b"text/html").lower()
+        if not any(t in content_type for t in HTML_TYPES):
+            self.crawler.stats.inc_value(source_key(source.name, "skipped", "not_html"))
+            self.logger.info("skipped %s: content type %s", response.url, content_type.decode())
+            return
+        yield self.page_item(response)
+
+    def page_item(self, response: Response, content_kind: str = "html", body: bytes | None = None) -> PageItem:
+        source: Source = response.meta["source"]
+        return PageItem(
+            url=response.url,
+            requested_url=response.request.url if response.request else response.url,
+            canonical_url=response.meta.get("canonical_url") or canonical_url(response.url),
+            source=source.name,
+            publisher=source.publisher,
+            status=response.status,
+            headers=[
+                (k.decode("latin-1"), v.decode("latin-1"))
+                for k, values in response.headers.items()
+                for v in values
+            ],
+            body=response.body if body is None else body,
+            content_kind=content_kind,
+        )
+
+    def article_failed(self, failure: Failure) -> None:
+        request = failure.request
+        source: Source = request.meta["source"]
+        outcome, reason = classify_failure(failure)
+        self.crawler.stats.inc_value(source_key(source.name, outcome, reason))
+        log = self.logger.info if outcome == "skipped" else self.logger.warning
+        log("%s %s: %s", outcome, request.url, reason)
+
+    def listing_failed(self, failure: Failure) -> None:
+        request = failure.request
+        source: Source = request.meta["source"]
+        outcome, reason = classify_failure(failure)
+        self.crawler.stats.inc_value(source_key(source.name, outcome, f"listing_{reason}"))
+        self.logger.error("listing %s of source %s: %s", request.url, source.name, reason)
+
+    def listing_broken(self, response: Response, problem: str) -> None:
+        """A listing that was fetched but cannot be read: logged and counted, the crawl goes on."""
+        source: Source = response.meta["source"]
+        self.crawler.stats.inc_value(source_key(source.name, "failed", "listing_unreadable"))
+        self.logger.error("listing %s of source %s is unreadable: %s", response.url, source.name, problem)
+
+
+def classify_failure(failure: Failure) -> tuple[str, str]:
+    """('skipped' | 'failed', reason) for a request's failure."""
+    if failure.check(HttpError):
+        return "failed", f"http_{failure.value.response.status}"
+    if failure.check(IgnoreRequest):
+        message = str(failure.value).lower()
+        if "robots" in message:
+            return "skipped", "robots_txt"
+        return "skipped", "ignored"
+    if failure.check(TwistedTimeoutError):
+        return "failed", "timeout"
+    name = type(failure.value).__name__
+    if "maxsize" in str(failure.value).lower() or "cancel" in name.lower():
+        return "failed", "too_large_or_cancelled"
+    return "failed", name
+
+
+def parse_since(value: str | datetime | None) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"--since: not an ISO date: {value!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

@@ -1,0 +1,58 @@
+"""RSS and Atom feeds: every entry's link is an article to fetch."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import datetime, timezone
+from typing import Any, Iterable
+
+import feedparser
+from scrapy.http import Response
+
+from crawler.spiders.base import SourceSpider
+
+
+class FeedSpider(SourceSpider):
+    name = "feed"
+
+    def parse_listing(self, response: Response) -> Iterable[Any]:
+        source = response.meta["source"]
+        parsed = feedparser.parse(
+            response.body,
+            response_headers={"content-type": response.headers.get(b"Content-Type", b"").decode("latin-1")},
+            sanitize_html=False,
+            resolve_relative_uris=False,
+        )
+        if parsed.bozo and not parsed.entries:
+            self.listing_broken(response, f"not a feed ({parsed.get('bozo_exception')!r})")
+            return
+        if parsed.bozo:
+            self.logger.warning(
+                "feed %s of %s is malformed (%s); using the %d entries read",
+                response.url, source.name, parsed.get("bozo_exception"), len(parsed.entries),
+            )
+        for entry in parsed.entries:
+            link = entry_link(entry)
+            if not link:
+                continue
+            request = self.article_request(response.urljoin(link), source, entry_date(entry))
+            if request is not None:
+                yield request
+
+
+def entry_link(entry: Any) -> str | None:
+    """The entry's article URL: its link, else the first alternate link."""
+    if entry.get("link"):
+        return entry["link"]
+    for link in entry.get("links", []):
+        if link.get("rel", "alternate") == "alternate" and link.get("href"):
+            return link["href"]
+    return None
+
+
+def entry_date(entry: Any) -> datetime | None:
+    for key in ("published_parsed", "updated_parsed", "created_parsed"):
+        value = entry.get(key)
+        if value:
+            return datetime.fromtimestamp(calendar.timegm(value), tz=timezone.utc)
+    return None

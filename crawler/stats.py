@@ -1,0 +1,41 @@
+"""Per-source crawl counters, kept in Scrapy's stats collector under one naming scheme."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any, Mapping
+
+PREFIX = "incidents/source"
+OUTCOMES = ("listed", "fetched", "stored", "skipped", "failed")
+
+
+def source_key(source: str, outcome: str, reason: str | None = None) -> str:
+    """outcome is one of OUTCOMES; skipped and failed carry a reason."""
+    key = f"{PREFIX}/{source}/{outcome}"
+    return f"{key}/{reason}" if reason else key
+
+
+def per_source(stats: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Fold the flat stats back into {source: {outcome: n, "skipped_reasons": {...}, ...}}."""
+    report: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {**{o: 0 for o in OUTCOMES}, "skipped_reasons": {}, "failed_reasons": {}}
+    )
+    for key, value in stats.items():
+        if not key.startswith(PREFIX + "/"):
+            continue
+        source, outcome, *reason = key[len(PREFIX) + 1 :].split("/", 2)
+        entry = report[source]
+        if reason:
+            entry[f"{outcome}_reasons"][reason[0]] = value
+            entry[outcome] += value
+        else:
+            entry[outcome] += value
+    return dict(report)
+
+
+def totals(stats: Mapping[str, Any]) -> dict[str, int]:
+    summed = {o: 0 for o in OUTCOMES}
+    for entry in per_source(stats).values():
+        for outcome in OUTCOMES:
+            summed[outcome] += entry[outcome]
+    return summed

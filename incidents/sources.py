@@ -1,0 +1,98 @@
+"""The sources file (TOML): which sources to crawl, of which kind, with what per-source settings."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+from urllib.parse import urlparse
+
+REQUIRED = ("name", "kind", "url", "publisher")
+KNOWN_KEYS = set(REQUIRED) | {
+    "country",
+    "language",
+    "group",
+    "terms",
+    "notes",
+    "enabled",
+    "settings",
+    "headers",
+    "params",
+}
+
+
+class SourcesFileError(ValueError):
+    """A sources file that cannot be used; the message names the file, the entry and the problem."""
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    kind: str
+    url: str
+    publisher: str
+    country: str | None = None
+    language: str | None = None
+    group: str | None = None
+    terms: str | None = None
+    notes: str | None = None
+    enabled: bool = True
+    settings: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v not in (None, {}, "")}
+
+
+def load_sources(path: str | Path, known_kinds: Iterable[str] | None = None) -> list[Source]:
+    """Read and validate a sources file; every problem is reported with file and entry."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SourcesFileError(f"{path}: no such sources file") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SourcesFileError(f"{path}: not valid TOML: {exc}") from None
+    entries = raw.get("sources")
+    if not isinstance(entries, list) or not entries:
+        raise SourcesFileError(f"{path}: expected one or more [[sources]] tables")
+    kinds = set(known_kinds) if known_kinds is not None else None
+    sources: list[Source] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(entries, start=1):
+        source = _validate_entry(path, index, entry, kinds)
+        if source.name in seen:
+            raise SourcesFileError(f"{path}: source #{index} ({source.name!r}): duplicate name")
+        seen.add(source.name)
+        sources.append(source)
+    return sources
+
+
+def _validate_entry(path: Path, index: int, entry: Any, kinds: set[str] | None) -> Source:
+    label = f"{path}: source #{index}"
+    if not isinstance(entry, dict):
+        raise SourcesFileError(f"{label}: expected a table, got {type(entry).__name__}")
+    if isinstance(entry.get("name"), str):
+        label += f" ({entry['name']!r})"
+    missing = [key for key in REQUIRED if not entry.get(key)]
+    if missing:
+        raise SourcesFileError(f"{label}: missing {', '.join(missing)}")
+    for key in REQUIRED:
+        if not isinstance(entry[key], str):
+            raise SourcesFileError(f"{label}: {key} must be a string")
+    unknown = sorted(set(entry) - KNOWN_KEYS)
+    if unknown:
+        raise SourcesFileError(f"{label}: unknown key(s) {', '.join(unknown)}")
+    if kinds is not None and entry["kind"] not in kinds:
+        raise SourcesFileError(
+            f"{label}: unknown kind {entry['kind']!r} (known: {', '.join(sorted(kinds))})"
+        )
+    url = urlparse(entry["url"])
+    if url.scheme not in ("http", "https") or not url.netloc:
+        raise SourcesFileError(f"{label}: url must be an http(s) URL, got {entry['url']!r}")
+    for key in ("settings", "headers", "params"):
+        if key in entry and not isinstance(entry[key], dict):
+            raise SourcesFileError(f"{label}: {key} must be a table")
+    return Source(**entry)
