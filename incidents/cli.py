@@ -1,0 +1,70 @@
+"""The `incidents` command: one subcommand per module in incidents/commands/."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from incidents import __version__
+
+# Each name is a module incidents/commands/<name>.py with add_arguments(parser) and run(args).
+COMMANDS = {
+    "demo": "serve the bundled sample web on loopback, crawl, extract, build, summarise",
+    "crawl": "crawl the sources in a sources file into the raw store",
+    "extract": "parse and analyse stored pages not yet processed",
+    "build": "build the dataset tables from the extracted articles",
+    "parse": "parse HTML files into one JSON line each",
+    "analyze": "analyse JSON-line documents into analysis records",
+    "query": "run DuckDB SQL over the dataset tables",
+    "export": "export a journalist's summary (CSV, XLSX)",
+    "report": "write a self-contained HTML report with charts",
+    "sources": "list the sources in a sources file, optionally checking each",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="incidents", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"incidents {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, help_text in COMMANDS.items():
+        module = importlib.import_module(f"incidents.commands.{name}")
+        sub = subparsers.add_parser(name, help=help_text, description=module.__doc__)
+        module.add_arguments(sub)
+        sub.set_defaults(handler=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        return int(args.handler(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except UserError as exc:
+        print(f"incidents {args.command}: {exc}", file=sys.stderr)
+        return 2
+
+
+class UserError(Exception):
+    """A problem the user can fix (bad file, bad option): printed without a traceback."""
+
+
+def add_data_dir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data-dir",
+        default=None,
+        help="data directory (default: $INCIDENTS_DATA_DIR, else data/)",
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
