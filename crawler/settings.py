@@ -2,8 +2,7 @@
 
 import os
 
-from incidents import __version__
-from incidents.config import CONTACT_ENV, DATA_DIR_ENV
+from incidents.config import CONTACT_ENV, DATA_DIR_ENV, user_agent
 
 BOT_NAME = "incident-tracker"
 SPIDER_MODULES = ["crawler.spiders"]
@@ -12,7 +11,7 @@ NEWSPIDER_MODULE = "crawler.spiders"
 # Who we are: sites and EDGAR want a contact. No URL in the string: some agency sites
 # (ASD/ACSC) drop requests whose User-Agent contains one.
 INCIDENTS_CONTACT = os.environ.get(CONTACT_ENV, "")
-USER_AGENT = f"incident-tracker/{__version__} (research crawler; contact: {INCIDENTS_CONTACT or 'unset'})"
+USER_AGENT = user_agent(INCIDENTS_CONTACT)
 INCIDENTS_DATA_DIR = os.environ.get(DATA_DIR_ENV, "data")
 
 # Politeness.

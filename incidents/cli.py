@@ -24,21 +24,33 @@ COMMANDS = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="incidents", description=__doc__)
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The full parser; only the chosen command's module is imported, so start-up stays quick."""
+    parser = argparse.ArgumentParser(
+        prog="incidents",
+        description="Crawl public reporting of cyber incidents into a queryable dataset.",
+    )
     parser.add_argument("--version", action="version", version=f"incidents {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, help_text in COMMANDS.items():
-        module = importlib.import_module(f"incidents.commands.{name}")
-        sub = subparsers.add_parser(name, help=help_text, description=module.__doc__)
-        module.add_arguments(sub)
-        sub.set_defaults(handler=module.run)
+        sub = subparsers.add_parser(name, help=help_text)
+        if name == command:
+            module = importlib.import_module(f"incidents.commands.{name}")
+            sub.description = module.__doc__
+            sub.formatter_class = argparse.RawDescriptionHelpFormatter
+            module.add_arguments(sub)
+            sub.set_defaults(handler=module.run)
     return parser
 
 
+def _chosen_command(argv: list[str]) -> str | None:
+    return next((arg for arg in argv if arg in COMMANDS), None)
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(_chosen_command(argv)).parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -59,3 +59,10 @@ class DataDir:
     @property
     def exports(self) -> Path:
         return self.root / "exports"
+
+
+def user_agent(contact: str | None) -> str:
+    """Names the project and the operator's contact; no URL (some agency sites drop those)."""
+    from incidents import __version__
+
+    return f"incident-tracker/{__version__} (research crawler; contact: {contact or 'unset'})"

@@ -53,6 +53,14 @@ class SourceSpider(scrapy.Spider):
         self._seen: set[str] = set()
 
     @classmethod
+    def update_settings(cls, settings) -> None:
+        super().update_settings(settings)
+        # One job directory per source kind, so an interrupted crawl can be resumed.
+        jobs = settings.get("INCIDENTS_JOBS_DIR")
+        if jobs and not settings.get("JOBDIR"):
+            settings.set("JOBDIR", str(Path(jobs) / cls.name), priority="spider")
+
+    @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
         spider = super().from_crawler(crawler, *args, **kwargs)
         data_dir = DataDir.resolve(crawler.settings.get("INCIDENTS_DATA_DIR"))

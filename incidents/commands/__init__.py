@@ -1,0 +1,1 @@
+"""One module per `incidents` subcommand: add_arguments(parser) and run(args) -> exit code."""

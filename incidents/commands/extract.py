@@ -1,0 +1,53 @@
+"""Parse and analyse the stored pages not yet processed into the extracted articles.
+
+--all re-processes every stored page (after the parser or the analyser improved), without
+re-crawling anything.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from incidents.cli import add_data_dir
+from incidents.config import DataDir
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_data_dir(parser)
+    parser.add_argument("--all", action="store_true", help="re-process every stored page")
+    parser.add_argument("--no-analysis", action="store_true", help="parse only (skip spaCy)")
+    parser.add_argument("--model", help="spaCy pipeline to load (default: $INCIDENTS_SPACY_MODEL or the bundled English model)")
+    parser.add_argument("--processes", type=int, default=1, help="spaCy processes")
+    parser.add_argument("--batch-size", type=int, default=200, help="pages per written batch")
+
+
+def run(args: argparse.Namespace) -> int:
+    summary = extract(
+        DataDir.resolve(args.data_dir),
+        reprocess_all=args.all,
+        analysis=not args.no_analysis,
+        model=args.model,
+        processes=args.processes,
+        batch_size=args.batch_size,
+    )
+    print(
+        f"extracted {summary.pages} pages: {summary.parsed} with text, "
+        f"{summary.parse_errors} without, {summary.analysis_errors} analysis errors, "
+        f"{summary.incidents} about incidents"
+    )
+    return 0
+
+
+def extract(data_dir: DataDir, *, reprocess_all: bool = False, analysis: bool = True,
+            model: str | None = None, processes: int = 1, batch_size: int = 200):
+    from pipelines.extract import run_extract
+
+    analyze = None
+    version = "parse-only"
+    if analysis:
+        from pipelines.nlp import ANALYZER_VERSION, Analyzer
+
+        analyze = Analyzer(model=model, n_process=processes).analyze
+        version = ANALYZER_VERSION
+    return run_extract(data_dir, analyze, reprocess_all=reprocess_all, batch_size=batch_size,
+                       extractor_version=version)

@@ -1,0 +1,81 @@
+"""A static web server on 127.0.0.1 for the sample web, test fixtures and benchmarks.
+
+Listing files (XML, robots.txt) may contain the placeholder __BASE_URL__, replaced with
+the server's own address when served, so fixtures hold absolute links like real feeds do.
+A request for X.gz that has no file on disk is served as X, gzipped (gzipped sitemaps).
+"""
+
+from __future__ import annotations
+
+import gzip
+import threading
+import time
+from contextlib import contextmanager
+from functools import partial
+from http import HTTPStatus
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Iterator
+
+PLACEHOLDER = b"__BASE_URL__"
+TEMPLATED = {".xml", ".txt", ".rss", ".atom", ".json", ".csv"}
+
+
+class SampleWebHandler(SimpleHTTPRequestHandler):
+    extensions_map = {
+        **SimpleHTTPRequestHandler.extensions_map,
+        ".xml": "application/xml",
+        ".rss": "application/rss+xml",
+        ".atom": "application/atom+xml",
+        ".html": "text/html",
+        ".json": "application/json",
+        ".csv": "text/csv",
+    }
+
+    def log_message(self, format: str, *args) -> None:  # quiet: tests and the demo print their own
+        pass
+
+    delay: float = 0.0
+
+    def do_GET(self) -> None:
+        if self.delay and self.path.endswith(".html"):
+            time.sleep(self.delay)
+        path = Path(self.translate_path(self.path))
+        templated = path.suffix in TEMPLATED and path.is_file()
+        gz_of = path.with_suffix("") if path.suffix == ".gz" and not path.exists() else None
+        if not templated and not (gz_of and gz_of.is_file()):
+            super().do_GET()
+            return
+        body = (gz_of or path).read_bytes().replace(PLACEHOLDER, self.base_url.encode())
+        content_type = self.guess_type(str(gz_of or path))
+        if gz_of:
+            body, content_type = gzip.compress(body), "application/gzip"
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+
+@contextmanager
+def serve(root: str | Path, port: int = 0, delay: float = 0.0) -> Iterator[str]:
+    """Serve `root` on 127.0.0.1 (a free port by default); yields the base URL.
+
+    `delay` slows every HTML page down, for tests that interrupt a crawl half-way."""
+    handler_class = type("Handler", (SampleWebHandler,), {"delay": delay})
+    handler = partial(handler_class, directory=str(root))
+    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, name="sample-web", daemon=True)
+    thread.start()
+    try:
+        host, bound = server.server_address[:2]
+        yield f"http://{host}:{bound}"
+    finally:
+        server.shutdown()
+        server.server_close()

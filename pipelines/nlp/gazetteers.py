@@ -1,0 +1,149 @@
+"""Load the gazetteers in data/gazetteers/ and the cue lists in data/nlp/ into lookup tables.
+
+The CSV files are maintained by hand (one entry per row, multi-values joined with "|"), so
+the loader is lenient: a missing file or column yields an empty table rather than an error,
+and every alias is keyed in lower case so matching can be case-insensitive while acronyms
+are still matched case-sensitively by the matcher.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from incidents.config import GAZETTEERS, REPO_DATA
+
+CUES_FILE = REPO_DATA / "nlp" / "cues.toml"
+
+# Labels of the spans the gazetteer matcher writes (doc.spans["gazetteer"]).
+AGENCY = "AGENCY"
+THREAT_ACTOR = "THREAT_ACTOR"
+VENDOR = "SEC_VENDOR"
+SECTOR = "SECTOR"
+SERVICE = "SERVICE"
+COUNTRY = "COUNTRY"
+
+TRUE_WORDS = {"1", "true", "yes", "y", "t"}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One canonical entity and the attributes the analysis needs."""
+
+    label: str
+    name: str
+    country: str | None = None
+    kind: str | None = None
+    ambiguous: bool = False
+    extra: str | None = None  # service category / NAICS code
+
+
+@dataclass
+class Gazetteer:
+    """Every alias (lower case) → the entries it may denote (more than one when ambiguous)."""
+
+    aliases: dict[str, list[Entry]] = field(default_factory=dict)
+    # alias surface forms as written, for case-sensitive acronym matching
+    surface: dict[str, str] = field(default_factory=dict)
+    sector_keywords: dict[str, list[str]] = field(default_factory=dict)
+    service_patterns: list[tuple[str, str, str]] = field(default_factory=list)  # (pattern, service, category)
+    country_aliases: dict[str, str] = field(default_factory=dict)
+
+    def add(self, alias: str, entry: Entry) -> None:
+        alias = normalise_space(alias)
+        if not alias:
+            return
+        key = alias.lower()
+        bucket = self.aliases.setdefault(key, [])
+        if entry not in bucket:
+            bucket.append(entry)
+        self.surface.setdefault(key, alias)
+
+    def lookup(self, text: str, label: str | None = None) -> list[Entry]:
+        found = self.aliases.get(normalise_space(text).lower(), [])
+        return [e for e in found if label is None or e.label == label]
+
+
+def normalise_space(text: str) -> str:
+    return re.sub(r"\s+", " ", text.replace("’", "'")).strip()
+
+
+def split_multi(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").split("|") if part.strip()]
+
+
+def read_rows(path: Path) -> list[dict[str, str]]:
+    """Rows of a CSV file with lower-cased header names; [] when the file does not exist."""
+    if not path.exists():
+        return []
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(line for line in handle if not line.lstrip().startswith("#"))
+        rows = []
+        for row in reader:
+            rows.append({(k or "").strip().lower(): (v or "").strip() for k, v in row.items()})
+        return rows
+
+
+@functools.lru_cache(maxsize=4)
+def load_gazetteer(folder: str | None = None) -> Gazetteer:
+    """Read every gazetteer file under `folder` (default data/gazetteers/)."""
+    root = Path(folder) if folder else GAZETTEERS
+    gaz = Gazetteer()
+    for row in read_rows(root / "agencies.csv"):
+        if not row.get("name"):
+            continue
+        entry = Entry(AGENCY, row["name"], (row.get("country") or "").upper() or None, row.get("kind") or None)
+        for alias in [row["name"], *split_multi(row.get("aliases"))]:
+            gaz.add(alias, entry)
+    for row in read_rows(root / "threat_actors.csv"):
+        if not row.get("name"):
+            continue
+        entry = Entry(
+            THREAT_ACTOR,
+            row["name"],
+            (row.get("country") or "").upper() or None,
+            row.get("kind") or None,
+            (row.get("ambiguous") or "").lower() in TRUE_WORDS,
+        )
+        for alias in [row["name"], *split_multi(row.get("aliases"))]:
+            gaz.add(alias, entry)
+    for row in read_rows(root / "security_vendors.csv"):
+        if not row.get("name"):
+            continue
+        entry = Entry(VENDOR, row["name"])
+        for alias in [row["name"], *split_multi(row.get("aliases"))]:
+            gaz.add(alias, entry)
+    for row in read_rows(root / "sectors.csv"):
+        if row.get("sector"):
+            gaz.sector_keywords[row["sector"]] = [k.lower() for k in split_multi(row.get("keywords"))]
+    for row in read_rows(root / "services.csv"):
+        if not row.get("service"):
+            continue
+        for pattern in [row["service"], *split_multi(row.get("patterns"))]:
+            gaz.service_patterns.append((pattern, row["service"], row.get("category") or ""))
+    for row in read_rows(root / "countries.csv"):
+        if row.get("alias") and row.get("code"):
+            gaz.country_aliases[normalise_space(row["alias"]).lower()] = row["code"].upper()
+    return gaz
+
+
+@functools.lru_cache(maxsize=2)
+def load_cues(path: str | None = None) -> dict:
+    """The cue lists of data/nlp/cues.toml, lists turned into frozensets where they are word sets."""
+    with open(path or CUES_FILE, "rb") as handle:
+        raw = tomllib.load(handle)
+    cues: dict = {}
+    for section, values in raw.items():
+        cues[section] = {}
+        for key, value in values.items():
+            if section == "types":
+                cues[section][key] = [re.compile(p, re.IGNORECASE if p != r"\bBEC\b" else 0) for p in value]
+            elif section == "services" or key in {"past_markers", "publishers"}:
+                cues[section][key] = list(value)
+            else:
+                cues[section][key] = frozenset(value)
+    return cues

@@ -1,0 +1,116 @@
+"""HTML page → article: title, main text, published date, authors, language, canonical URL.
+
+Bounded in time and memory whatever the page: scripts, styles and inline data are dropped
+before parsing and what remains is capped, so a many-megabyte page parses like a normal one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from urllib.parse import urljoin
+
+import lxml.html
+import py3langid
+from lxml import etree
+
+from pipelines.parsing.encoding import decode_html
+from pipelines.parsing.metadata import extract_metadata
+from pipelines.parsing.text import main_text
+
+MAX_BODY_BYTES = 20 * 1024 * 1024
+MAX_MARKUP_CHARS = 3_000_000
+MAX_JSON_LD_CHARS = 1_000_000
+JSON_LD = re.compile(
+    r"<script[^>]*type\s*=\s*[\"']?application/ld\+json[\"']?[^>]*>(.*?)</script\s*>",
+    re.IGNORECASE | re.DOTALL,
+)
+NOISE = re.compile(
+    r"<(script|style|svg|template)\b[^>]*>.*?</\1\s*>|<!--.*?-->",
+    re.IGNORECASE | re.DOTALL,
+)
+INLINE_DATA = re.compile(r"data:[a-z]+/[a-z0-9.+-]+;base64,[A-Za-z0-9+/=\s]{200,}", re.IGNORECASE)
+
+
+@dataclass
+class ParsedArticle:
+    url: str | None
+    title: str | None
+    text: str
+    published: datetime | None
+    authors: list[str] = field(default_factory=list)
+    language: str | None = None
+    canonical_url: str | None = None
+    encoding: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        record = asdict(self)
+        record["published"] = self.published.isoformat() if self.published else None
+        return record
+
+
+class ParseError(ValueError):
+    """A page that yields no usable document (empty, not HTML)."""
+
+
+def parse_html(body: bytes, url: str | None = None, content_type: str | None = None) -> ParsedArticle:
+    warnings: list[str] = []
+    if len(body) > MAX_BODY_BYTES:
+        warnings.append(f"body of {len(body)} bytes truncated to {MAX_BODY_BYTES}")
+        body = body[:MAX_BODY_BYTES]
+    markup, encoding = decode_html(body, content_type)
+    json_ld = [m.group(1) for m in JSON_LD.finditer(markup) if len(m.group(1)) <= MAX_JSON_LD_CHARS][:20]
+    markup = INLINE_DATA.sub("data:,", NOISE.sub(" ", markup))
+    if len(markup) > MAX_MARKUP_CHARS:
+        warnings.append(f"markup of {len(markup)} characters truncated to {MAX_MARKUP_CHARS}")
+        markup = markup[:MAX_MARKUP_CHARS]
+    tree = _parse_tree(markup)
+    meta = extract_metadata(tree, json_ld)
+    text = _without_title(main_text(tree, url), meta.title)
+    if not text and meta.body:
+        text = meta.body
+    canonical = urljoin(url, meta.canonical_url) if url and meta.canonical_url else meta.canonical_url or url
+    return ParsedArticle(
+        url=url,
+        title=meta.title,
+        text=text,
+        published=meta.published,
+        authors=meta.authors,
+        language=meta.language or detect_language(text),
+        canonical_url=canonical,
+        encoding=encoding,
+        warnings=warnings,
+    )
+
+
+def _parse_tree(markup: str) -> lxml.html.HtmlElement:
+    if not markup.strip():
+        raise ParseError("empty page")
+    try:
+        tree = lxml.html.document_fromstring(markup, parser=lxml.html.HTMLParser(recover=True, remove_comments=True))
+    except (etree.ParserError, ValueError) as exc:
+        raise ParseError(f"unparseable HTML: {exc}") from None
+    if tree is None:
+        raise ParseError("no HTML document")
+    return tree
+
+
+def _without_title(text: str, title: str | None) -> str:
+    """Extractors often keep the <h1>; the title is its own field, so the text starts after it."""
+    first, _, rest = text.partition("\n")
+    if title and _squash(first) == _squash(title):
+        return rest
+    return text
+
+
+def _squash(value: str) -> str:
+    return re.sub(r"\W+", "", value).lower()
+
+
+def detect_language(text: str) -> str | None:
+    if len(text) < 20:
+        return None
+    language, _ = py3langid.classify(text[:5000])
+    return language
