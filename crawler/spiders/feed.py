@@ -23,8 +23,9 @@ class FeedSpider(SourceSpider):
             sanitize_html=False,
             resolve_relative_uris=False,
         )
-        if parsed.bozo and not parsed.entries:
-            self.listing_broken(response, f"not a feed ({parsed.get('bozo_exception')!r})")
+        if not parsed.entries and (parsed.bozo or not parsed.version):
+            problem = parsed.get("bozo_exception") or "no RSS or Atom root element"
+            self.listing_broken(response, f"not a feed ({problem})")
             return
         if parsed.bozo:
             self.logger.warning(
