@@ -1,0 +1,422 @@
+"""`incidents build`: extracted articles → the dataset tables under D/dataset/.
+
+The build is a pure function of the extracted articles (and the gazetteers): it always
+recomputes every table from all extracted articles, so a build after a new crawl gives
+exactly the tables a full rebuild gives. Only the `redirects` table carries history (old
+incident IDs that moved, see analysis.cluster).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pycountry
+
+from analysis import storage
+from analysis.cluster import GAP_DAYS, IDENTICAL, SIMILAR, STORY_WINDOW_DAYS, assign_incidents
+from analysis.names import Gazetteer, load_gazetteers
+from analysis.schema import ROLES, SCHEMAS, to_arrow, validate
+from incidents import __version__
+from incidents.config import GAZETTEERS, DataDir
+from pipelines.extracted import read_table as read_extracted_table
+
+log = logging.getLogger(__name__)
+UNSPECIFIED = "unspecified"
+_COUNTRY_FIXES = {"UK": "GB", "EL": "GR"}
+
+
+@dataclass(frozen=True)
+class BuildSummary:
+    articles: int
+    incident_articles: int
+    incidents: int
+    mentions: int
+    statements: int
+    redirects: int
+    seconds: float
+    dataset: Path
+
+
+@lru_cache(maxsize=4096)
+def country_code(value: str) -> str | None:
+    """ISO 3166-1 alpha-2 for a code or a country name; None when it is neither."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    upper = _COUNTRY_FIXES.get(text.upper(), text.upper())
+    if len(upper) == 2 and pycountry.countries.get(alpha_2=upper):
+        return upper
+    try:
+        return pycountry.countries.lookup(text).alpha_2
+    except LookupError:
+        return None
+
+
+def _lists(series: pd.Series) -> pd.Series:
+    """Every cell a Python list (nulls → []), so list columns explode and write uniformly."""
+    return series.map(lambda v: [] if v is None or (isinstance(v, float) and np.isnan(v)) else list(v))
+
+
+def _long(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """(incident_id, story_id, article_id, date, value) for each list element of a column."""
+    base = frame[["incident_id", "story_id", "article_id", "date", column]]
+    long = base.explode(column).rename(columns={column: "value"})
+    long = long[long["value"].notna()]
+    long["value"] = long["value"].astype(str).str.split().str.join(" ")
+    return long[long["value"] != ""]
+
+
+def _ranked(long: pd.DataFrame) -> pd.DataFrame:
+    """Per incident and value: stories supporting it (copies count once), first date, the
+    articles as evidence, and the spelling most used; sorted by support then first date."""
+    long = long.assign(norm=long["value"].str.casefold())
+    stats = long.groupby(["incident_id", "norm"], sort=True).agg(
+        stories=("story_id", "nunique"), first=("date", "min")
+    )
+    stats["article_ids"] = (
+        long.drop_duplicates(["incident_id", "norm", "article_id"])
+        .sort_values("article_id")
+        .groupby(["incident_id", "norm"])["article_id"]
+        .agg(list)
+    )
+    spelled = long.groupby(["incident_id", "norm", "value"]).size().rename("uses").reset_index()
+    spelled = spelled.sort_values(["incident_id", "norm", "uses", "value"], ascending=[True, True, False, True])
+    stats["display"] = spelled.drop_duplicates(["incident_id", "norm"]).set_index(["incident_id", "norm"])["value"]
+    stats = stats.reset_index().sort_values(
+        ["incident_id", "stories", "first", "norm"], ascending=[True, False, True, True]
+    )
+    return stats
+
+
+def _as_lists(stats: pd.DataFrame, index: pd.Index) -> pd.Series:
+    lists = stats.groupby("incident_id", sort=False)["display"].agg(list)
+    return lists.reindex(index).map(lambda v: v if isinstance(v, list) else [])
+
+
+def _evidence(field: str, stats: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "incident_id": stats["incident_id"].to_numpy(),
+            "field": field,
+            "value": stats["display"].to_numpy(),
+            "article_ids": stats["article_ids"].to_numpy(),
+        }
+    )
+
+
+def _mode(long: pd.DataFrame, index: pd.Index) -> pd.Series:
+    ranked = _ranked(long)
+    return ranked.drop_duplicates("incident_id").set_index("incident_id")["display"].reindex(index)
+
+
+def prepare_articles(extracted: pa.Table, agencies: Gazetteer, actors: Gazetteer) -> pd.DataFrame:
+    """Extracted rows with canonical names, clean country codes and a date to cluster on."""
+    frame = extracted.to_pandas()
+    frame = frame.sort_values("article_id", kind="stable").reset_index(drop=True)
+    for column in ("incident_types", "victims", "attackers", "services_affected", "countries",
+                   "agencies", "services", "statements", "mentions"):
+        frame[column] = _lists(frame[column])
+    frame["date"] = frame["published_at"].fillna(frame["fetched_at"])
+    frame["attackers"] = frame["attackers"].map(lambda names: list(dict.fromkeys(actors.resolve(n) for n in names if n)))
+    frame["agency_names"] = frame["agencies"].map(
+        lambda items: list(dict.fromkeys(agencies.resolve(a["name"]) for a in items if a and a.get("name")))
+    )
+    frame["country_codes"] = frame["countries"].map(
+        lambda codes: list(dict.fromkeys(c for c in map(country_code, codes) if c))
+    )
+    frame["incident_types"] = frame["incident_types"].map(lambda types: list(dict.fromkeys(t for t in types if t)))
+    return frame
+
+
+def build_incidents(
+    frame: pd.DataFrame, aliases: Gazetteer | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(articles with incident_id/story_id, incidents) from prepared articles."""
+    candidates = frame[(frame["is_incident"] == True) & frame["date"].notna()]  # noqa: E712
+    assignment = assign_incidents(
+        candidates[["article_id", "date", "text", "title", "victims", "incident_types"]], aliases
+    )
+    frame = frame.merge(assignment.frame, on="article_id", how="left")
+    frame["is_copy"] = frame["story_id"].notna() & (frame["story_id"] != frame["article_id"])
+    incident_rows = frame[frame["incident_id"].notna()].sort_values(["date", "article_id"], kind="stable")
+    if incident_rows.empty:
+        return frame, pd.DataFrame({name: pd.Series(dtype=object) for name in SCHEMAS["incidents"].names})
+
+    grouped = incident_rows.groupby("incident_id", sort=True)
+    incidents = grouped.agg(
+        first_reported_at=("date", "min"),
+        last_reported_at=("date", "max"),
+        n_articles=("story_id", "nunique"),
+        n_urls=("url", "nunique"),
+        victim_key=("victim_key", "first"),
+    )
+    index = incidents.index
+    incidents["title"] = (
+        incident_rows[incident_rows["title"].fillna("").str.strip() != ""]
+        .drop_duplicates("incident_id")
+        .set_index("incident_id")["title"]
+        .reindex(index)
+    )
+    incidents["source_urls"] = grouped["url"].agg(lambda urls: list(dict.fromkeys(urls)))
+    incidents["article_ids"] = grouped["article_id"].agg(list)
+    originals = incident_rows[~incident_rows["is_copy"]]
+    incidents["n_sources"] = originals.groupby("incident_id")["source"].nunique().reindex(index).fillna(0)
+    incidents["n_sources"] = incidents["n_sources"].clip(lower=1).astype("int32")
+    incidents["sources"] = grouped["source"].agg(lambda s: list(dict.fromkeys(s.dropna().astype(str))))
+
+    # The victim as most often spelled among the names that map to the incident's key.
+    victims = _long(incident_rows, "victims")
+    keymap = assignment.victim_key
+    victims = victims[victims["value"].map(keymap).to_numpy() == victims["incident_id"].map(incidents["victim_key"]).to_numpy()]
+    incidents["victim"] = _mode(victims, index) if not victims.empty else pd.Series(None, index=index)
+    incidents["victim_names"] = _as_lists(_ranked(victims), index) if not victims.empty else [[]] * len(index)
+
+    evidence_parts = []
+    for field, column in (
+        ("incident_types", "incident_types"),
+        ("attackers", "attackers"),
+        ("agencies", "agency_names"),
+        ("services_affected", "services_affected"),
+        ("countries", "country_codes"),
+    ):
+        long = _long(incident_rows, column)
+        stats = _ranked(long) if not long.empty else pd.DataFrame(columns=["incident_id", "display", "norm", "article_ids"])
+        if field == "incident_types":
+            specific = set(stats.loc[stats["norm"] != UNSPECIFIED, "incident_id"])
+            stats = stats[~((stats["norm"] == UNSPECIFIED) & stats["incident_id"].isin(specific))]
+        incidents[field] = _as_lists(stats, index)
+        evidence_parts.append(_evidence(field, stats))
+    incidents["country"] = incidents["countries"].map(lambda codes: codes[0] if codes else None)
+
+    sectors = incident_rows.assign(sector_list=incident_rows["sector"].map(lambda s: [s] if isinstance(s, str) and s.strip() else []))
+    sector_long = _long(sectors, "sector_list")
+    if not sector_long.empty:
+        sector_stats = _ranked(sector_long)
+        incidents["sector"] = sector_stats.drop_duplicates("incident_id").set_index("incident_id")["display"].reindex(index)
+        evidence_parts.append(_evidence("sector", sector_stats))
+    else:
+        incidents["sector"] = None
+    incidents["services_status"] = _services_status(incident_rows).reindex(index)
+    incidents["services_status"] = incidents["services_status"].map(lambda v: v if isinstance(v, list) else [])
+
+    evidence = pd.concat(evidence_parts, ignore_index=True)
+    incidents["evidence"] = (
+        evidence.groupby("incident_id", sort=False)
+        .apply(lambda g: g[["field", "value", "article_ids"]].to_dict("records"), include_groups=False)
+        .reindex(index)
+        .map(lambda v: v if isinstance(v, list) else [])
+    )
+    return frame, incidents.reset_index()
+
+
+def _services_status(rows: pd.DataFrame) -> pd.Series:
+    """The latest reported status of each affected service, per incident."""
+    long = rows[["incident_id", "article_id", "date", "services"]].explode("services")
+    long = long[long["services"].notna()]
+    if long.empty:
+        return pd.Series(dtype=object)
+    long["service"] = long["services"].map(lambda s: " ".join((s.get("service") or "").split()))
+    long["status"] = long["services"].map(lambda s: s.get("status"))
+    long = long[long["service"] != ""]
+    long["norm"] = long["service"].str.casefold()
+    latest = long.sort_values(["incident_id", "norm", "date", "article_id"]).drop_duplicates(
+        ["incident_id", "norm"], keep="last"
+    )
+    latest = latest.rename(columns={"date": "reported_at"})
+    return latest.groupby("incident_id").apply(
+        lambda g: g[["service", "status", "reported_at", "article_id"]].to_dict("records"), include_groups=False
+    )
+
+
+def build_mentions(frame: pd.DataFrame) -> pd.DataFrame:
+    long = frame[["article_id", "incident_id", "mentions"]].explode("mentions")
+    long = long[long["mentions"].notna()]
+    out = pd.DataFrame(
+        {
+            "article_id": long["article_id"].to_numpy(),
+            "incident_id": long["incident_id"].to_numpy(),
+            "text": [m.get("text") for m in long["mentions"]],
+            "label": [m.get("label") for m in long["mentions"]],
+            "role": [m.get("role") if m.get("role") in ROLES else ("other" if m.get("role") else None) for m in long["mentions"]],
+            "sentence": [m.get("sentence") for m in long["mentions"]],
+        }
+    )
+    return out
+
+
+def build_statements(frame: pd.DataFrame) -> pd.DataFrame:
+    long = frame[["incident_id", "article_id", "url", "date", "source", "statements"]].explode("statements")
+    long = long[long["statements"].notna()]
+    return pd.DataFrame(
+        {
+            "incident_id": long["incident_id"].to_numpy(),
+            "article_id": long["article_id"].to_numpy(),
+            "speaker": [s.get("speaker") for s in long["statements"]],
+            "quote": [s.get("quote") for s in long["statements"]],
+            "url": long["url"].to_numpy(),
+            "published_at": long["date"].to_numpy(),
+            "source": long["source"].to_numpy(),
+        }
+    )
+
+
+def build_redirects(dataset: Path, articles: pd.DataFrame, incident_ids: set[str]) -> pd.DataFrame:
+    """Old incident IDs that no longer exist → the incident now holding most of their articles.
+
+    Earlier redirects are carried over (and re-pointed when their target moved too)."""
+    columns = ["old_incident_id", "incident_id"]
+    try:
+        old_articles = storage.read_frame(dataset, "articles")[["article_id", "incident_id"]]
+        old_redirects = storage.read_frame(dataset, "redirects")
+    except (OSError, pa.ArrowInvalid, KeyError):
+        return pd.DataFrame(columns=columns)
+    joined = old_articles.dropna().merge(
+        articles[["article_id", "incident_id"]].dropna(), on="article_id", suffixes=("_old", "")
+    )
+    joined = joined[~joined["incident_id_old"].isin(incident_ids)]
+    moved = (
+        joined.groupby(["incident_id_old", "incident_id"]).size().rename("n").reset_index()
+        .sort_values(["incident_id_old", "n", "incident_id"], ascending=[True, False, True])
+        .drop_duplicates("incident_id_old")
+    )
+    target = dict(zip(moved["incident_id_old"], moved["incident_id"]))
+    for old, new in zip(old_redirects["old_incident_id"], old_redirects["incident_id"]):
+        new = target.get(new, new)
+        if old not in incident_ids and new in incident_ids:
+            target.setdefault(old, new)
+    pairs = sorted(target.items())
+    return pd.DataFrame(pairs, columns=columns) if pairs else pd.DataFrame(columns=columns)
+
+
+def _article_table(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    out["published_at"] = out["published_at"]
+    out["agencies"] = out["agency_names"]
+    out["countries"] = out["country_codes"]
+    out["is_copy"] = out["is_copy"].where(out["incident_id"].notna(), None)
+    return out
+
+
+def dataset_card(frame: pd.DataFrame, tables: dict[str, pa.Table], seconds: float) -> dict:
+    """What the dataset is and where it came from, stored beside the tables."""
+    by_source = (
+        frame.groupby(frame["source"].astype(str), dropna=False)
+        .agg(publisher=("publisher", "first"), articles=("article_id", "size"),
+             incident_articles=("is_incident", lambda s: int((s == True).sum())))  # noqa: E712
+        .reset_index()
+    )
+    versions = frame["extractor_version"].fillna("unknown").value_counts().sort_index()
+    dates = frame["date"].dropna()
+    return {
+        "name": "incident-tracker dataset",
+        "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "build_seconds": round(seconds, 3),
+        "builder_version": __version__,
+        "extractor_versions": {str(k): int(v) for k, v in versions.items()},
+        "articles_published": {
+            "from": dates.min().isoformat() if len(dates) else None,
+            "to": dates.max().isoformat() if len(dates) else None,
+        },
+        "sources": [
+            {"source": r.source, "publisher": None if pd.isna(r.publisher) else str(r.publisher),
+             "articles": int(r.articles), "incident_articles": int(r.incident_articles)}
+            for r in by_source.itertuples()
+        ],
+        "rows": {name: table.num_rows for name, table in tables.items()},
+        "clustering": {
+            "near_duplicate_jaccard": SIMILAR,
+            "identical_jaccard": IDENTICAL,
+            "near_duplicate_window_days": STORY_WINDOW_DAYS,
+            "incident_gap_days": GAP_DAYS,
+            "incident_id": "<victim-slug>-<YYYY-MM of first report>[-n]; moved IDs in `redirects`",
+        },
+        "tables": {
+            name: [{"name": f.name, "type": str(f.type), "nullable": f.nullable} for f in SCHEMAS[name]]
+            for name in storage.TABLES
+        },
+    }
+
+
+def card_readme(card: dict) -> str:
+    lines = [
+        "# incident-tracker dataset",
+        "",
+        f"Built {card['built_at']} by incident-tracker {card['builder_version']} in "
+        f"{card['build_seconds']} s. Extractor versions: "
+        + (", ".join(f"{k} ({v} articles)" for k, v in card["extractor_versions"].items()) or "none") + ".",
+        f"Articles published from {card['articles_published']['from']} to {card['articles_published']['to']}.",
+        "",
+        "Each table is a parquet dataset directory: `pandas.read_parquet('incidents')`, or in DuckDB",
+        "`read_parquet('incidents/*.parquet')`; `incidents query \"SQL\"` has them as views.",
+        "",
+        "## Rows",
+        "",
+        *[f"- `{name}`: {rows}" for name, rows in card["rows"].items()],
+        "",
+        "## Sources",
+        "",
+        "| source | publisher | articles | incident articles |",
+        "| --- | --- | --- | --- |",
+        *[f"| {s['source']} | {s['publisher'] or ''} | {s['articles']} | {s['incident_articles']} |" for s in card["sources"]],
+        "",
+        "## How articles become incidents",
+        "",
+        "Near-duplicate copies (syndication) are one story and count once in `n_articles`; every",
+        "copy's URL stays in `source_urls`. `n_sources` counts the outlets with their own story.",
+        f"Stories about one victim with gaps of at most {card['clustering']['incident_gap_days']} days "
+        "are one incident. Incident IDs: " + card["clustering"]["incident_id"] + ".",
+        "`incident_types` drops `unspecified` once a specific type is reported.",
+        "",
+        "## Schema",
+    ]
+    for name, fields in card["tables"].items():
+        lines += ["", f"### {name}", "", "| column | type | nullable |", "| --- | --- | --- |"]
+        lines += [f"| {f['name']} | `{f['type']}` | {'yes' if f['nullable'] else 'no'} |" for f in fields]
+    return "\n".join(lines) + "\n"
+
+
+def build_dataset(data_dir: DataDir | str | Path | None = None, gazetteers: Path = GAZETTEERS) -> BuildSummary:
+    """Rebuild every table of D/dataset/ from D/extracted/, validated, swapped in atomically."""
+    started = time.perf_counter()
+    data_dir = data_dir if isinstance(data_dir, DataDir) else DataDir.resolve(data_dir)
+    agencies, actors = load_gazetteers(Path(gazetteers))
+    frame = prepare_articles(read_extracted_table(data_dir.extracted), agencies, actors)
+    frame, incidents = build_incidents(frame, agencies)
+    frames = {
+        "incidents": incidents,
+        "articles": _article_table(frame),
+        "mentions": build_mentions(frame),
+        "statements": build_statements(frame),
+    }
+    frames["incidents"]["n_statements"] = (
+        frames["statements"].groupby("incident_id").size().reindex(incidents["incident_id"]).fillna(0).astype("int32").to_numpy()
+        if not incidents.empty else []
+    )
+    frames["redirects"] = build_redirects(data_dir.dataset, frames["articles"], set(incidents.get("incident_id", [])))
+    tables = {}
+    for name, table_frame in frames.items():
+        validate(name, table_frame)
+        tables[name] = to_arrow(name, table_frame)
+    seconds = time.perf_counter() - started
+    card = dataset_card(frame, tables, seconds)
+    storage.write_dataset(data_dir.dataset, tables, card, card_readme(card))
+    summary = BuildSummary(
+        articles=len(frame),
+        incident_articles=int(frame["incident_id"].notna().sum()),
+        incidents=len(incidents),
+        mentions=tables["mentions"].num_rows,
+        statements=tables["statements"].num_rows,
+        redirects=tables["redirects"].num_rows,
+        seconds=time.perf_counter() - started,
+        dataset=data_dir.dataset,
+    )
+    log.info("built %s incidents from %s articles in %.1f s", summary.incidents, summary.articles, summary.seconds)
+    return summary
