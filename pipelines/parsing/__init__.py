@@ -98,10 +98,13 @@ def _parse_tree(markup: str) -> lxml.html.HtmlElement:
 
 
 def _without_title(text: str, title: str | None) -> str:
-    """Extractors often keep the <h1>; the title is its own field, so the text starts after it."""
-    first, _, rest = text.partition("\n")
-    if title and _squash(first) == _squash(title):
-        return rest
+    """Extractors often keep the <h1> (and a section label above it); the title is its own
+    field, so the text starts after it."""
+    lines = text.split("\n")
+    if title:
+        for index, line in enumerate(lines[:3]):
+            if _squash(line) == _squash(title) and all(len(l.split()) < 8 for l in lines[:index]):
+                return "\n".join(lines[index + 1 :])
     return text
 
 

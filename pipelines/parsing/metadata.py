@@ -30,6 +30,7 @@ BYLINE_XPATH = (
     '//*[@rel="author"] | //*[contains(concat(" ", normalize-space(@class), " "), " byline ")]'
     ' | //*[contains(concat(" ", normalize-space(@class), " "), " author ")]'
     ' | //*[contains(concat(" ", normalize-space(@class), " "), " author-name ")]'
+    ' | //*[contains(concat(" ", normalize-space(@class), " "), " dateline ")]'
 )
 BY_PREFIX = re.compile(r"^\s*(by|written by|posted by|von|par)\s+", re.IGNORECASE)
 EARLIEST = datetime(1990, 1, 1, tzinfo=timezone.utc)
@@ -231,9 +232,9 @@ def _clean_authors(values: Iterable[Any]) -> list[str]:
         if not text or text.startswith(("http://", "https://")):
             continue
         text = BY_PREFIX.sub("", text)
-        for name in re.split(r"\s*(?:,| and | & |;)\s*", text):
-            name = name.strip(" |·•-–")
-            if 2 < len(name) < 80 and name not in authors and any(c.isalpha() for c in name):
+        for name in re.split(r"\s*(?:,| and | & |;|\||·|•)\s*", text):
+            name = BY_PREFIX.sub("", name).strip(" -–")
+            if 2 < len(name) < 80 and name not in authors and not any(c.isdigit() for c in name):
                 authors.append(name)
     return authors
 

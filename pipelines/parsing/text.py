@@ -16,7 +16,8 @@ BOILERPLATE_XPATH = (
 BOILERPLATE_CLASS = re.compile(
     r"(^|[\s_-])(cookie|consent|gdpr|newsletter|subscribe|signup|sign-up|related|recommended|"
     r"read-more|more-stories|share|social|comments?|disqus|advert|ad-slot|promo|paywall|sidebar|"
-    r"breadcrumbs?|tags|author-bio|popular|trending)([\s_-]|$)",
+    r"breadcrumbs?|tags|author-bio|popular|trending|byline|dateline|entry-meta|post-meta|nav|menu|"
+    r"masthead|topbar|skip-link|feedback)([\s_-]|$)",
     re.IGNORECASE,
 )
 
@@ -38,9 +39,11 @@ def main_text(tree: HtmlElement, url: str | None = None) -> str:
 
 
 def prune(tree: HtmlElement) -> None:
-    doomed = list(tree.xpath(BOILERPLATE_XPATH))
+    unwrap_layout_tables(tree)
+    protected = _main_container_and_ancestors(tree)
+    doomed = [node for node in tree.xpath(BOILERPLATE_XPATH) if node not in protected]
     for node in tree.iter():
-        if not isinstance(node.tag, str) or node.tag in ("html", "body", "article", "main"):
+        if not isinstance(node.tag, str) or node.tag in ("html", "body", "article", "main") or node in protected:
             continue
         marker = f"{node.get('class', '')} {node.get('id', '')}"
         if marker.strip() and BOILERPLATE_CLASS.search(marker):
@@ -56,6 +59,30 @@ def prune(tree: HtmlElement) -> None:
                     previous.tail = (previous.tail or "") + tail
                 else:
                     parent.text = (parent.text or "") + tail
+
+
+def _main_container_and_ancestors(tree: HtmlElement) -> set:
+    """The element holding the most paragraph text, and its ancestors: a class name such as
+    "social-share-enabled" on the article body must never cost the article."""
+    weight: dict = {}
+    for paragraph in tree.iter("p"):
+        parent = paragraph.getparent()
+        if parent is not None:
+            weight[parent] = weight.get(parent, 0) + len(paragraph.text_content())
+    if not weight:
+        return set()
+    main = max(weight, key=weight.get)
+    return {main, *main.iterancestors()}
+
+
+def unwrap_layout_tables(tree: HtmlElement) -> None:
+    """Tables used for page layout (cells holding paragraphs and headings) become plain
+    blocks, so their paragraphs are read as paragraphs and not as one table row."""
+    for table in tree.xpath("//table[.//td//p or .//td//h1 or .//td//h2]"):
+        for node in table.iter("table", "tbody", "thead", "tr", "td", "th"):
+            node.tag = "div"
+            for attribute in ("width", "valign", "align"):
+                node.attrib.pop(attribute, None)
 
 
 def normalise_text(text: str) -> str:

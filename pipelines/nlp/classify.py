@@ -1,0 +1,135 @@
+"""The `incident_classifier` component: is this article about an incident, and of which types.
+
+An incident article tells that something happened to someone: the title says so ("hacked",
+"breach", "ransomware attack"), a victim is on the receiving end in the grammar, and the
+body asserts it. Patch, vulnerability, product, trend-report and advice articles lack a
+victim and are dominated by their own vocabulary ("patch", "flaw", "CVE", "survey").
+Types count only in sentences that assert (no modal, negation, generalisation or past
+example) and outside quotes by commentators: "often tied to ransomware" is not ransomware.
+"""
+
+from __future__ import annotations
+
+import re
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from pipelines.nlp.gazetteers import THREAT_ACTOR, load_cues, load_gazetteer
+from pipelines.nlp.roles import title_end
+from pipelines.nlp.text import has_past_marker, is_hedged
+
+TYPE_ORDER = [
+    "ransomware", "data_breach", "ddos", "phishing", "bec", "malware", "supply_chain", "espionage",
+    "defacement", "wiper", "extortion", "account_takeover",
+]
+# Pattern indices of data_breach that only say "breach" (weak alongside ransomware).
+WEAK_BREACH = {1}
+
+
+class IncidentClassifier:
+    """Decides is_incident and incident_types from cues, victims and hedging."""
+
+    def __init__(self, nlp: Language, name: str, threshold: float):
+        self.name = name
+        self.threshold = threshold
+        cues = load_cues()
+        self.incident_words = cues["incident"]["words"]
+        self.incident_title = cues["incident"]["title_words"]
+        self.non_title = cues["non_incident"]["title_words"]
+        self.non_body = cues["non_incident"]["body_words"]
+        self.types = cues["types"]
+
+    def asserted_sentences(self, doc: Doc, analysis: dict) -> list[tuple[str, bool]]:
+        """(sentence text, is it the title) for sentences that assert rather than speculate."""
+        t_end = title_end(doc)
+        trusted = set(analysis.get("victims") or []) | {a["name"] for a in analysis.get("agencies") or []}
+        untrusted_quotes = [
+            (start, end) for start, end, speaker in analysis.get("quote_spans", []) if speaker not in trusted
+        ]
+        result = []
+        if t_end:
+            title = doc.char_span(0, t_end, alignment_mode="expand")
+            if title is not None and not is_hedged(title):
+                result.append((title.text, True))
+        for sent in doc.sents:
+            if sent.start_char < t_end:
+                continue
+            middle = (sent.start_char + sent.end_char) // 2
+            if any(start <= middle < end for start, end in untrusted_quotes):
+                continue
+            if is_hedged(sent) or has_past_marker(sent.text):
+                continue
+            result.append((sent.text, False))
+        return result
+
+    def detect(self, doc: Doc, analysis: dict, asserted: list[tuple[str, bool]]) -> tuple[bool, float, dict]:
+        t_end = title_end(doc)
+        title_tokens = [t.lower_ for t in doc if t.idx < t_end]
+        title_inc = sum(1 for t in title_tokens if t in self.incident_title)
+        title_non = sum(1 for t in title_tokens if t in self.non_title)
+        body = [s for s in doc.sents if s.start_char >= t_end]
+        non_sents = sum(1 for s in body if any(t.lower_ in self.non_body or t.lower_.startswith("cve-") for t in s))
+        non_ratio = non_sents / max(len(body), 1)
+        hits = sum(1 for text, is_title in asserted if not is_title and any(w in self.incident_words for w in re.findall(r"[\w-]+", text.lower())))
+        victims = analysis.get("victims") or []
+        strong = float(analysis.get("victim_strong") or 0.0)
+        score = 0.0
+        score += 1.5 * min(title_inc, 2)
+        score -= 1.5 * min(title_non, 2)
+        score += 0.5 * min(strong, 6.0)
+        score += 1.0 if victims else -2.0
+        score += 0.4 * min(hits, 5)
+        score -= 4.0 * non_ratio
+        features = {"title_inc": title_inc, "title_non": title_non, "non_ratio": round(non_ratio, 2),
+                    "hits": hits, "strong": strong, "score": round(score, 2)}
+        return score >= self.threshold, score, features
+
+    def classify(self, doc: Doc, analysis: dict, asserted: list[tuple[str, bool]]) -> list[str]:
+        found: dict[str, int] = {}
+        strong_breach = False
+        for text, _is_title in asserted:
+            for kind in TYPE_ORDER:
+                for index, pattern in enumerate(self.types.get(kind, [])):
+                    if pattern.search(text):
+                        found[kind] = found.get(kind, 0) + 1
+                        if kind == "data_breach" and index not in WEAK_BREACH:
+                            strong_breach = True
+                        break
+        asserted_text = " ".join(text for text, _ in asserted).lower()
+        for span in doc.spans.get("gazetteer", []):
+            if span.label_ != THREAT_ACTOR or span.text.lower() not in asserted_text:
+                continue
+            for entry in load_gazetteer().lookup(span.text, THREAT_ACTOR):
+                kind = (entry.kind or "").lower()
+                if "ransomware" in kind:
+                    found["ransomware"] = found.get("ransomware", 0) + 1
+                if "wiper" in kind:
+                    found["wiper"] = found.get("wiper", 0) + 1
+        types = [kind for kind in TYPE_ORDER if kind in found]
+        if "ransomware" in types or "wiper" in types:
+            types = [t for t in types if t != "malware"]
+        if "ransomware" in types:
+            types = [t for t in types if t != "extortion"]
+            if "data_breach" in types and not strong_breach:
+                types.remove("data_breach")
+        return types
+
+    def __call__(self, doc: Doc) -> Doc:
+        analysis = doc._.analysis if doc._.analysis is not None else {}
+        asserted = self.asserted_sentences(doc, analysis)
+        is_incident, score, features = self.detect(doc, analysis, asserted)
+        analysis["is_incident"] = is_incident
+        analysis["incident_score"] = round(score, 2)
+        analysis["incident_features"] = features
+        if is_incident:
+            analysis["incident_types"] = self.classify(doc, analysis, asserted) or ["unspecified"]
+        else:
+            analysis["incident_types"] = []
+        doc._.analysis = analysis
+        return doc
+
+
+@Language.factory("incident_classifier", default_config={"threshold": 3.0})
+def make_incident_classifier(nlp: Language, name: str, threshold: float) -> IncidentClassifier:
+    return IncidentClassifier(nlp, name, threshold)

@@ -1,0 +1,144 @@
+"""The `incident_gazetteer` component: agencies, threat actors, security vendors, services.
+
+Two PhraseMatchers: short all-capital aliases (NCSC, NCA, FBI) match case-sensitively so
+"nca" in running text or "ACE" in a headline do not fire; every other alias matches
+case-insensitively. Each match becomes a span in doc.spans["gazetteer"] whose label is the
+gazetteer (AGENCY, THREAT_ACTOR, SEC_VENDOR, SERVICE) and whose kb_id is the canonical name,
+so every alias maps to one name. An alias shared by several entries (NCSC is British, Dutch,
+Swiss, ...) is resolved by the countries the document mentions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from spacy.language import Language
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc, Span
+from spacy.util import filter_spans
+
+from pipelines.nlp.gazetteers import AGENCY, SERVICE, THREAT_ACTOR, VENDOR, Entry, load_gazetteer
+from pipelines.nlp.text import country_code
+
+SPANS_KEY = "gazetteer"
+COUNTRY_LABELS = {"GPE", "NORP", "LOC"}
+# Words next to an ambiguous actor name that show it is meant as the actor ("Play ransomware").
+ACTOR_CONTEXT = {
+    "ransomware", "group", "gang", "hackers", "hacker", "operators", "operator", "crew", "actors",
+    "actor", "affiliates", "affiliate", "apt", "malware", "cartel", "collective", "team",
+    "syndicate", "threat", "hacking", "botnet", "trojan", "attackers", "variant", "strain",
+}
+
+
+def is_case_sensitive_alias(alias: str) -> bool:
+    letters = re.sub(r"[^A-Za-z]", "", alias)
+    return bool(letters) and letters.isupper() and len(alias) <= 6
+
+
+def doc_countries(doc: Doc) -> Counter:
+    """Country codes mentioned by GPE/NORP/LOC entities, with counts."""
+    counts: Counter = Counter()
+    for ent in doc.ents:
+        if ent.label_ in COUNTRY_LABELS:
+            code = country_code(ent.text)
+            if code:
+                counts[code] += 1
+    return counts
+
+
+class GazetteerMatcher:
+    """Marks gazetteer aliases in the text as spans labelled with their canonical name."""
+
+    def __init__(self, nlp: Language, name: str, gazetteer_dir: str | None, spans_key: str):
+        self.name = name
+        self.spans_key = spans_key
+        self.gazetteer = load_gazetteer(gazetteer_dir)
+        self.exact = PhraseMatcher(nlp.vocab, attr="ORTH")
+        self.lower = PhraseMatcher(nlp.vocab, attr="LOWER")
+        self.services: dict[str, str] = {}
+        exact_patterns: dict[str, list] = {}
+        lower_patterns: dict[str, list] = {}
+        for key, entries in self.gazetteer.aliases.items():
+            surface = self.gazetteer.surface[key]
+            if len(surface) < 2:
+                continue
+            target = exact_patterns if is_case_sensitive_alias(surface) else lower_patterns
+            for label in {entry.label for entry in entries}:
+                target.setdefault(label, []).append(nlp.make_doc(surface))
+        for pattern, service, _category in self.gazetteer.service_patterns:
+            if pattern.strip():
+                self.services[pattern.lower().strip()] = service
+                lower_patterns.setdefault(SERVICE, []).append(nlp.make_doc(pattern.strip()))
+        for label, docs in exact_patterns.items():
+            self.exact.add(label, docs)
+        for label, docs in lower_patterns.items():
+            self.lower.add(label, docs)
+
+    def __call__(self, doc: Doc) -> Doc:
+        matches = [*self.exact(doc), *self.lower(doc)]
+        if not matches:
+            doc.spans[self.spans_key] = []
+            return doc
+        countries = doc_countries(doc)
+        lower_text = doc.text.lower()
+        candidates = []
+        for match_id, start, end in matches:
+            label = doc.vocab.strings[match_id]
+            span = doc[start:end]
+            if label == SERVICE:
+                canonical = self.services.get(re.sub(r"\s+", " ", span.text.lower()))
+                if canonical:
+                    candidates.append(Span(doc, start, end, label=label, kb_id=canonical))
+                continue
+            entries = self.gazetteer.lookup(span.text, label)
+            if not entries:
+                continue
+            entry = self.choose(entries, span, countries, lower_text)
+            if label == THREAT_ACTOR and entry.ambiguous and not self.actor_context(span):
+                continue
+            if label != THREAT_ACTOR and span.text.islower() and len(span.text) <= 4:
+                continue
+            candidates.append(Span(doc, start, end, label=label, kb_id=entry.name))
+        doc.spans[self.spans_key] = filter_spans(candidates)
+        return doc
+
+    @staticmethod
+    def choose(entries: list[Entry], span: Span, countries: Counter, lower_text: str) -> Entry:
+        """The entry an ambiguous alias most likely denotes here: its full name is in the text,
+        its country is named in the sentence, or its country dominates the document."""
+        if len(entries) == 1:
+            return entries[0]
+        sentence_countries = {country_code(ent.text) for ent in span.sent.ents if ent.label_ in COUNTRY_LABELS}
+        total = sum(countries.values()) or 1
+
+        def score(entry: Entry) -> float:
+            value = 0.0
+            if entry.name.lower() in lower_text and entry.name.lower() != span.text.lower():
+                value += 3
+            if entry.country and entry.country in sentence_countries:
+                value += 2
+            if entry.country:
+                value += countries.get(entry.country, 0) / total
+            return value
+
+        return max(entries, key=score)
+
+    @staticmethod
+    def actor_context(span: Span) -> bool:
+        doc = span.doc
+        window = [t for t in doc[max(span.start - 2, 0) : span.start]] + [t for t in doc[span.end : span.end + 2]]
+        if any(t.lower_ in ACTOR_CONTEXT for t in window):
+            return True
+        return span.root.head.lower_ in ACTOR_CONTEXT
+
+
+@Language.factory(
+    "incident_gazetteer",
+    default_config={"gazetteer_dir": None, "spans_key": SPANS_KEY},
+)
+def make_gazetteer_matcher(nlp: Language, name: str, gazetteer_dir: str | None, spans_key: str) -> GazetteerMatcher:
+    return GazetteerMatcher(nlp, name, gazetteer_dir, spans_key)
+
+
+__all__ = ["GazetteerMatcher", "AGENCY", "THREAT_ACTOR", "VENDOR", "SERVICE", "SPANS_KEY", "doc_countries"]

@@ -1,0 +1,63 @@
+"""Assemble the analysis pipeline: the English model plus the project's registered components.
+
+The one place that decides which model components run. The lemmatizer is excluded (every
+cue list is written as word forms), which with the attribute ruler kept makes the pipeline
+cheaper than the model's default one even with the project's components added.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from incidents.config import spacy_model_name
+
+# Importing the modules registers their factories with spaCy.
+from pipelines.nlp import classify, context, gazetteer_component, roles, services, statements  # noqa: F401
+
+EXCLUDED_MODEL_COMPONENTS = ("lemmatizer",)
+PROJECT_COMPONENTS = (
+    "incident_gazetteer",
+    "incident_roles",
+    "incident_statements",
+    "incident_classifier",
+    "incident_services",
+    "incident_context",
+)
+
+
+def register_extensions() -> None:
+    """Doc._.analysis holds each component's results (msgpack-safe, so it survives n_process);
+    Doc._.title_end marks where the title ends."""
+    if not Doc.has_extension("analysis"):
+        Doc.set_extension("analysis", default=None)
+    if not Doc.has_extension("title_end"):
+        Doc.set_extension("title_end", default=0)
+
+
+def build_nlp(
+    model: str | None = None,
+    *,
+    gazetteer_dir: str | None = None,
+    exclude: tuple[str, ...] = EXCLUDED_MODEL_COMPONENTS,
+    component_config: dict[str, dict[str, Any]] | None = None,
+) -> Language:
+    """Load the English model (name per incidents.config.spacy_model_name) and add the
+    project's components after it; `component_config` overrides a component's settings,
+    e.g. {"incident_roles": {"max_victims": 2}}."""
+    register_extensions()
+    nlp = spacy.load(spacy_model_name(model), exclude=list(exclude))
+    overrides = component_config or {}
+    if "parser" in nlp.pipe_names:
+        nlp.add_pipe("paragraph_sentences", before="parser")
+    else:
+        nlp.add_pipe("paragraph_sentences", first=True)
+    for name in PROJECT_COMPONENTS:
+        config = dict(overrides.get(name, {}))
+        if name in {"incident_gazetteer", "incident_context"} and gazetteer_dir is not None:
+            config.setdefault("gazetteer_dir", gazetteer_dir)
+        nlp.add_pipe(name, config=config)
+    return nlp

@@ -1,0 +1,398 @@
+"""The `incident_roles` component: which organisation is the victim, which are not.
+
+An article names many organisations; the victim is the one the grammar puts on the receiving
+end of the incident ("X was hit by", "attack on X", "X's systems", "X disclosed a breach"),
+that the title names, and that the lead and the rest of the text keep coming back to.
+Commentators' employers ("Jane Doe, CEO of Y"), security vendors ("security firm Z"),
+agencies, attackers and publishers get their own role. Mentions of the same organisation
+("Royal Mail Group", "Royal Mail") are clustered under one display name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from spacy.language import Language
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc, Span, Token
+
+from pipelines.nlp.gazetteers import AGENCY, THREAT_ACTOR, VENDOR, load_cues
+from pipelines.nlp.text import NOT_ORG, clean_name, country_code, has_past_marker, is_acronym, name_key
+
+SPEAKER_NOUNS = {"spokesperson", "spokesman", "spokeswoman", "spokespeople", "representative", "statement"}
+VENDOR_BEFORE = re.compile(
+    r"(?:security|cybersecurity|cyber-security|cyber security|infosec|antivirus|anti-virus|anti-malware|"
+    r"threat[- ]intelligence|threat|forensics?|research|intelligence|consultancy|consulting|identity|"
+    r"email security|endpoint|network security|cloud security|application security)\s+"
+    r"(?:firm|firms|company|companies|vendor|vendors|provider|providers|researchers?|outfit|specialist|"
+    r"specialists|giant|maker|startup|start-up|lab|labs|team|group|expert|experts|house|business|"
+    r"shop|analysts?|company's|firm's)\s*(?:,\s*)?(?:at\s+|from\s+|of\s+|with\s+)?$",
+    re.IGNORECASE,
+)
+RESEARCHER_BEFORE = re.compile(
+    r"(?:researchers?|analysts?|experts?|investigators?|scientists?|hunters?)\s+(?:at|from|with|of)\s+$",
+    re.IGNORECASE,
+)
+VENDOR_AFTER = re.compile(
+    r"^\s*(?:,|\()\s*(?:a|an|the)\s+(?:[\w-]+\s+){0,4}?"
+    r"(?:security|cybersecurity|cyber-security|infosec|antivirus|anti-virus|threat|forensics?|"
+    r"research|intelligence|consultancy|consulting)\b",
+    re.IGNORECASE,
+)
+ATTACKER_BEFORE = re.compile(
+    r"(?:group|gang|hackers?|crew|collective|actors?|operators?)\s+(?:known as|calling (?:itself|themselves)|"
+    r"dubbed|called|named|tracked as)\s+$",
+    re.IGNORECASE,
+)
+CANDIDATE_LABELS = {"ORG"}
+WEAK_LABELS = {"GPE", "FAC", "PRODUCT", "NORP", "WORK_OF_ART", "PERSON", "LOC"}
+WEAK_SUBJECT_VERBS = {"say", "says", "said", "is", "was", "become", "became", "report", "reports", "reported",
+                      "announce", "announces", "announced", "warn", "warns", "warned", "begin", "began",
+                      "start", "started", "send", "sent", "urge", "urges", "urged"}
+
+
+@dataclass
+class Cluster:
+    """One organisation and everything the text says about it."""
+
+    key: str
+    forms: Counter = field(default_factory=Counter)
+    labels: Counter = field(default_factory=Counter)
+    role: str = "other"
+    canonical: str | None = None
+    country: str | None = None
+    mentions: list[Span] = field(default_factory=list)
+    score: float = 0.0
+    strong: float = 0.0
+    negative: float = 0.0
+    in_title: bool = False
+    first_sentence: int = 10**6
+    evidence: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        if self.canonical:
+            return self.canonical
+        best = max(self.forms.items(), key=lambda item: (item[1], -len(item[0])))
+        return best[0]
+
+
+def title_end(doc: Doc) -> int:
+    """Character offset where the title (first paragraph) ends; 0 when there is no title."""
+    value = doc._.title_end if Doc.has_extension("title_end") else None
+    return int(value or 0)
+
+
+def sentence_has_incident(sent: Span, words: frozenset[str]) -> bool:
+    return any(t.lower_ in words for t in sent)
+
+
+class RoleAssigner:
+    """Clusters organisation mentions and scores each as the incident's victim."""
+
+    def __init__(self, nlp: Language, name: str, min_victim_score: float, relative_cutoff: float, max_victims: int):
+        self.name = name
+        self.min_victim_score = min_victim_score
+        self.relative_cutoff = relative_cutoff
+        self.max_victims = max_victims
+        self.tokenizer = nlp.tokenizer
+        cues = load_cues()
+        self.victim = cues["victim"]
+        self.roles = cues["roles"]
+        self.incident_words = cues["incident"]["words"] | cues["incident"]["title_words"]
+        self.publishers = set(cues["roles"]["publishers"])
+
+    # -- clustering -------------------------------------------------------------------------
+    def collect(self, doc: Doc) -> list[Cluster]:
+        gaz_spans = [s for s in doc.spans.get("gazetteer", []) if s.label_ in {AGENCY, THREAT_ACTOR, VENDOR}]
+        clusters: dict[str, Cluster] = {}
+
+        def cluster_for(key: str) -> Cluster:
+            if key not in clusters:
+                clusters[key] = Cluster(key)
+            return clusters[key]
+
+        covered: set[int] = set()
+        for span in gaz_spans:
+            role = {AGENCY: "agency", THREAT_ACTOR: "attacker", VENDOR: "vendor"}[span.label_]
+            cluster = cluster_for(f"{role}:{span.kb_id_}")
+            cluster.role = role
+            cluster.canonical = span.kb_id_
+            cluster.forms[span.text] += 1
+            cluster.labels[span.label_] += 1
+            cluster.mentions.append(span)
+            covered.update(range(span.start, span.end))
+        t_end = title_end(doc)
+        for ent in doc.ents:
+            if ent.label_ not in CANDIDATE_LABELS | WEAK_LABELS:
+                continue
+            if any(i in covered for i in range(ent.start, ent.end)):
+                continue
+            name = clean_name(ent.text)
+            if not name or NOT_ORG.match(name) or len(name) < 2:
+                continue
+            if ent.label_ in {"GPE", "NORP", "LOC"} and country_code(ent.text):
+                continue
+            if ent.start_char < t_end:
+                continue  # title-case headlines fool the NER; titles are matched by name below
+            key = name.lower()
+            cluster = cluster_for(key)
+            cluster.forms[name] += 1
+            cluster.labels[ent.label_] += 1
+            cluster.mentions.append(ent)
+        merged = self.merge([c for c in clusters.values() if c.role == "other"])
+        special = [c for c in clusters.values() if c.role != "other"]
+        result = special + merged
+        for cluster in merged:
+            lower = cluster.name.lower()
+            if lower in self.publishers or f"the {lower}" in self.publishers:
+                cluster.role = "publisher"
+        self.add_unlabelled_mentions(doc, merged, special)
+        return result
+
+    @staticmethod
+    def merge(clusters: list[Cluster]) -> list[Cluster]:
+        """Merge clusters whose names contain one another or are an acronym of one another."""
+        ordered = sorted(clusters, key=lambda c: -sum(c.forms.values()))
+        result: list[Cluster] = []
+        for cluster in ordered:
+            target = None
+            for existing in result:
+                if cluster_names_match(existing, cluster):
+                    target = existing
+                    break
+            if target is None:
+                result.append(cluster)
+                continue
+            target.forms.update(cluster.forms)
+            target.labels.update(cluster.labels)
+            target.mentions.extend(cluster.mentions)
+        return result
+
+    def add_unlabelled_mentions(self, doc: Doc, clusters: list[Cluster], special: list[Cluster]) -> None:
+        """Find every occurrence of each cluster's names, including those the NER missed."""
+        matcher = PhraseMatcher(doc.vocab, attr="ORTH")
+        by_id: dict[str, Cluster] = {}
+        for index, cluster in enumerate(clusters):
+            label = f"c{index}"
+            by_id[label] = cluster
+            matcher.add(label, [self.tokenizer(form) for form in cluster.forms])
+        known = {(m.start, m.end) for c in clusters for m in c.mentions}
+        reserved = {i for c in special for m in c.mentions for i in range(m.start, m.end)}
+        for match_id, start, end in matcher(doc):
+            if (start, end) in known or start in reserved:
+                continue
+            cluster = by_id[doc.vocab.strings[match_id]]
+            cluster.mentions.append(doc[start:end])
+        for cluster in clusters:
+            cluster.mentions.sort(key=lambda s: s.start)
+
+    # -- scoring ----------------------------------------------------------------------------
+    def score(self, doc: Doc, clusters: list[Cluster]) -> None:
+        t_end = title_end(doc)
+        title = doc.text[:t_end]
+        body_sents = [s for s in doc.sents if s.start_char >= t_end]
+        lead_limit = body_sents[1].end_char if len(body_sents) > 1 else len(doc.text)
+        sent_index = {s.start: i for i, s in enumerate(body_sents)}
+        for cluster in clusters:
+            if cluster.role != "other":
+                continue
+            if title and any(form_in_text(form, title) for form in cluster.forms):
+                cluster.in_title = True
+                cluster.score += 3.0
+                cluster.evidence.append("title")
+            body_mentions = [m for m in cluster.mentions if m.start_char >= t_end]
+            if not body_mentions and not cluster.in_title:
+                continue
+            if any(m.start_char < lead_limit for m in body_mentions):
+                cluster.score += 1.5
+                cluster.evidence.append("lead")
+            cluster.score += min(0.5 * max(len(body_mentions) - 1, 0), 2.0)
+            for mention in body_mentions:
+                cluster.first_sentence = min(cluster.first_sentence, sent_index.get(mention.sent.start, 10**6))
+                value, why = self.victim_cue(mention)
+                if value > 0 and has_past_marker(mention.sent.text):
+                    value *= 0.4
+                if value > 0:
+                    cluster.strong += value
+                    cluster.evidence.append(why)
+                elif value < 0:
+                    cluster.negative += -value
+                    cluster.evidence.append(why)
+            cluster.score += min(cluster.strong, 6.0) - min(cluster.negative, 8.0)
+            if cluster.labels and not cluster.labels.get("ORG") and cluster.strong < 2.5 and not cluster.in_title:
+                cluster.score = min(cluster.score, 0.0)
+            if cluster.labels.get("PERSON", 0) > cluster.labels.get("ORG", 0) and len(cluster.name.split()) >= 2:
+                cluster.role = "person"
+
+    def victim_cue(self, span: Span) -> tuple[float, str]:
+        """Grammatical evidence that this mention is (positive) or is not (negative) a victim."""
+        doc = span.doc
+        sent = span.sent
+        before = doc.text[max(sent.start_char, span.start_char - 60) : span.start_char]
+        after = doc.text[span.end_char : min(sent.end_char, span.end_char + 80)]
+        if VENDOR_BEFORE.search(before) or RESEARCHER_BEFORE.search(before) or VENDOR_AFTER.search(after):
+            return -4.0, "vendor-descriptor"
+        if ATTACKER_BEFORE.search(before):
+            return -6.0, "attacker-name"
+        root = span.root
+        token = root
+        # climb through flat name structure and conjunctions ("X and Y were hit")
+        while token.dep_ == "conj" and token.head != token:
+            token = token.head
+        dep, head = token.dep_, token.head
+        incident_sentence = sentence_has_incident(sent, self.incident_words)
+        head_lower = head.lower_
+        if dep == "compound" or dep == "poss" or dep == "nmod":
+            if head_lower in self.roles["commentator_titles"] and head_lower not in SPEAKER_NOUNS:
+                return -4.0, f"employer:{head_lower}"
+            if head_lower in SPEAKER_NOUNS:
+                return 0.5, "spokesperson"
+            if head_lower in self.victim["possessed_nouns"] and incident_sentence:
+                return 2.0, f"possessive:{head_lower}"
+            if head_lower in self.victim["incident_nouns"] and incident_sentence:
+                return 2.5, f"compound:{head_lower}"
+            return 0.0, ""
+        if dep == "pobj":
+            prep = head
+            governor = prep.head
+            g_lower = governor.lower_
+            p_lower = prep.lower_
+            if p_lower == "by" and (governor.tag_ == "VBN" or g_lower in self.victim["passive_verbs"]):
+                return -3.0, "agent"
+            if p_lower in {"at", "of", "with", "from", "for"} and g_lower in self.roles["commentator_titles"] and g_lower not in SPEAKER_NOUNS:
+                return -4.0, f"employer:{g_lower}"
+            if p_lower == "for" and g_lower in SPEAKER_NOUNS:
+                return 0.5, "spokesperson"
+            if p_lower == "to" and g_lower == "according":
+                return -0.5, "source"
+            if p_lower in {"on", "at", "of", "against", "from", "targeting", "affecting", "in", "inside", "within", "into"}:
+                if g_lower in self.victim["incident_nouns"] and incident_sentence:
+                    return 3.0, f"{g_lower} {p_lower}"
+                if g_lower in self.victim["passive_verbs"] and p_lower in {"from", "at", "on", "into"}:
+                    return 2.5, f"{g_lower} {p_lower}"
+            return 0.0, ""
+        if dep == "nsubjpass" and head_lower in self.victim["passive_verbs"]:
+            return 3.5, f"was {head_lower}"
+        if dep in {"dobj", "obj"} and head_lower in self.victim["passive_verbs"] and incident_sentence:
+            return 3.0, f"{head_lower} X"
+        if dep == "nsubj":
+            if head_lower in self.victim["passive_verbs"] and head.tag_ in {"VBD", "VBZ", "VBP"} and head_lower not in {"hit", "exposed", "leaked", "lost"}:
+                return -1.0, f"X {head_lower}"
+            if head_lower in {"victim"} or any(c.lower_ in {"victim", "victims", "target"} for c in head.children if c.dep_ in {"attr", "dobj"}):
+                return 3.5, "victim"
+            if head_lower in self.victim["subject_verbs"] and incident_sentence:
+                if head_lower in WEAK_SUBJECT_VERBS:
+                    return 1.0, f"X {head_lower}"
+                return 2.5, f"X {head_lower}"
+            if head_lower in self.victim["passive_verbs"] and incident_sentence:
+                return 1.5, f"X {head_lower}"
+        return 0.0, ""
+
+    def __call__(self, doc: Doc) -> Doc:
+        analysis = doc._.analysis if doc._.analysis is not None else {}
+        clusters = self.collect(doc)
+        self.score(doc, clusters)
+        candidates = [c for c in clusters if c.role == "other" and c.score > 0]
+        candidates.sort(key=lambda c: (-c.score, c.first_sentence))
+        victims: list[Cluster] = []
+        if candidates and candidates[0].score >= self.min_victim_score:
+            top = candidates[0].score
+            for cluster in candidates:
+                if len(victims) >= self.max_victims:
+                    break
+                if cluster is candidates[0] or (
+                    cluster.score >= self.relative_cutoff * top and cluster.strong >= 2.5 and cluster.score >= self.min_victim_score
+                ):
+                    victims.append(cluster)
+        for cluster in victims:
+            cluster.role = "victim"
+        analysis["clusters"] = [
+            {
+                "name": c.name,
+                "role": c.role,
+                "score": round(c.score, 2),
+                "strong": round(c.strong, 2),
+                "evidence": c.evidence[:12],
+                "forms": sorted(c.forms),
+                "labels": dict(c.labels),
+            }
+            for c in sorted(clusters, key=lambda c: -c.score)
+        ]
+        analysis["victims"] = [c.name for c in victims]
+        analysis["victim_forms"] = sorted({f for c in victims for f in c.forms})
+        analysis["victim_score"] = round(victims[0].score, 2) if victims else round(candidates[0].score, 2) if candidates else 0.0
+        analysis["victim_strong"] = round(victims[0].strong, 2) if victims else 0.0
+        analysis["attackers"] = unique([c.name for c in clusters if c.role == "attacker"])
+        analysis["agencies"] = [
+            {"name": c.name, "alias": sorted(c.forms, key=len)[0], "country": self.agency_country(c), "kind": None}
+            for c in clusters
+            if c.role == "agency"
+        ]
+        analysis["organisations"] = unique(
+            [c.name for c in sorted(clusters, key=lambda c: min((m.start for m in c.mentions), default=0))
+             if c.role in {"victim", "other", "vendor", "publisher"} and c.labels.get("ORG", 0) + c.labels.get(VENDOR, 0) > 0]
+        )
+        mentions = []
+        for cluster in clusters:
+            role = {"victim": "victim", "agency": "agency", "attacker": "attacker", "vendor": "vendor"}.get(cluster.role, "other")
+            label = cluster.labels.most_common(1)[0][0] if cluster.labels else "ORG"
+            for mention in cluster.mentions:
+                mentions.append((mention.start_char, {"text": mention.text, "label": label, "role": role,
+                                                      "sentence": mention.sent.text.strip()[:600], "name": cluster.name}))
+        mentions.sort(key=lambda item: item[0])
+        analysis["mentions"] = [m for _, m in mentions]
+        doc._.analysis = analysis
+        return doc
+
+    def agency_country(self, cluster: Cluster) -> str | None:
+        from pipelines.nlp.gazetteers import load_gazetteer
+
+        for entry in load_gazetteer().lookup(cluster.name, AGENCY):
+            if entry.name == cluster.name:
+                return entry.country
+        return None
+
+
+def cluster_names_match(a: Cluster, b: Cluster) -> bool:
+    for fa in a.forms:
+        for fb in b.forms:
+            ka, kb = name_key(fa), name_key(fb)
+            if not ka or not kb:
+                continue
+            if ka == kb:
+                return True
+            short, long_ = sorted((ka, kb), key=len)
+            if len(short) >= 3 and long_.startswith(short + " "):
+                return True
+            if is_acronym(fa, fb) or is_acronym(fb, fa):
+                return True
+    return False
+
+
+def form_in_text(form: str, text: str) -> bool:
+    key = clean_name(form)
+    if len(key) < 2:
+        return False
+    flags = 0 if key.isupper() else re.IGNORECASE
+    return re.search(r"(?<!\w)" + re.escape(key) + r"(?!\w)", text, flags) is not None
+
+
+def unique(items: list) -> list:
+    seen = set()
+    out = []
+    for item in items:
+        if item not in seen:
+            seen.add(item)
+            out.append(item)
+    return out
+
+
+@Language.factory(
+    "incident_roles",
+    default_config={"min_victim_score": 4.0, "relative_cutoff": 0.6, "max_victims": 3},
+)
+def make_role_assigner(nlp: Language, name: str, min_victim_score: float, relative_cutoff: float, max_victims: int) -> RoleAssigner:
+    return RoleAssigner(nlp, name, min_victim_score, relative_cutoff, max_victims)

@@ -1,0 +1,148 @@
+"""The `incident_services` component: which services stopped, degraded or came back.
+
+A service is a gazetteer term (services.csv) or a short noun phrase headed by a service word
+("patient portal", "card payments", "IT systems") in a sentence about the incident that
+carries a status cue. The status is the cue nearest to the phrase within the same clause
+("import operations are suffering slight delays and Parcelforce is still operating" gives
+two different statuses), falling back to the previous sentence of the same paragraph
+("We are unable to dispatch items. Hold any export mail items.").
+"""
+
+from __future__ import annotations
+
+import re
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span, Token
+
+from pipelines.nlp.gazetteers import SERVICE, load_cues
+from pipelines.nlp.roles import title_end
+from pipelines.nlp.text import MODALS, has_past_marker
+
+STATUSES = ["unaffected", "restored", "suspended", "degraded", "disrupted"]
+CLAUSE_DEPS = {"ROOT", "ccomp", "conj", "advcl", "relcl", "xcomp", "csubj", "parataxis", "pcomp"}
+DROP_MODIFIERS = {
+    "some", "many", "all", "other", "certain", "several", "its", "their", "our", "the", "a", "an",
+    "affected", "impacted", "key", "critical", "various", "own", "these", "those", "this", "that",
+    "his", "her", "your", "my", "any", "most", "which", "whose", "main", "entire", "whole", "number",
+    "temporarily", "multiple", "further", "both", "each", "every", "no", "such", "more", "less",
+    "few", "normal", "usual", "vulnerable", "compromised", "infected", "disrupted", "suspended",
+}
+BARE_GENERIC = {
+    "system", "systems", "service", "services", "operations", "network", "infrastructure",
+    "computers", "servers", "platform", "records", "production", "site", "application", "lines",
+    "orders", "plants", "terminals",
+}
+SPECULATIVE = MODALS | {"if", "whether", "often", "usually", "typically", "potentially", "possibly"}
+
+
+class ServiceFinder:
+    """Finds affected services with their status and the sentence that says so."""
+
+    def __init__(self, nlp: Language, name: str, max_words: int):
+        self.name = name
+        self.max_words = max_words
+        cues = load_cues()
+        services = cues["services"]
+        self.heads = set(services["heads"])
+        self.status_patterns = {
+            status: re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(c) for c in sorted(services[status], key=len, reverse=True)) + r")(?![\w-])")
+            for status in STATUSES
+        }
+        self.context_words = cues["incident"]["words"] | {"we", "our", "its", "it", "us"} | set(cues["victim"]["generic_org_nouns"])
+
+    def cues_in(self, sent: Span) -> list[tuple[int, int, str]]:
+        text = sent.text.lower()
+        found: list[tuple[int, int, str]] = []
+        for status in STATUSES:
+            for match in self.status_patterns[status].finditer(text):
+                start, end = sent.start_char + match.start(), sent.start_char + match.end()
+                if any(s <= start and end <= e for s, e, _ in found):
+                    continue
+                found.append((start, end, status))
+        return found
+
+    def candidates(self, sent: Span) -> list[tuple[Span, str]]:
+        doc = sent.doc
+        result: list[tuple[Span, str]] = []
+        taken: set[int] = set()
+        for span in doc.spans.get("gazetteer", []):
+            if span.label_ == SERVICE and sent.start <= span.start < sent.end:
+                result.append((span, span.kb_id_))
+                taken.update(range(span.start, span.end))
+        for chunk in sent.noun_chunks if doc.has_annotation("DEP") else []:
+            if any(i in taken for i in range(chunk.start, chunk.end)):
+                continue
+            if chunk.root.lower_ not in self.heads:
+                continue
+            words = [t for t in chunk if t.lower_ not in DROP_MODIFIERS and t.pos_ not in {"DET", "PRON", "NUM", "PUNCT"} and t.dep_ != "poss"]
+            if not words or len(words) > self.max_words:
+                continue
+            if words[0].ent_type_ in {"ORG", "GPE", "PERSON"} and len(words) > 1:
+                words = [t for t in words if t.ent_type_ not in {"ORG", "GPE", "PERSON"}]
+            name = " ".join(t.text if t.text.isupper() and len(t.text) > 1 else t.lower_ for t in words)
+            if name in BARE_GENERIC:
+                continue
+            result.append((chunk, name))
+        return result
+
+    @staticmethod
+    def clause_of(token: Token) -> Token:
+        current = token
+        for _ in range(12):
+            if current.pos_ in {"VERB", "AUX"} and current.dep_ in CLAUSE_DEPS:
+                return current
+            if current.head is current:
+                return current
+            current = current.head
+        return current
+
+    def choose_status(self, span: Span, cues: list[tuple[int, int, str]]) -> str | None:
+        if not cues:
+            return None
+        doc = span.doc
+        clause = self.clause_of(span.root)
+
+        def rank(cue: tuple[int, int, str]) -> tuple[int, int, int]:
+            start, end, status = cue
+            cue_span = doc.char_span(start, end, alignment_mode="expand")
+            same = 0 if cue_span is not None and self.clause_of(cue_span.root) == clause else 1
+            distance = min(abs(start - span.end_char), abs(span.start_char - end))
+            return same, distance, STATUSES.index(status)
+
+        return min(cues, key=rank)[2]
+
+    def __call__(self, doc: Doc) -> Doc:
+        analysis = doc._.analysis if doc._.analysis is not None else {}
+        t_end = title_end(doc)
+        victim_forms = [f.lower() for f in analysis.get("victim_forms", [])]
+        services: list[dict] = []
+        seen: set[tuple[str, str]] = set()
+        previous: tuple[Span, list] | None = None
+        for sent in doc.sents:
+            if sent.start_char < t_end:
+                continue
+            cues = self.cues_in(sent)
+            text_lower = sent.text.lower()
+            speculative = any(t.lower_ in SPECULATIVE and (t.lower_ not in MODALS or t.tag_ == "MD") for t in sent)
+            relevant = any(t.lower_ in self.context_words for t in sent) or any(f in text_lower for f in victim_forms)
+            if not speculative and relevant and not has_past_marker(sent.text):
+                fallback = None
+                if not cues and previous is not None and "\n" not in doc.text[previous[0].end_char : sent.start_char]:
+                    fallback = previous[1]
+                for span, name in self.candidates(sent):
+                    status = self.choose_status(span, cues or fallback or [])
+                    if status is None or (name, status) in seen:
+                        continue
+                    seen.add((name, status))
+                    services.append({"service": name, "status": status, "sentence": sent.text.strip()[:600]})
+            previous = (sent, cues)
+        analysis["services"] = services
+        analysis["services_affected"] = list(dict.fromkeys(s["service"] for s in services if s["status"] != "unaffected"))
+        doc._.analysis = analysis
+        return doc
+
+
+@Language.factory("incident_services", default_config={"max_words": 4})
+def make_service_finder(nlp: Language, name: str, max_words: int) -> ServiceFinder:
+    return ServiceFinder(nlp, name, max_words)

@@ -1,0 +1,208 @@
+"""Text helpers shared by the components: names, paragraphs, quotes, hedges, countries.
+
+Kept free of component state so each helper can be tested on a focused sentence.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+import pycountry
+from spacy.tokens import Doc, Span, Token
+
+from pipelines.nlp.gazetteers import load_cues, load_gazetteer
+
+CORPORATE_SUFFIX = re.compile(
+    r"(?:,?\s+(?:inc|incorporated|corp|corporation|co|company|ltd|limited|plc|llc|llp|lp|ag|sa|nv|bv|gmbh|se|pty|holdings?|group plc))\.?$",
+    re.IGNORECASE,
+)
+LEADING_ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
+POSSESSIVE = re.compile(r"\s*['’]s?$")
+
+# Names the NER labels ORG that are never organisations in this domain.
+NOT_ORG = re.compile(
+    r"^(?:covid|coronavirus|gdpr|ccpa|hipaa|pci|ssl|tls|vpn|rdp|smb|ssn|pii|ceo|cto|ciso|it|ai|api|"
+    r"dns|sql|ddos|apt|ransomware|malware|phishing|cyber|cybersecurity|security|bitcoin|tor|"
+    r"windows|android|ios|linux|macos|office|office 365|exchange|wordpress|chrome|firefox|"
+    r"sharepoint|outlook|gmail|powershell|excel|word|pdf|javascript|java|python|php|"
+    r"\d+|[^a-z]*)$",
+    re.IGNORECASE,
+)
+
+
+def clean_name(text: str) -> str:
+    """A display form of an organisation name: no leading article, possessive or Inc./Ltd."""
+    name = re.sub(r"\s+", " ", text.replace("’", "'")).strip(" ,.;:\"“”'")
+    name = LEADING_ARTICLE.sub("", name)
+    name = POSSESSIVE.sub("", name)
+    previous = None
+    while previous != name:
+        previous = name
+        name = CORPORATE_SUFFIX.sub("", name).strip(" ,")
+    return name
+
+
+def name_key(text: str) -> str:
+    return clean_name(text).lower()
+
+
+def names_match(a: str, b: str) -> bool:
+    """Lenient identity of two organisation names: one contains the other word-wise, or acronym."""
+    ka, kb = name_key(a), name_key(b)
+    if not ka or not kb:
+        return False
+    if ka == kb:
+        return True
+    short, long_ = sorted((ka, kb), key=len)
+    if re.search(r"(?<!\w)" + re.escape(short) + r"(?!\w)", long_) and len(short) >= 3:
+        return True
+    return is_acronym(a, b) or is_acronym(b, a)
+
+
+def is_acronym(short: str, long_: str) -> bool:
+    """True when `short` (e.g. "NCA") is the initials of `long_` ("National Crime Agency")."""
+    s = clean_name(short)
+    if not (2 <= len(s) <= 6 and s.isupper() and s.isalpha()):
+        return False
+    words = [w for w in re.split(r"[\s\-]+", clean_name(long_)) if w and w[0].isalpha()]
+    initials = "".join(w[0] for w in words if w[0].isupper())
+    return initials == s or "".join(w[0] for w in words).upper() == s
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A quoted passage: character offsets of its content and its paragraph."""
+
+    start: int
+    end: int
+    paragraph: int
+    open_ended: bool  # ran to the end of its paragraph without a closing mark
+
+
+OPENERS = {"“": "”", "«": "»", "„": "“", '"': '"'}
+
+
+def paragraphs(text: str) -> list[tuple[int, int]]:
+    """Character ranges of the paragraphs (text separated by line breaks)."""
+    spans = []
+    for match in re.finditer(r"[^\n]+", text):
+        if match.group().strip():
+            spans.append((match.start(), match.end()))
+    return spans
+
+
+def find_quotes(text: str) -> list[Quote]:
+    """Quoted passages with curly, straight or angle quotes; an unclosed quote runs to the end
+    of its paragraph (the press convention for a quote continuing in the next paragraph)."""
+    quotes: list[Quote] = []
+    for index, (p_start, p_end) in enumerate(paragraphs(text)):
+        para = text[p_start:p_end]
+        pos = 0
+        while pos < len(para):
+            match = re.search(r"[“«„\"]", para[pos:])
+            if not match:
+                break
+            opener = match.group()
+            begin = pos + match.start() + 1
+            closer = OPENERS[opener]
+            close_at = para.find(closer, begin)
+            if opener == "„" and close_at < 0:
+                close_at = para.find("”", begin)
+            if close_at < 0:
+                quotes.append(Quote(p_start + begin, p_end, index, True))
+                break
+            quotes.append(Quote(p_start + begin, p_start + close_at, index, False))
+            pos = close_at + 1
+        if not any(q.paragraph == index for q in quotes):
+            for match in re.finditer(r"(?:(?<=^)|(?<=[\s(—–-]))‘(?=[A-Z])(.+?)[,.!?]’(?=\s|$|[,.;:)])", para):
+                quotes.append(Quote(p_start + match.start(1), p_start + match.end(1) + 1, index, False))
+    return quotes
+
+
+def hedge_words() -> frozenset[str]:
+    return load_cues()["hedges"]["words"]
+
+
+MODALS = frozenset({"could", "might", "may", "can", "would", "should"})
+
+
+def is_hedged(sent: Span | list[Token]) -> bool:
+    """Does the sentence speculate, negate or generalise (so its claims are not assertions)?"""
+    words = hedge_words()
+    for token in sent:
+        lower = token.lower_
+        if lower in words:
+            if lower in MODALS and token.tag_ != "MD":
+                continue
+            if lower == "if" and token.dep_ not in {"mark", "prep", "advmod"}:
+                continue
+            return True
+        if token.dep_ == "neg":
+            return True
+    return False
+
+
+def has_past_marker(text: str) -> bool:
+    lower = text.lower()
+    return any(marker in lower for marker in load_cues()["hedges"]["past_markers"])
+
+
+@functools.lru_cache(maxsize=8192)
+def country_code(text: str) -> str | None:
+    """ISO 3166-1 alpha-2 code for a country name, alias or demonym (None if not a country)."""
+    raw = re.sub(r"\s+", " ", text.replace("’", "'")).strip(" .,;:")
+    key = LEADING_ARTICLE.sub("", raw).lower()
+    key = re.sub(r"'s$", "", key)
+    if not key:
+        return None
+    aliases = load_gazetteer().country_aliases
+    if key in aliases:
+        return aliases[key]
+    if key in BUILTIN_COUNTRY_ALIASES:
+        return BUILTIN_COUNTRY_ALIASES[key]
+    if len(key) <= 3 and not raw.isupper():
+        return None
+    try:
+        country = pycountry.countries.lookup(key)
+    except LookupError:
+        return None
+    return country.alpha_2
+
+
+# Names pycountry does not know; countries.csv extends and overrides these.
+BUILTIN_COUNTRY_ALIASES = {
+    "uk": "GB", "u.k": "GB", "u.k.": "GB", "britain": "GB", "great britain": "GB", "british": "GB",
+    "england": "GB", "scotland": "GB", "wales": "GB", "northern ireland": "GB", "english": "GB",
+    "scottish": "GB", "welsh": "GB", "us": "US", "u.s": "US", "u.s.": "US", "usa": "US",
+    "u.s.a.": "US", "america": "US", "american": "US", "united states": "US",
+    "the united states": "US", "russia": "RU", "russian": "RU", "china": "CN", "chinese": "CN",
+    "iran": "IR", "iranian": "IR", "north korea": "KP", "north korean": "KP",
+    "south korea": "KR", "south korean": "KR", "korea": "KR", "taiwan": "TW", "taiwanese": "TW",
+    "vietnam": "VN", "vietnamese": "VN", "syria": "SY", "venezuela": "VE", "bolivia": "BO",
+    "tanzania": "TZ", "moldova": "MD", "laos": "LA", "czech republic": "CZ", "czechia": "CZ",
+    "turkey": "TR", "turkish": "TR", "german": "DE", "french": "FR", "canadian": "CA",
+    "australian": "AU", "indian": "IN", "japanese": "JP", "israeli": "IL", "ukrainian": "UA",
+    "italian": "IT", "spanish": "ES", "dutch": "NL", "the netherlands": "NL", "holland": "NL",
+    "irish": "IE", "swedish": "SE", "norwegian": "NO", "danish": "DK", "finnish": "FI",
+    "belgian": "BE", "swiss": "CH", "austrian": "AT", "polish": "PL", "brazilian": "BR",
+    "mexican": "MX", "singaporean": "SG", "new zealand": "NZ", "kiwi": "NZ", "emirati": "AE",
+    "uae": "AE", "saudi": "SA", "pakistani": "PK", "nigerian": "NG", "south african": "ZA",
+    "greek": "GR", "portuguese": "PT", "hungarian": "HU", "romanian": "RO", "estonian": "EE",
+    "latvian": "LV", "lithuanian": "LT", "filipino": "PH", "philippine": "PH", "thai": "TH",
+    "malaysian": "MY", "indonesian": "ID", "chilean": "CL", "argentine": "AR",
+    "argentinian": "AR", "colombian": "CO", "peruvian": "PE", "egyptian": "EG", "kenyan": "KE",
+    "qatari": "QA", "kuwaiti": "KW", "bahraini": "BH", "lebanese": "LB", "jordanian": "JO",
+    "hong kong": "HK", "macau": "MO", "palestinian": "PS", "georgian": "GE", "belarusian": "BY",
+    "kazakh": "KZ", "serbian": "RS", "croatian": "HR", "bulgarian": "BG", "slovak": "SK",
+    "slovenian": "SI", "icelandic": "IS", "luxembourg": "LU", "maltese": "MT", "cypriot": "CY",
+}
+
+
+def token_in_spans(token: Token, spans: list[tuple[int, int]]) -> bool:
+    return any(start <= token.idx < end for start, end in spans)
+
+
+def sentence_index(doc: Doc) -> list[Span]:
+    return list(doc.sents)

@@ -1,0 +1,137 @@
+"""The parser on every hazard of the sample web and on hostile input, and its quality."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import time
+from datetime import datetime, timezone
+
+import pytest
+
+from bench.parse_quality import evaluate, load_gold, page_bytes, token_scores
+from pipelines.parsing import ParseError, parse_html
+from pipelines.parsing.encoding import decode_html
+from tests.conftest import run_cli
+
+GOLD = {record["slug"]: record for record in load_gold()}
+
+
+def parsed(slug: str):
+    record = GOLD[slug]
+    return record, parse_html(page_bytes(record), f"http://127.0.0.1:8000{record['path']}")
+
+
+def test_sample_web_text_matches_what_was_written():
+    result = evaluate()
+    assert result["ours"]["precision"] >= 0.98 and result["ours"]["recall"] >= 0.98
+    assert result["ours"]["f1"] >= result["trafilatura_default"]["f1"]
+    assert all(score >= 0.98 for score in result["field_accuracy"].values())
+
+
+@pytest.mark.parametrize("slug", ["royal-mail-export-disruption", "mgm-resorts-shuts-systems",
+                                  "synnovis-attack-london-hospitals", "govwire-ncsc-royal-mail-incident"])
+def test_metadata_from_json_ld_opengraph_microdata_and_meta(slug):
+    record, article = parsed(slug)
+    assert article.title == record["title"]
+    assert article.published.date().isoformat() == record["published"][:10]
+    assert article.authors == record["authors"]
+    assert article.language == "en"
+    assert article.canonical_url.endswith(record["path"])
+
+
+def test_boilerplate_never_reaches_the_text():
+    for slug in ("royal-mail-export-disruption", "mgm-resorts-shuts-systems", "colonial-pipeline-darkside-ransomware"):
+        _, article = parsed(slug)
+        for phrase in ("cookies", "Sign up for our daily briefing", "Most read", "Another week, another outage",
+                       "Related stories", "Advertisement", "Subscribe to the Metro Tribune", "Front page"):
+            assert phrase not in article.text, (slug, phrase)
+
+
+def test_windows_1252_page_without_a_declared_charset():
+    record, article = parsed("british-library-technology-outage")
+    assert "cp1252" in record["hazards"]
+    assert article.encoding == "cp1252"
+    assert token_scores(article.text, record["text"]).recall > 0.99
+    assert "\u2019" in article.text or "\u201c" in article.text  # curly quotes survived
+
+
+def test_wrongly_declared_charset_is_caught():
+    page = '<html><head><meta charset="utf-8"><title>Caf\u00e9</title></head><body><p>\u201cWe\u2019re investigating,\u201d it said \u2013 \u20ac5m.</p></body></html>'
+    text, encoding = decode_html(page.encode("cp1252"), "text/html; charset=utf-8")
+    assert encoding == "cp1252" and "\u201cWe\u2019re investigating,\u201d" in text
+
+
+def test_malformed_html():
+    record, article = parsed("qilin-publishes-synnovis-data")
+    assert "malformed" in record["hazards"]
+    assert token_scores(article.text, record["text"]).recall > 0.98
+    assert article.title == record["title"]
+
+
+def test_formula_title_is_kept_verbatim():
+    record, article = parsed("colonial-pipeline-darkside-ransomware")
+    assert article.title.startswith("=HYPERLINK(")
+
+
+def test_huge_page_parses_in_bounded_time():
+    record, _ = parsed("t-mobile-breach-40-million")
+    body = page_bytes(record)
+    assert len(body) > 4_000_000
+    started = time.process_time()
+    article = parse_html(body)
+    elapsed = time.process_time() - started
+    assert token_scores(article.text, record["text"]).f1 > 0.98
+    assert "Comment 19999" not in article.text
+    assert elapsed < 60  # a generous bound: the point is that it finishes, not how fast
+
+
+def test_truncates_absurd_pages_and_says_so():
+    body = b"<html><body><article><p>" + b"word " * 5_000_000 + b"</p></article></body></html>"
+    article = parse_html(body)
+    assert article.warnings and "truncated" in article.warnings[0]
+
+
+@pytest.mark.parametrize("body", [b"", b"   ", b"\x00\xff\xfe\x00garbage\x00"])
+def test_empty_or_binary_input(body):
+    try:
+        article = parse_html(body)
+    except ParseError:
+        return
+    assert article.text == "" or isinstance(article.text, str)
+
+
+def test_hostile_json_ld_and_dates_do_not_break_parsing():
+    page = b"""<html><head>
+<script type="application/ld+json">{"@type": "NewsArticle", "headline": "OK", "datePublished": "yesterday-ish", "author": [[[{"name": 5}]]]}</script>
+<script type="application/ld+json">{not json at all</script>
+<meta property="article:published_time" content="2023-02-30T99:99:99Z">
+<meta name="date" content="2023-01-11T10:00:00+01:00">
+</head><body><p>Body text long enough to count as an article paragraph for the extractor to keep.</p></body></html>"""
+    article = parse_html(page)
+    assert article.title == "OK"
+    assert article.published == datetime(2023, 1, 11, 9, 0, tzinfo=timezone.utc)
+
+
+def test_parse_command_emits_one_json_line_per_file(tmp_path):
+    record = GOLD["royal-mail-export-disruption"]
+    plain = tmp_path / "a.html"
+    plain.write_bytes(page_bytes(record))
+    zipped = tmp_path / "b.html.gz"
+    zipped.write_bytes(gzip.compress(page_bytes(GOLD["mgm-resorts-shuts-systems"])))
+    result = run_cli("parse", str(plain), str(zipped))
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["path"] for line in lines] == [str(plain), str(zipped)]
+    assert set(lines[0]) >= {"path", "url", "title", "text", "published", "authors", "language"}
+    assert lines[0]["title"] == record["title"]
+    assert lines[1]["title"] == GOLD["mgm-resorts-shuts-systems"]["title"]
+
+
+def test_parse_command_reports_a_bad_file_and_goes_on(tmp_path):
+    good = tmp_path / "good.html"
+    good.write_bytes(page_bytes(GOLD["mgm-resorts-shuts-systems"]))
+    result = run_cli("parse", str(tmp_path / "missing.html"), str(good))
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert "error" in lines[0] and lines[1]["title"]
+    assert result.returncode == 1
