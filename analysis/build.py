@@ -175,9 +175,12 @@ def build_incidents(
     # The victim as most often spelled among the names that map to the incident's key.
     victims = _long(incident_rows, "victims")
     keymap = assignment.victim_key
-    victims = victims[victims["value"].map(keymap).to_numpy() == victims["incident_id"].map(incidents["victim_key"]).to_numpy()]
-    incidents["victim"] = _mode(victims, index) if not victims.empty else pd.Series(None, index=index)
-    incidents["victim_names"] = _as_lists(_ranked(victims), index) if not victims.empty else [[]] * len(index)
+    if victims.empty:
+        incidents["victim"], incidents["victims"] = None, [[] for _ in index]
+    else:
+        incidents["victims"] = _as_lists(_ranked(victims), index)
+        main = victims["value"].map(keymap).to_numpy() == victims["incident_id"].map(incidents["victim_key"]).to_numpy()
+        incidents["victim"] = _mode(victims[main], index)
 
     evidence_parts = []
     for field, column in (

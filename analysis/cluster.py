@@ -11,9 +11,12 @@ an incremental build equals a full one):
 3. **Sessions.** Stories that share a link key (their main victim, and the second one for
    two-victim stories) and follow each other with gaps ≤ GAP_DAYS are one incident; a longer
    silence starts a new incident, so two attacks on one organisation months apart stay two.
-4. **Look-backs.** A later group of stories that names an earlier incident's month ("in
-   September 2018") or, for earlier years, its year ("the 2018 attack"), for the same victim
-   and with compatible types (e.g. a regulator's fine two years on), joins that incident.
+4. **Look-backs.** A later group of stories about the same victim that is retrospective (it
+   names no date within LOOKBACK_RECENT_DAYS before it and not its own year) and names an
+   earlier incident's month ("in September 2018") or year ("the 2018 attack"), with
+   compatible types, joins that incident: a regulator's fine two years on belongs to the
+   breach it punishes, while a new breach whose story recalls "the August 2021 attack"
+   (it also dates its own events: "started on 25 November 2022") stays a new incident.
 
 Incident IDs are `<victim-slug>-<YYYY-MM of the first report>` (plus `-2`, `-3`... when one
 victim has several incidents starting in one month). They survive rebuilds and new crawls
@@ -39,6 +42,7 @@ GAP_DAYS = 45
 SIMILAR = 0.5
 IDENTICAL = 0.9
 MAX_LINK_VICTIMS = 2
+LOOKBACK_RECENT_DAYS = 120
 UNSPECIFIED = "unspecified"
 
 _MONTHS = (
@@ -166,9 +170,14 @@ def assign_incidents(articles: pd.DataFrame, aliases: Gazetteer | None = None) -
             for r in members[s]:
                 m, y = _references(texts[r])
                 months |= m
-                years |= {year for year in y if year < begin.year}
+                years |= y
+        recent_from = begin - pd.Timedelta(days=LOOKBACK_RECENT_DAYS)
+        retrospective = begin.year not in years and not any(
+            recent_from <= pd.Timestamp(year=y, month=m, day=1, tz=begin.tz) + pd.offsets.MonthEnd(0)
+            for m, y in months
+        )
         best = None
-        for key in sorted(group_keys[g]):
+        for key in sorted(group_keys[g]) if retrospective else ():
             for candidate in earlier_by_key[key]:
                 first = pd.Timestamp(start[candidate])
                 named = (first.month, first.year) in months or first.year in years

@@ -73,7 +73,7 @@ INCIDENTS = pa.schema(
         pa.field("source_urls", STRINGS),
         # Extra columns.
         pa.field("victim_key", pa.string()),
-        pa.field("victim_names", STRINGS),
+        pa.field("victims", STRINGS),
         pa.field("countries", STRINGS),
         pa.field("sources", STRINGS),
         pa.field("n_urls", pa.int32()),
@@ -181,4 +181,13 @@ def validate(name: str, frame: pd.DataFrame) -> pd.DataFrame:
 def to_arrow(name: str, frame: pd.DataFrame) -> pa.Table:
     """The frame as a table with exactly the table's schema (column order, types)."""
     schema = SCHEMAS[name]
-    return pa.Table.from_pandas(frame[schema.names], schema=schema, preserve_index=False)
+    return pa.Table.from_arrays([_column(frame[f.name], f.type) for f in schema], schema=schema)
+
+
+def _column(values: pd.Series, kind: pa.DataType) -> pa.Array:
+    if len(values) == 0:
+        return pa.array([], type=kind)
+    if pa.types.is_dictionary(kind):
+        plain = values.astype(object).where(values.notna(), None)
+        return pa.array(plain, type=kind.value_type, from_pandas=True).dictionary_encode().cast(kind)
+    return pa.array(values, type=kind, from_pandas=True)
