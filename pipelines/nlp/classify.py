@@ -15,6 +15,7 @@ import re
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from pipelines.nlp.guard import guarded
 from pipelines.nlp.gazetteers import THREAT_ACTOR, load_cues, load_gazetteer
 from pipelines.nlp.roles import title_end
 from pipelines.nlp.text import has_past_marker, is_hedged
@@ -115,6 +116,7 @@ class IncidentClassifier:
                 types.remove("data_breach")
         return types
 
+    @guarded
     def __call__(self, doc: Doc) -> Doc:
         analysis = doc._.analysis if doc._.analysis is not None else {}
         asserted = self.asserted_sentences(doc, analysis)

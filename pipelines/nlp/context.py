@@ -14,6 +14,7 @@ from collections import Counter
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from pipelines.nlp.guard import guarded
 from pipelines.nlp.gazetteer_component import COUNTRY_LABELS
 from pipelines.nlp.gazetteers import load_cues, load_gazetteer
 from pipelines.nlp.roles import title_end
@@ -42,6 +43,7 @@ class ContextFinder:
         ]
         self.generic = load_cues()["victim"]["generic_org_nouns"]
 
+    @guarded
     def __call__(self, doc: Doc) -> Doc:
         analysis = doc._.analysis if doc._.analysis is not None else {}
         victim_forms = [f.lower() for f in analysis.get("victim_forms", [])]
@@ -77,7 +79,9 @@ class ContextFinder:
         for sent in doc.sents:
             text = sent.text.lower()
             about_victim = any(f in text for f in victim_forms)
-            about_generic = any(t.lower_ in self.generic and any(c.lower_ == "the" for c in t.children) for t in sent)
+            about_generic = any(
+                t.lower_ in self.generic and any(c.lower_ == "the" or c.dep_ == "poss" for c in t.children) for t in sent
+            )
             if not (about_victim or about_generic):
                 continue
             weight = 2 if sent.start_char < t_end else 1

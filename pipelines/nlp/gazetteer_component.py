@@ -18,6 +18,7 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
+from pipelines.nlp.guard import guarded
 from pipelines.nlp.gazetteers import AGENCY, SERVICE, THREAT_ACTOR, VENDOR, Entry, load_gazetteer
 from pipelines.nlp.text import country_code
 
@@ -75,6 +76,7 @@ class GazetteerMatcher:
         for label, docs in lower_patterns.items():
             self.lower.add(label, docs)
 
+    @guarded
     def __call__(self, doc: Doc) -> Doc:
         matches = [*self.exact(doc), *self.lower(doc)]
         if not matches:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from pathlib import Path
 from incidents.config import GAZETTEERS, REPO_DATA
 
 CUES_FILE = REPO_DATA / "nlp" / "cues.toml"
+GAZETTEER_DIR_ENV = "INCIDENTS_GAZETTEER_DIR"  # another folder of the same CSV files (tests, experiments)
 
 # Labels of the spans the gazetteer matcher writes (doc.spans["gazetteer"]).
 AGENCY = "AGENCY"
@@ -88,10 +90,15 @@ def read_rows(path: Path) -> list[dict[str, str]]:
         return rows
 
 
-@functools.lru_cache(maxsize=4)
 def load_gazetteer(folder: str | None = None) -> Gazetteer:
-    """Read every gazetteer file under `folder` (default data/gazetteers/)."""
-    root = Path(folder) if folder else GAZETTEERS
+    """Read every gazetteer file under `folder` (default $INCIDENTS_GAZETTEER_DIR, else
+    data/gazetteers/); cached per folder."""
+    return _load_gazetteer(folder or os.environ.get(GAZETTEER_DIR_ENV) or str(GAZETTEERS))
+
+
+@functools.lru_cache(maxsize=4)
+def _load_gazetteer(folder: str) -> Gazetteer:
+    root = Path(folder)
     gaz = Gazetteer()
     for row in read_rows(root / "agencies.csv"):
         if not row.get("name"):
@@ -131,6 +138,24 @@ def load_gazetteer(folder: str | None = None) -> Gazetteer:
     return gaz
 
 
+VERB_LISTS = {"subject_verbs", "passive_verbs", "verbs"}
+
+
+def inflect(words: list[str]) -> set[str]:
+    """Word forms of each verb (hit → hits, hitting; affect → affecting, affected), so lists
+    work without a lemmatizer; over-generated forms are harmless."""
+    forms = set()
+    for word in words:
+        forms.add(word)
+        if " " in word or not word.isalpha():
+            continue
+        stem = word[:-1] if word.endswith("e") else word
+        forms.update({word + "s", word + "es", stem + "ed", stem + "ing", word + "d"})
+        if len(word) <= 4 and word[-1] not in "aeiouwy":
+            forms.update({word + word[-1] + "ing", word + word[-1] + "ed"})
+    return forms
+
+
 @functools.lru_cache(maxsize=2)
 def load_cues(path: str | None = None) -> dict:
     """The cue lists of data/nlp/cues.toml, lists turned into frozensets where they are word sets."""
@@ -144,6 +169,8 @@ def load_cues(path: str | None = None) -> dict:
                 cues[section][key] = [re.compile(p, re.IGNORECASE if p != r"\bBEC\b" else 0) for p in value]
             elif section == "services" or key in {"past_markers", "publishers"}:
                 cues[section][key] = list(value)
+            elif key in VERB_LISTS:
+                cues[section][key] = frozenset(inflect(value))
             else:
                 cues[section][key] = frozenset(value)
     return cues

@@ -18,6 +18,7 @@ from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span, Token
 
+from pipelines.nlp.guard import guarded
 from pipelines.nlp.gazetteers import AGENCY, THREAT_ACTOR, VENDOR, load_cues
 from pipelines.nlp.text import NOT_ORG, clean_name, country_code, has_past_marker, is_acronym, name_key
 
@@ -227,6 +228,27 @@ class RoleAssigner:
             if cluster.labels.get("PERSON", 0) > cluster.labels.get("ORG", 0) and len(cluster.name.split()) >= 2:
                 cluster.role = "person"
 
+    def anaphora(self, doc: Doc) -> float:
+        """Victim evidence carried by "the company", "the postal service" or "it": it belongs to
+        the organisation the article is about, whichever that turns out to be."""
+        t_end = title_end(doc)
+        total = 0.0
+        generic = self.victim["generic_org_nouns"]
+        for token in doc:
+            if token.idx < t_end or token.ent_type_:
+                continue
+            lower = token.lower_
+            if lower == "it" and token.dep_ in {"nsubj", "nsubjpass"}:
+                pass
+            elif lower in generic and any(c.lower_ in {"the", "this"} or c.dep_ == "poss" for c in token.children):
+                pass
+            else:
+                continue
+            value, _why = self.victim_cue(doc[token.i : token.i + 1])
+            if value >= 2.0 and not has_past_marker(token.sent.text):
+                total += value
+        return total
+
     def victim_cue(self, span: Span) -> tuple[float, str]:
         """Grammatical evidence that this mention is (positive) or is not (negative) a victim."""
         doc = span.doc
@@ -291,12 +313,19 @@ class RoleAssigner:
                 return 1.5, f"X {head_lower}"
         return 0.0, ""
 
+    @guarded
     def __call__(self, doc: Doc) -> Doc:
         analysis = doc._.analysis if doc._.analysis is not None else {}
         clusters = self.collect(doc)
         self.score(doc, clusters)
         candidates = [c for c in clusters if c.role == "other" and c.score > 0]
         candidates.sort(key=lambda c: (-c.score, c.first_sentence))
+        if candidates:
+            extra = min(self.anaphora(doc), 3.0)
+            if extra:
+                candidates[0].score += extra
+                candidates[0].strong += extra
+                candidates[0].evidence.append(f"anaphora:{extra}")
         victims: list[Cluster] = []
         if candidates and candidates[0].score >= self.min_victim_score:
             top = candidates[0].score

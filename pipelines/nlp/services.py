@@ -15,6 +15,7 @@ import re
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
+from pipelines.nlp.guard import guarded
 from pipelines.nlp.gazetteers import SERVICE, load_cues
 from pipelines.nlp.roles import title_end
 from pipelines.nlp.text import MODALS, has_past_marker
@@ -49,6 +50,7 @@ class ServiceFinder:
             status: re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(c) for c in sorted(services[status], key=len, reverse=True)) + r")(?![\w-])")
             for status in STATUSES
         }
+        self.actor_verbs = cues["speech"]["verbs"]
         self.context_words = cues["incident"]["words"] | {"we", "our", "its", "it", "us"} | set(cues["victim"]["generic_org_nouns"])
 
     def cues_in(self, sent: Span) -> list[tuple[int, int, str]]:
@@ -75,7 +77,10 @@ class ServiceFinder:
                 continue
             if chunk.root.lower_ not in self.heads:
                 continue
-            words = [t for t in chunk if t.lower_ not in DROP_MODIFIERS and t.pos_ not in {"DET", "PRON", "NUM", "PUNCT"} and t.dep_ != "poss"]
+            if chunk.root.dep_ in {"nsubj", "nsubjpass"} and chunk.root.head.lower_ in self.actor_verbs:
+                continue  # "the postal service added": the organisation speaking, not a service
+            words = [t for t in chunk if t.lower_ not in DROP_MODIFIERS and t.pos_ not in {"DET", "PRON", "NUM", "PUNCT", "PART"}
+                     and t.dep_ not in {"poss", "case"} and not (t.ent_type_ in {"GPE", "NORP"} and t.i < chunk.root.i)]
             if not words or len(words) > self.max_words:
                 continue
             if words[0].ent_type_ in {"ORG", "GPE", "PERSON"} and len(words) > 1:
@@ -112,6 +117,7 @@ class ServiceFinder:
 
         return min(cues, key=rank)[2]
 
+    @guarded
     def __call__(self, doc: Doc) -> Doc:
         analysis = doc._.analysis if doc._.analysis is not None else {}
         t_end = title_end(doc)

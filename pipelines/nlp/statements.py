@@ -13,6 +13,7 @@ from __future__ import annotations
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
+from pipelines.nlp.guard import guarded
 from pipelines.nlp.gazetteers import AGENCY, THREAT_ACTOR, VENDOR, load_cues
 from pipelines.nlp.roles import SPEAKER_NOUNS, title_end
 from pipelines.nlp.text import Quote, clean_name, find_quotes, names_match
@@ -33,6 +34,7 @@ class StatementFinder:
         self.speech_verbs = cues["speech"]["verbs"]
         self.generic_nouns = cues["victim"]["generic_org_nouns"]
 
+    @guarded
     def __call__(self, doc: Doc) -> Doc:
         analysis = doc._.analysis if doc._.analysis is not None else {}
         self.doc = doc
@@ -46,13 +48,14 @@ class StatementFinder:
         for quote in quotes:
             text = doc.text[quote.start : quote.end].strip().rstrip(",").strip()
             speaker, attributed = self.attribute(quote)
+            if speaker is None:
+                attributed = False
             if not attributed and previous is not None and quote.paragraph - previous[0].paragraph <= 1:
                 speaker = previous[1]
                 attributed = speaker is not None
             spans.append((quote.start, quote.end, speaker))
-            if len(text.split()) < self.min_words and not attributed:
-                continue
-            if len(text.split()) < 3:
+            words = len(text.split())
+            if words < 4 or (words < self.min_words and not (attributed and text[:1].isupper())):
                 continue
             previous = (quote, speaker)
             statements.append({"speaker": speaker, "quote": text[: self.max_quote_chars]})
@@ -218,11 +221,24 @@ class StatementFinder:
         return any(s <= token.idx < e for s, e in self.quote_ranges)
 
     def last_person(self, token: Token) -> str | None:
+        """The last person named before `token`: a PERSON entity, or a proper-noun subject the
+        NER missed ("Oz Alashe, CEO of CybSafe, argued")."""
         best = None
         for span, kind, name in self.org_spans:
             if kind == "person" and span.start < token.i and not self.in_quote(span[0]):
                 if best is None or span.start > best[0].start:
                     best = (span, name)
+        sentences = [s for s in self.doc.sents if s.end <= token.sent.start][-4:]
+        for sent in reversed(sentences):
+            subject = self.sentence_subject(sent)
+            if subject is None or subject.pos_ != "PROPN" or self.span_at(subject):
+                continue
+            if best is not None and best[0].start > subject.i:
+                break
+            parts = [t for t in subject.lefts if t.dep_ in {"compound", "flat"} and t.pos_ == "PROPN"]
+            name = " ".join(t.text for t in [*parts, subject])
+            if any(c.dep_ == "appos" for c in subject.children) or len(parts) >= 1:
+                return name
         return self.full_person_name(*best) if best else None
 
     def last_org(self, token: Token) -> str | None:

@@ -1,0 +1,222 @@
+"""`Analyzer`: documents in, analysis records out, in order, in constant memory.
+
+Each input is checked before it reaches spaCy (missing keys, empty, binary garbage,
+non-English, too long); a bad one becomes a record with `error` set and empty fields, so a
+run never stops on one document. Good ones go through `nlp.pipe` in batches (several
+processes when asked), inside a spaCy memory zone per chunk so the string store does not
+grow with the stream.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any, Iterable, Iterator
+
+from spacy.language import Language
+
+from pipelines.nlp.pipeline import build_nlp
+
+ANALYZER_VERSION = "nlp-0.1.0"
+DEFAULT_MAX_CHARS = 100_000
+MIN_LANGUAGE_CHARS = 200
+LOG = logging.getLogger(__name__)
+
+RECORD_KEYS = (
+    "id", "is_incident", "incident_types", "victims", "attackers", "agencies", "services_affected",
+    "services", "organisations", "countries", "sector", "statements", "mentions", "error",
+)
+
+
+def empty_record(doc_id: Any, error: str | None = None) -> dict:
+    """The record of a document with nothing found (or that could not be analysed)."""
+    return {
+        "id": doc_id,
+        "is_incident": False,
+        "incident_types": [],
+        "victims": [],
+        "attackers": [],
+        "agencies": [],
+        "services_affected": [],
+        "services": [],
+        "organisations": [],
+        "countries": [],
+        "sector": None,
+        "statements": [],
+        "mentions": [],
+        "error": error,
+        "truncated": False,
+        "analyzer_version": ANALYZER_VERSION,
+    }
+
+
+@dataclass
+class Prepared:
+    """A checked input: the text to analyse, or the reason it cannot be."""
+
+    doc_id: Any
+    text: str = ""
+    title_end: int = 0
+    error: str | None = None
+    truncated: bool = False
+
+
+_LANGUAGE_IDENTIFIER = None
+
+
+def detect_language(text: str) -> tuple[str, float]:
+    """(ISO 639-1 code, probability) by py3langid, loaded once per process."""
+    global _LANGUAGE_IDENTIFIER
+    if _LANGUAGE_IDENTIFIER is None:
+        from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+        _LANGUAGE_IDENTIFIER = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    lang, prob = _LANGUAGE_IDENTIFIER.classify(text)
+    return lang, float(prob)
+
+
+def looks_binary(text: str) -> bool:
+    """Control characters, replacement characters or too few letters: not prose."""
+    sample = text[:20_000]
+    if not sample:
+        return False
+    bad = sum(1 for ch in sample if (ord(ch) < 32 and ch not in "\n\r\t") or ch == "\ufffd" or 0xE000 <= ord(ch) <= 0xF8FF)
+    letters = sum(1 for ch in sample if ch.isalpha())
+    spaces = sum(1 for ch in sample if ch.isspace())
+    return bad / len(sample) > 0.01 or (len(sample) >= 40 and (letters / len(sample) < 0.5 or spaces / len(sample) < 0.03))
+
+
+def clip(text: str, max_chars: int) -> str:
+    """The first max_chars characters, cut at a paragraph or sentence end when there is one."""
+    head = text[:max_chars]
+    for marker in ("\n", ". "):
+        cut = head.rfind(marker)
+        if cut > max_chars * 0.8:
+            return head[: cut + 1]
+    return head
+
+
+def prepare(record: Any, max_chars: int) -> Prepared:
+    """Validate one input dict and compose the text the pipeline sees (title first)."""
+    if not isinstance(record, dict):
+        return Prepared(None, error=f"input is not an object ({type(record).__name__})")
+    doc_id = record.get("id")
+    title = record.get("title")
+    text = record.get("text")
+    if text is None and title is None:
+        return Prepared(doc_id, error="missing 'text'")
+    if not isinstance(text, (str, type(None))) or not isinstance(title, (str, type(None))):
+        return Prepared(doc_id, error="'text' and 'title' must be strings")
+    title = re.sub(r"\s+", " ", title or "").strip()
+    body = (text or "").replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    if not body.strip():
+        return Prepared(doc_id, error="empty text")
+    if looks_binary(body):
+        return Prepared(doc_id, error="text is not readable prose (binary or garbled)")
+    truncated = len(body) > max_chars
+    if truncated:
+        body = clip(body, max_chars)
+    sample = body[:3000]
+    if len(sample.strip()) >= MIN_LANGUAGE_CHARS:
+        lang, prob = detect_language(sample)
+        if lang != "en" and prob >= 0.8:
+            return Prepared(doc_id, error=f"text is not English (detected '{lang}')")
+    stripped = body.lstrip()
+    if title and stripped.startswith(title):
+        offset = len(body) - len(stripped)
+        return Prepared(doc_id, body, offset + len(title), truncated=truncated)
+    if title:
+        return Prepared(doc_id, f"{title}\n\n{body}", len(title), truncated=truncated)
+    return Prepared(doc_id, body, 0, truncated=truncated)
+
+
+class Analyzer:
+    """Turns article dicts {id, title, text, url?, published?} into analysis records."""
+
+    def __init__(
+        self,
+        model: str | None = None,
+        n_process: int = 1,
+        batch_size: int = 32,
+        *,
+        max_chars: int = DEFAULT_MAX_CHARS,
+        chunk_size: int = 1000,
+        nlp: Language | None = None,
+    ):
+        self.nlp = nlp if nlp is not None else build_nlp(model)
+        self.n_process = max(1, int(n_process))
+        self.batch_size = max(1, int(batch_size))
+        self.max_chars = max_chars
+        self.chunk_size = max(chunk_size, self.batch_size * self.n_process)
+
+    def analyze(self, docs: Iterable[dict]) -> Iterator[dict]:
+        """One record per input, in input order; lazily, so a stream of any length works."""
+        iterator = iter(docs)
+        while True:
+            chunk = list(itertools.islice(iterator, self.chunk_size))
+            if not chunk:
+                return
+            yield from self._analyze_chunk(chunk)
+
+    def analyze_one(self, doc: dict) -> dict:
+        return next(iter(self.analyze([doc])))
+
+    def _analyze_chunk(self, chunk: list[Any]) -> Iterator[dict]:
+        prepared = [prepare(record, self.max_chars) for record in chunk]
+        with self.nlp.memory_zone():
+            good = [(index, p) for index, p in enumerate(prepared) if p.error is None]
+            inputs = []
+            for index, p in good:
+                doc = self.nlp.make_doc(p.text)
+                doc._.title_end = p.title_end
+                inputs.append((doc, index))
+            n_process = self.n_process if len(inputs) >= self.batch_size * 2 else 1
+            results = self.nlp.pipe(inputs, as_tuples=True, batch_size=self.batch_size, n_process=n_process)
+            next_good = 0
+            for index, p in enumerate(prepared):
+                if p.error is not None:
+                    yield empty_record(p.doc_id, p.error)
+                    continue
+                doc, doc_index = next(results)
+                assert doc_index == good[next_good][0]
+                next_good += 1
+                yield self.to_record(p, doc._.analysis or {})
+            for _ in results:
+                pass
+
+    @staticmethod
+    def to_record(p: Prepared, analysis: dict) -> dict:
+        """The contract's record from the components' results."""
+        record = empty_record(p.doc_id, None)
+        record["truncated"] = p.truncated
+        if p.truncated:
+            record["note"] = f"text longer than the limit; analysed its first {len(p.text)} characters"
+        errors = analysis.get("errors") or []
+        if errors:
+            record["error"] = "; ".join(errors)
+        is_incident = bool(analysis.get("is_incident"))
+        victims = list(analysis.get("victims") or []) if is_incident else []
+        record.update(
+            is_incident=is_incident,
+            incident_types=list(analysis.get("incident_types") or []) if is_incident else [],
+            victims=victims,
+            attackers=list(analysis.get("attackers") or []),
+            agencies=[dict(a) for a in analysis.get("agencies") or []],
+            services=list(analysis.get("services") or []) if is_incident else [],
+            services_affected=list(analysis.get("services_affected") or []) if is_incident else [],
+            organisations=list(analysis.get("organisations") or []),
+            countries=list(analysis.get("countries") or []),
+            sector=analysis.get("sector") if is_incident else None,
+            statements=[{"speaker": s.get("speaker"), "quote": s.get("quote")} for s in analysis.get("statements") or []],
+        )
+        mentions = []
+        for mention in analysis.get("mentions") or []:
+            role = mention.get("role", "other")
+            if role == "victim" and not is_incident:
+                role = "other"
+            mentions.append({"text": mention.get("text"), "label": mention.get("label"), "role": role,
+                             "sentence": mention.get("sentence")})
+        record["mentions"] = mentions
+        return record
