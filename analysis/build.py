@@ -12,17 +12,15 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pycountry
 
 from analysis import storage
 from analysis.cluster import GAP_DAYS, IDENTICAL, SIMILAR, STORY_WINDOW_DAYS, assign_incidents
-from analysis.names import Gazetteer, load_gazetteers
+from analysis.names import Gazetteer, country_code, load_gazetteers
 from analysis.schema import ROLES, SCHEMAS, to_arrow, validate
 from incidents import __version__
 from incidents.config import GAZETTEERS, DataDir
@@ -30,7 +28,6 @@ from pipelines.extracted import read_table as read_extracted_table
 
 log = logging.getLogger(__name__)
 UNSPECIFIED = "unspecified"
-_COUNTRY_FIXES = {"UK": "GB", "EL": "GR"}
 
 
 @dataclass(frozen=True)
@@ -43,21 +40,6 @@ class BuildSummary:
     redirects: int
     seconds: float
     dataset: Path
-
-
-@lru_cache(maxsize=4096)
-def country_code(value: str) -> str | None:
-    """ISO 3166-1 alpha-2 for a code or a country name; None when it is neither."""
-    text = (value or "").strip()
-    if not text:
-        return None
-    upper = _COUNTRY_FIXES.get(text.upper(), text.upper())
-    if len(upper) == 2 and pycountry.countries.get(alpha_2=upper):
-        return upper
-    try:
-        return pycountry.countries.lookup(text).alpha_2
-    except LookupError:
-        return None
 
 
 def _lists(series: pd.Series) -> pd.Series:

@@ -18,6 +18,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
 
+import pycountry
+
 from incidents.config import GAZETTEERS
 
 # Legal forms and corporate wrappers that do not change which organisation is meant.
@@ -38,6 +40,7 @@ GENERIC_WORDS = frozenset(
 )
 ACRONYM_STOPWORDS = frozenset({"of", "and", "the", "for", "in", "on", "at", "de", "la", "le", "du"})
 
+_COUNTRY_FIXES = {"UK": "GB", "EL": "GR"}
 _TOKEN = re.compile(r"[a-z0-9]+")
 _POSSESSIVE = re.compile(r"['’]s\b")
 
@@ -157,6 +160,16 @@ def victim_keys(names: Iterable[str], aliases: Gazetteer | None = None) -> dict[
     return resolved
 
 
-def display_name(spellings: Counter) -> str:
-    """The spelling shown for an organisation: most used, then longest, then alphabetical."""
-    return min(spellings, key=lambda s: (-spellings[s], -len(s), s))
+@lru_cache(maxsize=4096)
+def country_code(value: str) -> str | None:
+    """ISO 3166-1 alpha-2 for a code or a country name; None when it is neither."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    upper = _COUNTRY_FIXES.get(text.upper(), text.upper())
+    if len(upper) == 2 and pycountry.countries.get(alpha_2=upper):
+        return upper
+    try:
+        return pycountry.countries.lookup(text).alpha_2
+    except LookupError:
+        return None
