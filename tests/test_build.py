@@ -1,0 +1,203 @@
+"""incidents build: clustering edge cases, stable IDs, incremental = full, atomic writes."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pandera.errors
+import pytest
+from fixtures.dataset.factory import article, sample_rows, write_extracted
+
+from analysis import load_dataset, storage
+from analysis.build import build_dataset
+from analysis.names import normalise, victim_keys
+from analysis.schema import validate
+from incidents.cli import main
+from incidents.config import DataDir
+
+TABLES = ("incidents", "articles", "mentions", "statements")
+
+
+def built(tmp_path, rows, name="d") -> DataDir:
+    data_dir = DataDir.resolve(tmp_path / name)
+    write_extracted(data_dir.extracted, rows)
+    build_dataset(data_dir)
+    return data_dir
+
+
+def incidents_of(data_dir: DataDir) -> pd.DataFrame:
+    return load_dataset(data_dir)["incidents"].set_index("incident_id")
+
+
+def test_name_keys_drop_legal_forms_and_resolve_acronyms():
+    assert normalise("The Royal Mail Group plc") == normalise("ROYAL MAIL") == "royal mail"
+    assert normalise("Medibank’s") == "medibank"
+    keys = victim_keys(["British Airways", "BA", "M&S", "Marks & Spencer", "American", "American Airlines"])
+    assert keys["BA"] == keys["British Airways"]
+    assert keys["M&S"] == keys["Marks & Spencer"]
+    assert keys["American Airlines"] != keys["American"]  # generic words never swallow a name
+
+
+def test_aliases_acronyms_and_syndication_make_one_incident(tmp_path):
+    incidents = incidents_of(built(tmp_path, sample_rows()))
+    royal = incidents.loc["royal-mail-2023-01"]
+    assert royal["victim"] == "Royal Mail"
+    assert len(royal["source_urls"]) == 3  # every URL kept...
+    assert royal["n_articles"] == 2  # ...but the syndicated copy counts once
+    assert royal["n_sources"] == 2
+    assert list(royal["incident_types"]) == ["ransomware"]  # "unspecified" refined away
+    assert list(royal["attackers"]) == ["LockBit"]
+    assert set(royal["agencies"]) == {"National Cyber Security Centre", "National Crime Agency"}
+    assert royal["country"] == "GB"
+    ba = incidents.loc["british-airways-2018-09"]
+    assert ba["n_articles"] == 2 and ba["country"] == "GB"  # "United Kingdom" → GB
+
+
+def test_same_organisation_months_apart_stays_two(tmp_path):
+    incidents = incidents_of(built(tmp_path, sample_rows()))
+    assert {"royal-mail-2023-01", "royal-mail-2023-09"} <= set(incidents.index)
+    assert list(incidents.loc["royal-mail-2023-09", "incident_types"]) == ["ddos"]
+
+
+def test_lookback_joins_a_retrospective_story_but_not_a_new_breach(tmp_path):
+    rows = [
+        article("tm-2021", "2021-08-18T10:00", ["T-Mobile"], types=["data_breach"]),
+        article("tm-fine", "2023-07-01T10:00", ["T-Mobile US"], types=["data_breach"],
+                text="Regulators fined T-Mobile over the August 2021 cyberattack. " * 5),
+        article("ba-2018", "2018-09-07T10:00", ["British Airways"], types=["data_breach"]),
+        article("ba-2023", "2023-06-05T10:00", ["British Airways"], types=["data_breach"],
+                text="The activity started on 25 May 2023. It recalls the August 2018 breach. " * 5),
+    ]
+    ids = set(incidents_of(built(tmp_path, rows)).index)
+    assert ids == {"t-mobile-2021-08", "british-airways-2018-09", "british-airways-2023-06"}
+
+
+def test_syndicated_copy_with_other_victim_spelling_lands_in_one_incident(tmp_path):
+    text = "Hackers hit the Acme Corporation payroll systems on Monday, the company said. " * 8
+    rows = [
+        article("acme-1", "2024-04-01T10:00", ["Acme Corporation"], text=text, source="a"),
+        article("acme-2", "2024-04-02T10:00", ["Acme Payroll Services"], text=text, source="b"),
+        article("acme-3", "2024-04-02T11:00", [], text=text, source="c"),
+    ]
+    incidents = incidents_of(built(tmp_path, rows))
+    assert len(incidents) == 1
+    assert incidents.iloc[0]["n_articles"] == 1 and len(incidents.iloc[0]["source_urls"]) == 3
+
+
+def test_hostile_strings_are_kept_verbatim_and_ids_stay_slugs(tmp_path):
+    data_dir = built(tmp_path, sample_rows() + [article("emoji", "2024-06-01", ["💥 Ünïcode GmbH"])])
+    incidents = incidents_of(data_dir)
+    assert all(pd.Series(incidents.index).str.fullmatch(r"[a-z0-9-]+"))
+    assert "-cmd|' /C calc'!A0" in set(incidents["victim"])
+    assert "unicode-2024-06" in incidents.index
+
+
+def test_ids_are_stable_across_rebuilds_and_batch_order(tmp_path):
+    rows = sample_rows()
+    first = built(tmp_path, rows, "a")
+    again = DataDir.resolve(tmp_path / "b")
+    for row in reversed(rows):  # one batch per article, in reverse order
+        write_extracted(again.extracted, [row])
+    build_dataset(again)
+    build_dataset(again)
+    assert sorted(incidents_of(first).index) == sorted(incidents_of(again).index)
+
+
+def _tables(data_dir: DataDir) -> dict[str, pd.DataFrame]:
+    dataset = load_dataset(data_dir, tables=TABLES)
+    return {
+        name: dataset[name].sort_values(list(dataset[name].columns[:2])).reset_index(drop=True).astype(str)
+        for name in TABLES
+    }
+
+
+def test_incremental_build_equals_full_rebuild(tmp_path):
+    rows = sample_rows()
+    incremental = DataDir.resolve(tmp_path / "inc")
+    write_extracted(incremental.extracted, rows[:5])
+    build_dataset(incremental)
+    write_extracted(incremental.extracted, rows[5:])  # a new crawl
+    build_dataset(incremental)
+    full = built(tmp_path, rows, "full")
+    for name, frame in _tables(incremental).items():
+        pd.testing.assert_frame_equal(frame, _tables(full)[name], obj=name)
+
+
+def test_earlier_article_moves_the_id_and_records_a_redirect(tmp_path):
+    data_dir = built(tmp_path, [article("late", "2023-02-03T10:00", ["Example Ltd"])])
+    assert list(incidents_of(data_dir).index) == ["example-2023-02"]
+    write_extracted(data_dir.extracted, [article("early", "2023-01-30T10:00", ["Example"])])
+    build_dataset(data_dir)
+    dataset = load_dataset(data_dir)
+    assert list(dataset["incidents"]["incident_id"]) == ["example-2023-01"]
+    assert dataset.resolve("example-2023-02") == "example-2023-01"
+
+
+def test_a_build_killed_half_way_leaves_the_previous_dataset(tmp_path, monkeypatch):
+    data_dir = built(tmp_path, sample_rows()[:4])
+    before = _tables(data_dir)
+    write_extracted(data_dir.extracted, sample_rows()[4:])
+    real_write = storage.write_table
+    calls = []
+
+    def dying(folder, name, table):
+        calls.append(name)
+        if len(calls) == 3:
+            raise KeyboardInterrupt("killed")
+        real_write(folder, name, table)
+
+    monkeypatch.setattr(storage, "write_table", dying)
+    with pytest.raises(KeyboardInterrupt):
+        build_dataset(data_dir)
+    after = _tables(data_dir)
+    for name in TABLES:
+        pd.testing.assert_frame_equal(before[name], after[name])
+    assert not list(tmp_path.glob("d/dataset.*"))  # no staging left behind
+    monkeypatch.setattr(storage, "write_table", real_write)
+    build_dataset(data_dir)
+    assert len(load_dataset(data_dir)["incidents"]) > len(before["incidents"])
+
+
+def test_a_kill_between_the_two_renames_is_recovered(tmp_path):
+    data_dir = built(tmp_path, sample_rows())
+    aside = data_dir.dataset.parent / "dataset.previous-deadbeef"
+    data_dir.dataset.rename(aside)  # the state a kill between the renames leaves
+    assert len(load_dataset(data_dir)["incidents"]) > 0  # readers fall back to it
+    build_dataset(data_dir)
+    assert data_dir.dataset.is_dir() and not aside.exists()
+
+
+def test_validation_rejects_a_broken_table():
+    bad = pd.DataFrame({
+        "incident_id": ["x-2024-01", "x-2024-01"], "country": ["United Kingdom", "GB"],
+        "incident_types": [["ransomware"], ["not-a-type"]], "n_articles": [1, 0], "n_sources": [1, 1],
+        "source_urls": [["u"], []], "first_reported_at": pd.to_datetime(["2024-01-02", "2024-01-01"], utc=True),
+        "last_reported_at": pd.to_datetime(["2024-01-01", "2024-01-01"], utc=True),
+    })
+    with pytest.raises(pandera.errors.SchemaErrors) as failure:
+        validate("incidents", bad)
+    message = str(failure.value)
+    for column in ("incident_id", "country", "incident_types", "n_articles", "source_urls"):
+        assert column in message
+
+
+def test_dataset_card_and_schema(tmp_path):
+    data_dir = built(tmp_path, sample_rows())
+    card = json.loads((data_dir.dataset / "dataset.json").read_text())
+    assert card["extractor_versions"] == {"test-1": len(sample_rows())}
+    assert {s["source"] for s in card["sources"]} == {"packetledger", "breachdesk", "metrotribune", "northwind"}
+    assert [f["name"] for f in card["tables"]["incidents"]][:3] == ["incident_id", "title", "victim"]
+    assert "## Schema" in (data_dir.dataset / "README.md").read_text()
+    incidents = pd.read_parquet(data_dir.dataset / "incidents")
+    assert str(incidents["first_reported_at"].dtype) == "datetime64[us, UTC]"
+    assert isinstance(incidents["country"].dtype, pd.CategoricalDtype)
+    articles = pd.read_parquet(data_dir.dataset / "articles")
+    assert articles.loc[articles["is_incident"] == False, "incident_id"].isna().all()  # noqa: E712
+
+
+def test_build_command(tmp_path, capsys):
+    data_dir = DataDir.resolve(tmp_path)
+    write_extracted(data_dir.extracted, sample_rows())
+    assert main(["build", "--data-dir", str(tmp_path)]) == 0
+    assert "incidents from" in capsys.readouterr().out
