@@ -7,7 +7,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from scrapy import signals
-from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
 from crawler.stats import per_source, totals
@@ -15,7 +14,7 @@ from incidents.config import DataDir
 
 
 class CrawlProgress:
-    """Logs 'fetched / stored / skipped / failed' every PROGRESS_INTERVAL seconds and writes
+    """Logs 'fetched / stored / skipped / failed' every PROGRESS_INTERVAL seconds (0: never) and writes
     the crawl report (JSON, per source, with reasons) to the data directory at the end."""
 
     def __init__(self, crawler, interval: float) -> None:
@@ -26,17 +25,15 @@ class CrawlProgress:
 
     @classmethod
     def from_crawler(cls, crawler):
-        interval = crawler.settings.getfloat("PROGRESS_INTERVAL", 10.0)
-        if interval <= 0:
-            raise NotConfigured
-        ext = cls(crawler, interval)
+        ext = cls(crawler, crawler.settings.getfloat("PROGRESS_INTERVAL", 10.0))
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         return ext
 
     def spider_opened(self, spider) -> None:
-        self.loop = task.LoopingCall(self.log_progress)
-        self.loop.start(self.interval, now=False)
+        if self.interval > 0:
+            self.loop = task.LoopingCall(self.log_progress)
+            self.loop.start(self.interval, now=False)
 
     def log_progress(self) -> None:
         counts = totals(self.crawler.stats.get_stats())
@@ -49,12 +46,16 @@ class CrawlProgress:
         if self.loop is not None and self.loop.running:
             self.loop.stop()
         self.log_progress()
+        stats = self.crawler.stats.get_stats()
+        started = stats.get("start_time")
         report = {
             "spider": spider.name,
             "finished_at": datetime.now(timezone.utc).isoformat(),
             "finish_reason": reason,
-            "totals": totals(self.crawler.stats.get_stats()),
-            "sources": per_source(self.crawler.stats.get_stats()),
+            "elapsed_seconds": (datetime.now(timezone.utc) - started).total_seconds() if started else None,
+            "peak_memory_bytes": stats.get("memusage/max"),
+            "totals": totals(stats),
+            "sources": per_source(stats),
         }
         path = write_report(self.data_dir.reports, spider.name, report)
         spider.logger.info("crawl report: %s", path)

@@ -24,6 +24,10 @@ AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 
+# An article page yields one item: Scrapy's default of 100 concurrent items per response
+# spawns 100 asyncio workers for each page, which costs more than storing the page.
+CONCURRENT_ITEMS = 16
+
 # Robustness.
 DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 20 * 1024 * 1024

@@ -78,6 +78,8 @@ class RawStore:
         self.root.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.root / "index.sqlite", timeout=30)
         self._db.execute("PRAGMA journal_mode=WAL")
+        # Durable across a killed process (what Ctrl-C needs) without an fsync per page.
+        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
         self._warc_path: Path | None = None
         self._warc_file: io.BufferedWriter | None = None
