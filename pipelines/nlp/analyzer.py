@@ -61,6 +61,7 @@ class Prepared:
     title_end: int = 0
     error: str | None = None
     truncated: bool = False
+    published_year: int | None = None
 
 
 _LANGUAGE_IDENTIFIER = None
@@ -123,13 +124,19 @@ def prepare(record: Any, max_chars: int) -> Prepared:
         lang, prob = detect_language(sample)
         if lang != "en" and prob >= 0.8:
             return Prepared(doc_id, error=f"text is not English (detected '{lang}')")
+    year = published_year(record.get("published"))
     stripped = body.lstrip()
     if title and stripped.startswith(title):
         offset = len(body) - len(stripped)
-        return Prepared(doc_id, body, offset + len(title), truncated=truncated)
+        return Prepared(doc_id, body, offset + len(title), truncated=truncated, published_year=year)
     if title:
-        return Prepared(doc_id, f"{title}\n\n{body}", len(title), truncated=truncated)
-    return Prepared(doc_id, body, 0, truncated=truncated)
+        return Prepared(doc_id, f"{title}\n\n{body}", len(title), truncated=truncated, published_year=year)
+    return Prepared(doc_id, body, 0, truncated=truncated, published_year=year)
+
+
+def published_year(value: Any) -> int | None:
+    match = re.match(r"\s*((?:19|20)\d\d)", str(value)) if value else None
+    return int(match.group(1)) if match else None
 
 
 class Analyzer:
@@ -171,6 +178,7 @@ class Analyzer:
             for index, p in good:
                 doc = self.nlp.make_doc(p.text)
                 doc._.title_end = p.title_end
+                doc._.published_year = p.published_year
                 inputs.append((doc, index))
             n_process = self.n_process if len(inputs) >= self.batch_size * 2 else 1
             results = self.nlp.pipe(inputs, as_tuples=True, batch_size=self.batch_size, n_process=n_process)

@@ -13,12 +13,12 @@ from __future__ import annotations
 import re
 
 from spacy.language import Language
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span, Token
 
 from pipelines.nlp.guard import guarded
-from pipelines.nlp.gazetteers import THREAT_ACTOR, load_cues, load_gazetteer
+from pipelines.nlp.gazetteers import load_cues
 from pipelines.nlp.roles import title_end
-from pipelines.nlp.text import has_past_marker, is_hedged
+from pipelines.nlp.text import is_past, is_hedged
 
 TYPE_ORDER = [
     "ransomware", "data_breach", "ddos", "phishing", "bec", "malware", "supply_chain", "espionage",
@@ -26,6 +26,26 @@ TYPE_ORDER = [
 ]
 # Pattern indices of data_breach that only say "breach" (weak alongside ransomware).
 WEAK_BREACH = {1}
+
+
+def masked_text(sent: Span) -> str:
+    """The sentence with multi-word organisation names blanked, so "Breach Desk" (a
+    publisher) or "Ransomware Task Force" do not read as incident words."""
+    parts = []
+    for token in sent:
+        ent = token.ent_type_
+        if ent in {"ORG", "WORK_OF_ART"} and token.is_title and _in_title_case_name(token):
+            parts.append("X" + token.whitespace_)
+        else:
+            parts.append(token.text_with_ws)
+    return "".join(parts)
+
+
+def _in_title_case_name(token: Token) -> bool:
+    for ent in token.sent.ents:
+        if ent.start <= token.i < ent.end:
+            return len(ent) >= 2 and all(t.is_title or not t.is_alpha for t in ent)
+    return False
 
 
 class IncidentClassifier:
@@ -59,9 +79,9 @@ class IncidentClassifier:
             middle = (sent.start_char + sent.end_char) // 2
             if any(start <= middle < end for start, end in untrusted_quotes):
                 continue
-            if is_hedged(sent) or has_past_marker(sent.text):
+            if is_hedged(sent) or is_past(sent):
                 continue
-            result.append((sent.text, False))
+            result.append((masked_text(sent), False))
         return result
 
     def detect(self, doc: Doc, analysis: dict, asserted: list[tuple[str, bool]]) -> tuple[bool, float, dict]:
@@ -88,28 +108,23 @@ class IncidentClassifier:
 
     def classify(self, doc: Doc, analysis: dict, asserted: list[tuple[str, bool]]) -> list[str]:
         found: dict[str, int] = {}
+        evidence: dict[str, str] = {}
         strong_breach = False
         for text, _is_title in asserted:
             for kind in TYPE_ORDER:
                 for index, pattern in enumerate(self.types.get(kind, [])):
                     if pattern.search(text):
                         found[kind] = found.get(kind, 0) + 1
+                        evidence.setdefault(kind, text.strip()[:300])
                         if kind == "data_breach" and index not in WEAK_BREACH:
                             strong_breach = True
                         break
-        asserted_text = " ".join(text for text, _ in asserted).lower()
-        for span in doc.spans.get("gazetteer", []):
-            if span.label_ != THREAT_ACTOR or span.text.lower() not in asserted_text:
-                continue
-            for entry in load_gazetteer().lookup(span.text, THREAT_ACTOR):
-                kind = (entry.kind or "").lower()
-                if "ransomware" in kind:
-                    found["ransomware"] = found.get("ransomware", 0) + 1
-                if "wiper" in kind:
-                    found["wiper"] = found.get("wiper", 0) + 1
+        analysis["type_evidence"] = evidence
         types = [kind for kind in TYPE_ORDER if kind in found]
-        if "ransomware" in types or "wiper" in types:
-            types = [t for t in types if t != "malware"]
+        if "wiper" in types:
+            types = [t for t in types if t not in {"ransomware", "extortion"}]  # wipers posing as ransomware
+        if "ransomware" in types or "wiper" in types or "ddos" in types:
+            types = [t for t in types if t != "malware"]  # the malware is the ransomware / wiper / botnet
         if "ransomware" in types:
             types = [t for t in types if t != "extortion"]
             if "data_breach" in types and not strong_breach:

@@ -85,6 +85,8 @@ class GazetteerMatcher:
         countries = doc_countries(doc)
         lower_text = doc.text.lower()
         candidates = []
+        pending: list[tuple[Span, Entry, bool]] = []
+        confirmed: set[str] = set()
         for match_id, start, end in matches:
             label = doc.vocab.strings[match_id]
             span = doc[start:end]
@@ -97,11 +99,22 @@ class GazetteerMatcher:
             if not entries:
                 continue
             entry = self.choose(entries, span, countries, lower_text)
-            if label == THREAT_ACTOR and entry.ambiguous and not self.actor_context(span):
-                continue
             if label != THREAT_ACTOR and span.text.islower() and len(span.text) <= 4:
                 continue
+            if label in {THREAT_ACTOR, VENDOR} and self.inside_longer_name(span):
+                continue
+            if label == THREAT_ACTOR and entry.ambiguous:
+                in_context = self.actor_context(span)
+                if in_context:
+                    confirmed.add(entry.name)
+                pending.append((span, entry, in_context))
+                continue
+            if label == THREAT_ACTOR:
+                confirmed.add(entry.name)
             candidates.append(Span(doc, start, end, label=label, kb_id=entry.name))
+        for span, entry, _in_context in pending:
+            if entry.name in confirmed:
+                candidates.append(Span(doc, span.start, span.end, label=THREAT_ACTOR, kb_id=entry.name))
         doc.spans[self.spans_key] = filter_spans(candidates)
         return doc
 
@@ -122,17 +135,40 @@ class GazetteerMatcher:
                 value += 2
             if entry.country:
                 value += countries.get(entry.country, 0) / total
+            if entry.name.lower() == span.text.lower():
+                value += 0.5
+            if entry.kind and "cyber" in entry.kind.lower():
+                value += 0.1  # an acronym like NCSC in security news most often names a cyber agency
             return value
 
         return max(entries, key=score)
 
     @staticmethod
     def actor_context(span: Span) -> bool:
+        """An ambiguous actor name ("Play", "Royal", "Hive") counts only next to a word that
+        makes it the actor: "Play ransomware", "the Hive gang", "Qilin, a ransomware group"."""
         doc = span.doc
-        window = [t for t in doc[max(span.start - 2, 0) : span.start]] + [t for t in doc[span.end : span.end + 2]]
+        window = list(doc[max(span.start - 1, 0) : span.start]) + list(doc[span.end : span.end + 1])
+        if span.end < len(doc) and doc[span.end].text == ",":
+            window += list(doc[span.end + 1 : min(span.end + 7, span.sent.end)])
         if any(t.lower_ in ACTOR_CONTEXT for t in window):
             return True
         return span.root.head.lower_ in ACTOR_CONTEXT
+
+    @staticmethod
+    def inside_longer_name(span: Span) -> bool:
+        """"Royal" in "Royal Mail", "Play" in "Google Play": part of another proper name."""
+        doc = span.doc
+        for neighbour in (doc[span.end] if span.end < len(doc) else None, doc[span.start - 1] if span.start > 0 else None):
+            if neighbour is None:
+                continue
+            if neighbour.lower_ in ACTOR_CONTEXT:
+                continue
+            if neighbour.is_title and neighbour.pos_ == "PROPN" and not neighbour.is_sent_start:
+                return True
+            if neighbour.is_title and neighbour.pos_ == "PROPN" and neighbour.i == span.end:
+                return True
+        return False
 
 
 @Language.factory(

@@ -31,11 +31,13 @@ PROJECT_COMPONENTS = (
 
 def register_extensions() -> None:
     """Doc._.analysis holds each component's results (msgpack-safe, so it survives n_process);
-    Doc._.title_end marks where the title ends."""
+    Doc._.title_end marks where the title ends; Doc._.published_year dates the article."""
     if not Doc.has_extension("analysis"):
         Doc.set_extension("analysis", default=None)
     if not Doc.has_extension("title_end"):
         Doc.set_extension("title_end", default=0)
+    if not Doc.has_extension("published_year"):
+        Doc.set_extension("published_year", default=None)
 
 
 def build_nlp(

@@ -20,7 +20,7 @@ from spacy.tokens import Doc, Span, Token
 
 from pipelines.nlp.guard import guarded
 from pipelines.nlp.gazetteers import AGENCY, THREAT_ACTOR, VENDOR, load_cues
-from pipelines.nlp.text import NOT_ORG, clean_name, country_code, has_past_marker, is_acronym, name_key
+from pipelines.nlp.text import NOT_ORG, clean_name, country_code, is_past, is_acronym, name_key
 
 SPEAKER_NOUNS = {"spokesperson", "spokesman", "spokeswoman", "spokespeople", "representative", "statement"}
 VENDOR_BEFORE = re.compile(
@@ -47,6 +47,18 @@ ATTACKER_BEFORE = re.compile(
     r"dubbed|called|named|tracked as)\s+$",
     re.IGNORECASE,
 )
+MONTHS_AND_DAYS = {
+    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+    "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+}
+# "a flaw in X", "the X zero-day": X is a product, not the organisation that was attacked.
+PRODUCT_NOUNS = {
+    "vulnerability", "vulnerabilities", "flaw", "flaws", "bug", "bugs", "zero-day", "zero-days",
+    "0-day", "exploit", "exploits", "patch", "patches", "update", "updates", "version", "versions",
+    "software", "product", "products", "plugin", "plug-in", "extension", "firmware", "app", "apps",
+    "cve", "weakness", "hole", "holes", "loophole",
+}
+NUMERIC_ENTS = {"", "CARDINAL", "ORDINAL", "QUANTITY", "MONEY", "PERCENT"}
 CANDIDATE_LABELS = {"ORG"}
 WEAK_LABELS = {"GPE", "FAC", "PRODUCT", "NORP", "WORK_OF_ART", "PERSON", "LOC"}
 WEAK_SUBJECT_VERBS = {"say", "says", "said", "is", "was", "become", "became", "report", "reports", "reported",
@@ -143,14 +155,49 @@ class RoleAssigner:
             cluster.forms[name] += 1
             cluster.labels[ent.label_] += 1
             cluster.mentions.append(ent)
+        for span in self.unlabelled_names(doc, covered, t_end):
+            name = clean_name(span.text)
+            cluster = cluster_for(name.lower())
+            cluster.forms[name] += 1
+            cluster.labels["PROPN"] += 1
+            cluster.mentions.append(span)
         merged = self.merge([c for c in clusters.values() if c.role == "other"])
         special = [c for c in clusters.values() if c.role != "other"]
         result = special + merged
         for cluster in merged:
             lower = cluster.name.lower()
             if lower in self.publishers or f"the {lower}" in self.publishers:
-                cluster.role = "publisher"
+                cluster.negative += 3.0
+                cluster.evidence.append("publisher")
         self.add_unlabelled_mentions(doc, merged, special)
+        return result
+
+    @staticmethod
+    def unlabelled_names(doc: Doc, covered: set[int], t_end: int) -> list[Span]:
+        """Proper-noun runs the NER left unlabelled ("23andMe", "MyFitnessPal"): the small
+        model misses many company names, and a victim it misses is a victim lost."""
+        spans: list[Span] = []
+        start = None
+        for token in doc:
+            usable = (
+                token.pos_ == "PROPN" and token.ent_type_ in NUMERIC_ENTS and token.i not in covered and token.idx >= t_end
+                and token.is_alpha is not None and any(ch.isalpha() for ch in token.text)
+            )
+            if usable and start is None:
+                start = token.i
+            elif not usable and start is not None:
+                spans.append(doc[start : token.i])
+                start = None
+        if start is not None:
+            spans.append(doc[start:])
+        result = []
+        for span in spans:
+            text = span.text
+            if len(span) > 4 or NOT_ORG.match(clean_name(text)) or text.lower() in MONTHS_AND_DAYS:
+                continue
+            if country_code(text) or (span[0].is_sent_start and len(span) == 1 and text.istitle() and not any(c.isupper() for c in text[1:])):
+                continue
+            result.append(span)
         return result
 
     @staticmethod
@@ -214,7 +261,7 @@ class RoleAssigner:
             for mention in body_mentions:
                 cluster.first_sentence = min(cluster.first_sentence, sent_index.get(mention.sent.start, 10**6))
                 value, why = self.victim_cue(mention)
-                if value > 0 and has_past_marker(mention.sent.text):
+                if value > 0 and is_past(mention.sent):
                     value *= 0.4
                 if value > 0:
                     cluster.strong += value
@@ -224,6 +271,8 @@ class RoleAssigner:
                     cluster.evidence.append(why)
             cluster.score += min(cluster.strong, 6.0) - min(cluster.negative, 8.0)
             if cluster.labels and not cluster.labels.get("ORG") and cluster.strong < 2.5 and not cluster.in_title:
+                cluster.score = min(cluster.score, 0.0)
+            if set(cluster.labels) == {"PROPN"} and cluster.strong <= 0:
                 cluster.score = min(cluster.score, 0.0)
             if cluster.labels.get("PERSON", 0) > cluster.labels.get("ORG", 0) and len(cluster.name.split()) >= 2:
                 cluster.role = "person"
@@ -245,7 +294,7 @@ class RoleAssigner:
             else:
                 continue
             value, _why = self.victim_cue(doc[token.i : token.i + 1])
-            if value >= 2.0 and not has_past_marker(token.sent.text):
+            if value >= 2.0 and not is_past(token.sent):
                 total += value
         return total
 
@@ -262,11 +311,13 @@ class RoleAssigner:
         root = span.root
         token = root
         # climb through flat name structure and conjunctions ("X and Y were hit")
-        while token.dep_ == "conj" and token.head != token:
+        while token.dep_ in {"conj", "appos"} and token.head != token:
             token = token.head
         dep, head = token.dep_, token.head
         incident_sentence = sentence_has_incident(sent, self.incident_words)
         head_lower = head.lower_
+        if dep in {"compound", "poss", "nmod", "amod"} and head_lower in PRODUCT_NOUNS:
+            return -3.0, f"product:{head_lower}"
         if dep == "compound" or dep == "poss" or dep == "nmod":
             if head_lower in self.roles["commentator_titles"] and head_lower not in SPEAKER_NOUNS:
                 return -4.0, f"employer:{head_lower}"
@@ -288,6 +339,8 @@ class RoleAssigner:
                 return -4.0, f"employer:{g_lower}"
             if p_lower == "for" and g_lower in SPEAKER_NOUNS:
                 return 0.5, "spokesperson"
+            if p_lower in {"in", "of", "for", "affecting"} and g_lower in PRODUCT_NOUNS:
+                return -3.0, f"product:{g_lower}"
             if p_lower == "to" and g_lower == "according":
                 return -0.5, "source"
             if p_lower in {"on", "at", "of", "against", "from", "targeting", "affecting", "in", "inside", "within", "into"}:
@@ -332,8 +385,9 @@ class RoleAssigner:
             for cluster in candidates:
                 if len(victims) >= self.max_victims:
                     break
+                grammar = cluster.strong >= 2.5 or (cluster.in_title and cluster.strong >= 1.0)
                 if cluster is candidates[0] or (
-                    cluster.score >= self.relative_cutoff * top and cluster.strong >= 2.5 and cluster.score >= self.min_victim_score
+                    cluster.score >= self.relative_cutoff * top and grammar and cluster.score >= self.min_victim_score
                 ):
                     victims.append(cluster)
         for cluster in victims:
@@ -354,7 +408,7 @@ class RoleAssigner:
         analysis["victim_forms"] = sorted({f for c in victims for f in c.forms})
         analysis["victim_score"] = round(victims[0].score, 2) if victims else round(candidates[0].score, 2) if candidates else 0.0
         analysis["victim_strong"] = round(victims[0].strong, 2) if victims else 0.0
-        analysis["attackers"] = unique([c.name for c in clusters if c.role == "attacker"])
+        analysis["attackers"] = unique([c.name for c in clusters if c.role == "attacker" and not self.is_malware(c.name)])
         analysis["agencies"] = [
             {"name": c.name, "alias": sorted(c.forms, key=len)[0], "country": self.agency_country(c), "kind": None}
             for c in clusters
@@ -376,6 +430,14 @@ class RoleAssigner:
         doc._.analysis = analysis
         return doc
 
+    @staticmethod
+    def is_malware(name: str) -> bool:
+        """Malware families and tools (NotPetya, Cobalt Strike) are not attackers."""
+        from pipelines.nlp.gazetteers import load_gazetteer
+
+        entries = [e for e in load_gazetteer().lookup(name, THREAT_ACTOR) if e.name == name]
+        return bool(entries) and all((e.kind or "").lower() in {"malware", "tool", "botnet"} for e in entries)
+
     def agency_country(self, cluster: Cluster) -> str | None:
         from pipelines.nlp.gazetteers import load_gazetteer
 
@@ -394,7 +456,7 @@ def cluster_names_match(a: Cluster, b: Cluster) -> bool:
             if ka == kb:
                 return True
             short, long_ = sorted((ka, kb), key=len)
-            if len(short) >= 3 and long_.startswith(short + " "):
+            if len(short) >= 3 and re.search(r"(?<![\w])" + re.escape(short) + r"(?![\w])", long_):
                 return True
             if is_acronym(fa, fb) or is_acronym(fb, fa):
                 return True
@@ -421,7 +483,7 @@ def unique(items: list) -> list:
 
 @Language.factory(
     "incident_roles",
-    default_config={"min_victim_score": 4.0, "relative_cutoff": 0.6, "max_victims": 3},
+    default_config={"min_victim_score": 4.0, "relative_cutoff": 0.5, "max_victims": 4},
 )
 def make_role_assigner(nlp: Language, name: str, min_victim_score: float, relative_cutoff: float, max_victims: int) -> RoleAssigner:
     return RoleAssigner(nlp, name, min_victim_score, relative_cutoff, max_victims)

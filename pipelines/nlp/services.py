@@ -18,7 +18,7 @@ from spacy.tokens import Doc, Span, Token
 from pipelines.nlp.guard import guarded
 from pipelines.nlp.gazetteers import SERVICE, load_cues
 from pipelines.nlp.roles import title_end
-from pipelines.nlp.text import MODALS, has_past_marker
+from pipelines.nlp.text import MODALS, is_past
 
 STATUSES = ["unaffected", "restored", "suspended", "degraded", "disrupted"]
 CLAUSE_DEPS = {"ROOT", "ccomp", "conj", "advcl", "relcl", "xcomp", "csubj", "parataxis", "pcomp"}
@@ -132,7 +132,7 @@ class ServiceFinder:
             text_lower = sent.text.lower()
             speculative = any(t.lower_ in SPECULATIVE and (t.lower_ not in MODALS or t.tag_ == "MD") for t in sent)
             relevant = any(t.lower_ in self.context_words for t in sent) or any(f in text_lower for f in victim_forms)
-            if not speculative and relevant and not has_past_marker(sent.text):
+            if not speculative and relevant and not is_past(sent):
                 fallback = None
                 if not cues and previous is not None and "\n" not in doc.text[previous[0].end_char : sent.start_char]:
                     fallback = previous[1]

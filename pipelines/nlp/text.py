@@ -63,12 +63,14 @@ def names_match(a: str, b: str) -> bool:
 
 def is_acronym(short: str, long_: str) -> bool:
     """True when `short` (e.g. "NCA") is the initials of `long_` ("National Crime Agency")."""
-    s = clean_name(short)
-    if not (2 <= len(s) <= 6 and s.isupper() and s.isalpha()):
+    s = clean_name(short).replace("&", "")
+    if not (2 <= len(s) <= 6 and s.isalpha() and s[0].isupper() and sum(c.isupper() for c in s) >= 2):
         return False
     words = [w for w in re.split(r"[\s\-]+", clean_name(long_)) if w and w[0].isalpha()]
+    if len(words) < 2:
+        return False
     initials = "".join(w[0] for w in words if w[0].isupper())
-    return initials == s or "".join(w[0] for w in words).upper() == s
+    return initials == s.upper() or "".join(w[0] for w in words).upper() == s.upper()
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,34 @@ def is_hedged(sent: Span | list[Token]) -> bool:
 def has_past_marker(text: str) -> bool:
     lower = text.lower()
     return any(marker in lower for marker in load_cues()["hedges"]["past_markers"])
+
+
+YEAR = re.compile(r"(?<!\d)(19[89]\d|20[0-4]\d)(?!\d)")
+
+
+def current_year(doc: Doc) -> int | None:
+    """The year the article is about: its publication year when known, else the latest year
+    it mentions."""
+    cached = doc.user_data.get("incident_current_year")
+    if cached is not None:
+        return cached or None
+    published = doc._.published_year if Doc.has_extension("published_year") else None
+    if published:
+        year = int(published)
+    else:
+        years = [int(y) for y in YEAR.findall(doc.text[:20_000])]
+        year = max(years) if years else 0
+    doc.user_data["incident_current_year"] = year
+    return year or None
+
+
+def is_past(sent: Span) -> bool:
+    """A sentence about an earlier event: a past-example phrase, or only earlier years."""
+    if has_past_marker(sent.text):
+        return True
+    years = [int(y) for y in YEAR.findall(sent.text)]
+    now = current_year(sent.doc)
+    return bool(years and now and max(years) < now)
 
 
 @functools.lru_cache(maxsize=8192)

@@ -1,0 +1,164 @@
+"""Quality of the analysis stage against gold annotations.
+
+    python -m bench.nlp_quality                      # the sample web (data/sample/content)
+    python -m bench.nlp_quality tests/fixtures/nlp   # the held-out fixtures
+    python -m bench.nlp_quality --show-errors        # print every disagreement
+
+Prints precision, recall and F1 for victims, agencies, attackers and services (lenient name
+matching: case-insensitive, one name contains the other, an acronym, or the same canonical
+gazetteer name), incident detection, and the macro-F1 of incident types.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from incidents.config import REPO_DATA
+from pipelines.nlp import Analyzer
+from pipelines.nlp.gazetteers import load_gazetteer
+from pipelines.nlp.text import names_match
+
+SAMPLE = REPO_DATA / "sample" / "content"
+FIELDS = ("victims", "agencies", "attackers", "services")
+
+
+def load_articles(folder: Path) -> list[dict]:
+    """Articles with gold: sample-web content files ({slug, title, paragraphs, gold}) or
+    fixtures ({id, title, text, gold})."""
+    articles = []
+    for path in sorted(folder.glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if "gold" not in data:
+            continue
+        title = data.get("title") or ""
+        text = data.get("text")
+        if text is None:
+            text = "\n\n".join([title, *data.get("paragraphs", [])])
+        articles.append({"id": data.get("id") or data.get("slug") or path.stem, "title": title, "text": text,
+                         "gold": data["gold"]})
+    return articles
+
+
+def canonical(name: str) -> str:
+    entries = load_gazetteer().lookup(name)
+    return entries[0].name if entries else name
+
+
+def lenient_equal(a: str, b: str) -> bool:
+    return names_match(a, b) or canonical(a).lower() == canonical(b).lower()
+
+
+def match_count(predicted: list[str], gold: list[str]) -> int:
+    """One-to-one greedy matches between predicted and gold names."""
+    used: set[int] = set()
+    hits = 0
+    for g in gold:
+        for i, p in enumerate(predicted):
+            if i not in used and lenient_equal(p, g):
+                used.add(i)
+                hits += 1
+                break
+    return hits
+
+
+def prf(tp: int, n_pred: int, n_gold: int) -> tuple[float, float, float]:
+    p = tp / n_pred if n_pred else (1.0 if not n_gold else 0.0)
+    r = tp / n_gold if n_gold else (1.0 if not n_pred else 0.0)
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return p, r, f
+
+
+def field_values(record: dict, gold: dict, name: str) -> tuple[list[str], list[str]]:
+    if name == "agencies":
+        pred = [a["name"] for a in record.get("agencies", [])]
+        gold_values = [a["name"] if isinstance(a, dict) else a for a in gold.get("agencies", [])]
+    elif name == "services":
+        pred = list(record.get("services_affected", []))
+        gold_values = [s["service"] if isinstance(s, dict) else s for s in gold.get("services_affected", [])
+                       if not isinstance(s, dict) or s.get("status") != "unaffected"]
+    else:
+        pred = list(record.get(name, []))
+        gold_values = list(gold.get(name, []))
+    return pred, gold_values
+
+
+def evaluate(articles: list[dict], analyzer: Analyzer, show_errors: bool = False) -> dict:
+    counts = {f: [0, 0, 0] for f in FIELDS}
+    detect = {"tp": 0, "fp": 0, "fn": 0, "tn": 0}
+    type_counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    records = analyzer.analyze({k: a[k] for k in ("id", "title", "text")} for a in articles)
+    for article, record in zip(articles, records):
+        gold = article["gold"]
+        problems = []
+        for name in FIELDS:
+            pred, gold_values = field_values(record, gold, name)
+            tp = match_count(pred, gold_values)
+            counts[name][0] += tp
+            counts[name][1] += len(pred)
+            counts[name][2] += len(gold_values)
+            if tp != len(pred) or tp != len(gold_values):
+                problems.append(f"{name}: predicted {pred} gold {gold_values}")
+        g_inc, p_inc = bool(gold.get("is_incident")), bool(record["is_incident"])
+        detect[("t" if g_inc == p_inc else "f") + ("p" if p_inc else "n")] += 1
+        if g_inc != p_inc:
+            problems.append(f"is_incident: predicted {p_inc} gold {g_inc}")
+        g_types = set(gold.get("incident_types") or []) if g_inc else set()
+        p_types = set(record.get("incident_types") or [])
+        for kind in g_types | p_types:
+            type_counts[kind][0] += kind in g_types and kind in p_types
+            type_counts[kind][1] += kind in p_types
+            type_counts[kind][2] += kind in g_types
+        if g_types != p_types:
+            problems.append(f"types: predicted {sorted(p_types)} gold {sorted(g_types)}")
+        if record.get("error"):
+            problems.append(f"error: {record['error']}")
+        if show_errors and problems:
+            print(f"## {article['id']}: {article['title']}")
+            for line in problems:
+                print("   ", line)
+    result = {name: prf(*counts[name]) for name in FIELDS}
+    result["incident_detection"] = prf(detect["tp"], detect["tp"] + detect["fp"], detect["tp"] + detect["fn"])
+    per_type = {kind: prf(*c) for kind, c in sorted(type_counts.items())}
+    result["types_macro_f1"] = sum(f for _, _, f in per_type.values()) / len(per_type) if per_type else 1.0
+    result["per_type"] = per_type
+    result["n"] = len(articles)
+    return result
+
+
+def print_report(title: str, result: dict) -> None:
+    print(f"{title} ({result['n']} articles)")
+    print(f"  {'field':<20} {'P':>6} {'R':>6} {'F1':>6}")
+    for name in (*FIELDS, "incident_detection"):
+        p, r, f = result[name]
+        print(f"  {name:<20} {p:6.3f} {r:6.3f} {f:6.3f}")
+    print(f"  {'type macro-F1':<20} {'':>6} {'':>6} {result['types_macro_f1']:6.3f}")
+    for kind, (p, r, f) in result["per_type"].items():
+        print(f"    {kind:<18} {p:6.3f} {r:6.3f} {f:6.3f}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("folders", nargs="*", type=Path, help=f"folders of gold JSON files (default {SAMPLE})")
+    parser.add_argument("--model", default=None)
+    parser.add_argument("--show-errors", action="store_true")
+    args = parser.parse_args(argv)
+    analyzer = Analyzer(model=args.model)
+    for folder in args.folders or [SAMPLE]:
+        articles = load_articles(folder)
+        if not articles:
+            print(f"{folder}: no gold articles", file=sys.stderr)
+            continue
+        started = time.perf_counter()
+        result = evaluate(articles, analyzer, args.show_errors)
+        print_report(f"{folder}", result)
+        print(f"  ({time.perf_counter() - started:.1f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
