@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from analysis import storage
 from analysis.cluster import GAP_DAYS, IDENTICAL, SIMILAR, STORY_WINDOW_DAYS, assign_incidents
-from analysis.names import Gazetteer, country_code, load_gazetteers
+from analysis.names import Gazetteer, country_code, load_gazetteers, looks_like_acronym
 from analysis.schema import ROLES, SCHEMAS, to_arrow, validate
 from incidents import __version__
 from incidents.config import GAZETTEERS, DataDir
@@ -94,9 +94,15 @@ def _evidence(field: str, stats: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _mode(long: pd.DataFrame, index: pd.Index) -> pd.Series:
-    ranked = _ranked(long)
-    return ranked.drop_duplicates("incident_id").set_index("incident_id")["display"].reindex(index)
+def _spelling(victims: pd.DataFrame) -> dict[str, str]:
+    """One display name per victim key across the whole dataset, so every incident of an
+    organisation shows the same name: the spelling used by most stories, then a written-out
+    name before an acronym, then the shortest ("Royal Mail" before "Royal Mail Group")."""
+    votes = victims.drop_duplicates(["story_id", "value"]).groupby(["key", "value"]).size().rename("n").reset_index()
+    votes["acronym"] = votes["value"].map(looks_like_acronym)
+    votes["length"] = votes["value"].str.len()
+    votes = votes.sort_values(["key", "n", "acronym", "length", "value"], ascending=[True, False, True, True, True])
+    return dict(zip(votes.drop_duplicates("key")["key"], votes.drop_duplicates("key")["value"]))
 
 
 def prepare_articles(extracted: pa.Table, agencies: Gazetteer, actors: Gazetteer) -> pd.DataFrame:
@@ -161,8 +167,9 @@ def build_incidents(
         incidents["victim"], incidents["victims"] = None, [[] for _ in index]
     else:
         incidents["victims"] = _as_lists(_ranked(victims), index)
-        main = victims["value"].map(keymap).to_numpy() == victims["incident_id"].map(incidents["victim_key"]).to_numpy()
-        incidents["victim"] = _mode(victims[main], index)
+        victims["key"] = victims["value"].map(keymap)
+        main = victims[victims["key"].to_numpy() == victims["incident_id"].map(incidents["victim_key"]).to_numpy()]
+        incidents["victim"] = incidents["victim_key"].map(_spelling(main))
 
     evidence_parts = []
     for field, column in (

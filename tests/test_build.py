@@ -51,6 +51,7 @@ def test_aliases_acronyms_and_syndication_make_one_incident(tmp_path):
     assert set(royal["agencies"]) == {"National Cyber Security Centre", "National Crime Agency"}
     assert royal["country"] == "GB"
     ba = incidents.loc["british-airways-2018-09"]
+    assert ba["victim"] == "British Airways"
     assert ba["n_articles"] == 2 and ba["country"] == "GB"  # "United Kingdom" → GB
 
 
