@@ -13,7 +13,8 @@ from typing import Callable, Iterable, Iterator
 from crawler.urls import article_id, canonical_url
 from incidents.config import DataDir
 from pipelines import extracted
-from pipelines.parsing import ParseError, parse_html
+from pipelines.parsing import ParseError
+from pipelines.parsing.registry import UnknownContentKind, parser_for
 from pipelines.store import RawStore, StoredPage
 
 STAGE = "extract"
@@ -46,22 +47,12 @@ def parse_page(page: StoredPage) -> dict:
         "authors": [],
     }
     try:
-        article = parse_html(page.body, page.url, page.content_type)
-    except ParseError as exc:
+        row.update(parser_for(page.content_kind)(page))
+    except (ParseError, UnknownContentKind) as exc:
         row["parse_error"] = str(exc)
     except Exception as exc:  # one hostile page must not stop the stage
         log.exception("parsing %s failed", page.url)
         row["parse_error"] = f"{type(exc).__name__}: {exc}"
-    else:
-        row.update(
-            url=article.canonical_url or page.url,
-            title=article.title,
-            text=article.text,
-            published_at=article.published,
-            authors=article.authors,
-            language=article.language,
-            parse_error="; ".join(article.warnings) or None,
-        )
     row["url"] = canonical_url(row["url"])
     row["article_id"] = article_id(page.canonical_url)
     return row
@@ -110,6 +101,8 @@ def _finish_batch(
             row.update({key: value for key, value in record.items() if key not in ("id", "error")})
             row["analysis_error"] = record.get("error")
     for row in rows:
+        # What a structured source states outright wins over what text analysis found.
+        row.update(row.pop("structured", None) or {})
         row["extractor_version"] = extractor_version
         summary.pages += 1
         summary.parsed += bool(row.get("text"))

@@ -30,6 +30,8 @@ PARSED_FIELDS = [
     pa.field("authors", pa.list_(pa.string())),
     pa.field("language", pa.string()),
     pa.field("content_kind", pa.string()),
+    # Source-specific structured fields (JSON): people affected, filing numbers, breach dates.
+    pa.field("record_fields", pa.string()),
     pa.field("parse_error", pa.string()),
 ]
 

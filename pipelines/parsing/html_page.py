@@ -1,0 +1,19 @@
+"""Stored HTML article pages → parsed fields."""
+
+from __future__ import annotations
+
+from pipelines.parsing import parse_html
+from pipelines.store import StoredPage
+
+
+def parse_stored_html(page: StoredPage) -> dict:
+    article = parse_html(page.body, page.url, page.content_type)
+    return {
+        "url": article.canonical_url or page.url,
+        "title": article.title,
+        "text": article.text,
+        "published_at": article.published,
+        "authors": article.authors,
+        "language": article.language,
+        "parse_error": "; ".join(article.warnings) or None,
+    }
