@@ -58,6 +58,19 @@ PRODUCT_NOUNS = {
     "software", "product", "products", "plugin", "plug-in", "extension", "firmware", "app", "apps",
     "cve", "weakness", "hole", "holes", "loophole",
 }
+ORG_SUFFIX = re.compile(
+    r"\b(?:Inc|Corp|Corporation|Ltd|LLC|plc|Group|Holdings|Bank|Bancorp|Airlines?|Airways|Hospital|"
+    r"University|College|Technologies|Systems|Dynamics|Metals|Industries|Motors|Pharmaceuticals?|"
+    r"Healthcare|Health|Insurance|Financial|Partners|Software|Labs|Networks|Communications|Telecom|"
+    r"Energy|Utilities|Foods|Stores|Entertainment|Media|Hotels?|Resorts?|Council|County|City|"
+    r"Department|Ministry|Agency|Authority|Services|Solutions|Enterprises|Capital|Trust|Foundation|"
+    r"Association|Institute|School|District|Clinic|Exchange)\.?$"
+)
+ORG_DESCRIPTORS = {
+    "maker", "makers", "contractor", "exchange", "retailer", "lender", "insurer", "operator",
+    "provider", "chain", "platform", "giant", "firm", "company", "startup", "manufacturer",
+    "supplier", "carrier", "broker", "processor", "developer", "publisher", "network", "service",
+}
 NUMERIC_ENTS = {"", "CARDINAL", "ORDINAL", "QUANTITY", "MONEY", "PERCENT"}
 CANDIDATE_LABELS = {"ORG"}
 WEAK_LABELS = {"GPE", "FAC", "PRODUCT", "NORP", "WORK_OF_ART", "PERSON", "LOC"}
@@ -251,6 +264,9 @@ class RoleAssigner:
                 cluster.in_title = True
                 cluster.score += 3.0
                 cluster.evidence.append("title")
+            elif title and any(form_in_text(first_word(form), title) for form in cluster.forms if first_word(form)):
+                cluster.score += 1.5
+                cluster.evidence.append("title-partial")
             body_mentions = [m for m in cluster.mentions if m.start_char >= t_end]
             if not body_mentions and not cluster.in_title:
                 continue
@@ -270,12 +286,33 @@ class RoleAssigner:
                     cluster.negative += -value
                     cluster.evidence.append(why)
             cluster.score += min(cluster.strong, 6.0) - min(cluster.negative, 8.0)
+            if any(self.has_org_descriptor(m) for m in body_mentions):
+                cluster.labels["ORG"] += 1
+                cluster.evidence.append("descriptor")
             if cluster.labels and not cluster.labels.get("ORG") and cluster.strong < 2.5 and not cluster.in_title:
                 cluster.score = min(cluster.score, 0.0)
             if set(cluster.labels) == {"PROPN"} and cluster.strong <= 0:
                 cluster.score = min(cluster.score, 0.0)
             if cluster.labels.get("PERSON", 0) > cluster.labels.get("ORG", 0) and len(cluster.name.split()) >= 2:
                 cluster.role = "person"
+
+    def has_org_descriptor(self, span: Span) -> bool:
+        """"parts maker Corwin Metals", "Binance, a cryptocurrency exchange", "Acme Inc":
+        the text itself says this name is an organisation, whatever label the NER gave it."""
+        if ORG_SUFFIX.search(span.text):
+            return True
+        root = span.root
+        generic = self.victim["generic_org_nouns"] | ORG_DESCRIPTORS
+        for child in root.children:
+            if child.i < span.start and child.dep_ in {"compound", "amod", "nmod"} and child.lower_ in generic:
+                return True
+            if child.dep_ == "appos" and child.lower_ in generic:
+                return True
+        if root.dep_ == "appos" and root.head.lower_ in generic:
+            return True
+        if span.start > 0 and span.doc[span.start - 1].lower_ in generic:
+            return True
+        return False
 
     def anaphora(self, doc: Doc) -> float:
         """Victim evidence carried by "the company", "the postal service" or "it": it belongs to
@@ -360,6 +397,9 @@ class RoleAssigner:
                 return 3.5, "victim"
             if head_lower in self.victim["subject_verbs"] and incident_sentence:
                 if head_lower in WEAK_SUBJECT_VERBS:
+                    clause = [t for t in head.subtree if not (token.left_edge.i <= t.i <= token.right_edge.i)]
+                    if any(t.lower_ in self.incident_words for t in clause):
+                        return 2.0, f"X {head_lower} (incident)"
                     return 1.0, f"X {head_lower}"
                 return 2.5, f"X {head_lower}"
             if head_lower in self.victim["passive_verbs"] and incident_sentence:
@@ -463,6 +503,14 @@ def cluster_names_match(a: Cluster, b: Cluster) -> bool:
     return False
 
 
+def first_word(form: str) -> str | None:
+    """The distinctive first word of a multi-word name ("NHS" of "NHS Digital"), if any."""
+    words = clean_name(form).split()
+    if len(words) < 2 or len(words[0]) < 3 or not words[0][0].isupper() or words[0].lower() in {"the", "new", "north", "south", "east", "west", "united", "national", "first", "general", "american", "british", "international", "global"}:
+        return None
+    return words[0]
+
+
 def form_in_text(form: str, text: str) -> bool:
     key = clean_name(form)
     if len(key) < 2:
@@ -483,7 +531,7 @@ def unique(items: list) -> list:
 
 @Language.factory(
     "incident_roles",
-    default_config={"min_victim_score": 4.0, "relative_cutoff": 0.5, "max_victims": 4},
+    default_config={"min_victim_score": 3.0, "relative_cutoff": 0.5, "max_victims": 4},
 )
 def make_role_assigner(nlp: Language, name: str, min_victim_score: float, relative_cutoff: float, max_victims: int) -> RoleAssigner:
     return RoleAssigner(nlp, name, min_victim_score, relative_cutoff, max_victims)

@@ -124,6 +124,8 @@ class ServiceFinder:
         victim_forms = [f.lower() for f in analysis.get("victim_forms", [])]
         services: list[dict] = []
         seen: set[tuple[str, str]] = set()
+        trusted = set(analysis.get("victims") or []) | {a["name"] for a in analysis.get("agencies") or []}
+        untrusted = [(s, e) for s, e, speaker in analysis.get("quote_spans", []) if speaker not in trusted]
         previous: tuple[Span, list] | None = None
         for sent in doc.sents:
             if sent.start_char < t_end:
@@ -132,7 +134,9 @@ class ServiceFinder:
             text_lower = sent.text.lower()
             speculative = any(t.lower_ in SPECULATIVE and (t.lower_ not in MODALS or t.tag_ == "MD") for t in sent)
             relevant = any(t.lower_ in self.context_words for t in sent) or any(f in text_lower for f in victim_forms)
-            if not speculative and relevant and not is_past(sent):
+            middle = (sent.start_char + sent.end_char) // 2
+            quoted_by_other = any(s <= middle < e for s, e in untrusted)
+            if not speculative and relevant and not quoted_by_other and not is_past(sent):
                 fallback = None
                 if not cues and previous is not None and "\n" not in doc.text[previous[0].end_char : sent.start_char]:
                     fallback = previous[1]
