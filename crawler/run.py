@@ -24,6 +24,18 @@ class CrawlResult:
     finish_reasons: dict[str, str] = field(default_factory=dict)
 
 
+class LoggerLevelFilter(logging.Filter):
+    """Drops records of the named loggers below a level (Scrapy resets logger levels itself)."""
+
+    def __init__(self, prefixes: tuple[str, ...], level: str | int) -> None:
+        super().__init__()
+        self.prefixes = prefixes
+        self.level = logging.getLevelName(level) if isinstance(level, str) else level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= self.level or not record.name.startswith(self.prefixes)
+
+
 def crawl_settings(data_dir: DataDir, overrides: dict[str, str] | None = None) -> Settings:
     settings = get_project_settings()
     settings.setmodule("crawler.settings", priority="project")
@@ -62,16 +74,23 @@ def run_crawl(
     if not resume:
         for kind in kinds:
             shutil.rmtree(data_dir.jobs / kind, ignore_errors=True)
-    # Logging is the caller's (the CLI configures it); Scrapy only gets its level.
-    process = CrawlerProcess(settings, install_root_handler=False)
-    for name in ("scrapy", *kinds):
-        logging.getLogger(name).setLevel(settings.get("LOG_LEVEL"))
-    crawlers = []
-    for kind in kinds:
-        crawler = process.create_crawler(kind)
-        crawlers.append(crawler)
-        process.crawl(crawler, sources=str(sources_file), source=only, since=since)
-    process.start()
+    # Logging is the caller's (the CLI configures it); Scrapy's records get LOG_LEVEL.
+    settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
+    quieter = LoggerLevelFilter(("scrapy", "twisted", "py.warnings", *kinds), settings.get("LOG_LEVEL"))
+    handlers = logging.getLogger().handlers
+    for handler in handlers:
+        handler.addFilter(quieter)
+    try:
+        process = CrawlerProcess(settings)
+        crawlers = []
+        for kind in kinds:
+            crawler = process.create_crawler(kind)
+            crawlers.append(crawler)
+            process.crawl(crawler, sources=str(sources_file), source=only, since=since)
+        process.start()
+    finally:
+        for handler in handlers:
+            handler.removeFilter(quieter)
     result = CrawlResult()
     for crawler in crawlers:
         stats = crawler.stats.get_stats()
