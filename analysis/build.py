@@ -201,8 +201,7 @@ def build_incidents(
 
     evidence = pd.concat(evidence_parts, ignore_index=True)
     incidents["evidence"] = (
-        evidence.groupby("incident_id", sort=False)
-        .apply(lambda g: g[["field", "value", "article_ids"]].to_dict("records"), include_groups=False)
+        _records_by_incident(evidence, ["field", "value", "article_ids"])
         .reindex(index)
         .map(lambda v: v if isinstance(v, list) else [])
     )
@@ -223,9 +222,16 @@ def _services_status(rows: pd.DataFrame) -> pd.Series:
         ["incident_id", "norm"], keep="last"
     )
     latest = latest.rename(columns={"date": "reported_at"})
-    return latest.groupby("incident_id").apply(
-        lambda g: g[["service", "status", "reported_at", "article_id"]].to_dict("records"), include_groups=False
-    )
+    return _records_by_incident(latest, ["service", "status", "reported_at", "article_id"])
+
+
+def _records_by_incident(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
+    """Rows as dicts, collected per incident in frame order (one pass, no per-group pandas)."""
+    grouped: dict[str, list[dict]] = {}
+    values = [frame[c].tolist() for c in columns]
+    for incident, *row in zip(frame["incident_id"].tolist(), *values):
+        grouped.setdefault(incident, []).append(dict(zip(columns, row)))
+    return pd.Series(grouped, dtype=object)
 
 
 def build_mentions(frame: pd.DataFrame) -> pd.DataFrame:

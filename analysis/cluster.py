@@ -164,6 +164,10 @@ def assign_incidents(articles: pd.DataFrame, aliases: Gazetteer | None = None) -
     earlier_by_key: dict[str, list[int]] = defaultdict(list)
     for g in sorted(groups, key=lambda g: (start[g], g)):
         begin = pd.Timestamp(start[g])
+        if not any(earlier_by_key[key] for key in group_keys[g]):
+            for key in group_keys[g]:
+                earlier_by_key[key].append(g)
+            continue
         months: set[tuple[int, int]] = set()
         years: set[int] = set()
         for s in groups[g]:

@@ -25,7 +25,7 @@ def shingle_hashes(text: str) -> np.ndarray:
     tokens = _WORD.findall((text or "").casefold())[:MAX_TOKENS]
     if len(tokens) < SHINGLE:
         return np.empty(0, dtype=np.uint64)
-    words = np.fromiter((zlib.crc32(t.encode()) for t in tokens), dtype=np.uint64, count=len(tokens))
+    words = np.fromiter(map(zlib.crc32, map(str.encode, tokens)), dtype=np.uint64, count=len(tokens))
     combined = words[: 1 - SHINGLE] * np.uint64(0x9E3779B1)
     for offset in range(1, SHINGLE):
         end = len(words) - SHINGLE + 1 + offset

@@ -21,7 +21,6 @@ import sys
 import tempfile
 from collections import Counter, defaultdict
 from datetime import datetime
-from itertools import combinations
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -96,28 +95,32 @@ def gold_keys(content: Path) -> dict[str, tuple[str, str]]:
 def scores(truth: dict[str, str], predicted: dict[str, str]) -> dict[str, float]:
     """Pairwise and B-cubed precision / recall / F1 of a clustering against the truth.
 
-    An item the build left out of every incident counts as its own singleton cluster."""
+    Computed from the contingency counts, so it is linear in the number of items. An item
+    the build left out of every incident counts as its own singleton cluster."""
     items = sorted(truth)
     pred = {i: predicted.get(i) or f"__none__{i}" for i in items}
-    same_true = {(a, b) for a, b in combinations(items, 2) if truth[a] == truth[b]}
-    same_pred = {(a, b) for a, b in combinations(items, 2) if pred[a] == pred[b]}
-    both = len(same_true & same_pred)
-    pair_p = both / len(same_pred) if same_pred else 1.0
-    pair_r = both / len(same_true) if same_true else 1.0
-    by_true, by_pred = defaultdict(set), defaultdict(set)
-    for i in items:
-        by_true[truth[i]].add(i)
-        by_pred[pred[i]].add(i)
-    b3_p = sum(len(by_pred[pred[i]] & by_true[truth[i]]) / len(by_pred[pred[i]]) for i in items) / len(items)
-    b3_r = sum(len(by_pred[pred[i]] & by_true[truth[i]]) / len(by_true[truth[i]]) for i in items) / len(items)
+    true_sizes = Counter(truth[i] for i in items)
+    pred_sizes = Counter(pred[i] for i in items)
+    joint = Counter((pred[i], truth[i]) for i in items)
+
+    def pairs(n: int) -> int:
+        return n * (n - 1) // 2
+
+    both = sum(pairs(n) for n in joint.values())
+    same_pred = sum(pairs(n) for n in pred_sizes.values())
+    same_true = sum(pairs(n) for n in true_sizes.values())
+    pair_p = both / same_pred if same_pred else 1.0
+    pair_r = both / same_true if same_true else 1.0
+    b3_p = sum(n * n / pred_sizes[p] for (p, _), n in joint.items()) / len(items)
+    b3_r = sum(n * n / true_sizes[t] for (_, t), n in joint.items()) / len(items)
 
     def f1(p: float, r: float) -> float:
         return 2 * p * r / (p + r) if p + r else 0.0
 
     return {
         "items": len(items),
-        "gold_incidents": len(by_true),
-        "predicted_clusters": len(by_pred),
+        "gold_incidents": len(true_sizes),
+        "predicted_clusters": len(pred_sizes),
         "pairwise_precision": pair_p,
         "pairwise_recall": pair_r,
         "pairwise_f1": f1(pair_p, pair_r),
