@@ -296,7 +296,6 @@ def build_redirects(dataset: Path, articles: pd.DataFrame, incident_ids: set[str
 
 def _article_table(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
-    out["published_at"] = out["published_at"]
     out["agencies"] = out["agency_names"]
     out["countries"] = out["country_codes"]
     out["is_copy"] = out["is_copy"].where(out["incident_id"].notna(), None)

@@ -76,7 +76,8 @@ class DisjointSet:
 
 @dataclass(frozen=True)
 class Assignment:
-    """Per-article result: `story` (row of its story's first copy) and `incident_id`."""
+    """`frame`: per article its story_id (the earliest copy's article_id), incident_id and the
+    incident's victim_key; `victim_key`: every victim spelling → its merge key."""
 
     frame: pd.DataFrame
     victim_key: dict[str, str]
