@@ -124,8 +124,10 @@ def victim_keys(names: Iterable[str], aliases: Gazetteer | None = None) -> dict[
 
     Order of rules: gazetteer alias → base key; an acronym ("BA", "NHS") maps to the one
     multi-word key in the data with those initials (left alone when several share them);
-    a key whose leading tokens are another non-generic key ("toyota motor" → "toyota")
-    maps to that shorter key. The result depends only on the set of names, never on order.
+    a key that is the trailing part of exactly one longer key ("library" when the data only
+    has "british library"; "mobile" → "t mobile") maps to it; a key whose leading tokens are
+    another non-generic key ("toyota motor" → "toyota") maps to that shorter key. The result
+    depends only on the set of names, never on their order.
     """
     names = sorted({n for n in names if n and n.strip()})
     base: dict[str, str] = {}
@@ -150,13 +152,24 @@ def victim_keys(names: Iterable[str], aliases: Gazetteer | None = None) -> dict[
                 return prefix
         return key
 
+    by_tail: dict[str, set[str]] = defaultdict(set)
+    for key in keys:
+        tokens = key.split()
+        for cut in range(1, len(tokens)):
+            by_tail[" ".join(tokens[cut:])].add(key)
+
+    def longer(key: str) -> str:
+        if set(key.split()) <= GENERIC_WORDS or len(key) < 4 or len(by_tail.get(key, ())) != 1:
+            return key
+        return next(iter(by_tail[key]))
+
     resolved: dict[str, str] = {}
     for name, key in base.items():
         if looks_like_acronym(name):
             letters = re.sub(r"[^a-z]", "", fold(name))
             if len(by_initials.get(letters, ())) == 1:
                 key = next(iter(by_initials[letters]))
-        resolved[name] = shorter(key)
+        resolved[name] = shorter(longer(key))
     return resolved
 
 

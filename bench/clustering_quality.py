@@ -152,9 +152,14 @@ def disagreements(truth: dict[str, str], predicted: dict[str, str]) -> list[str]
 def evaluate(data_dir: DataDir, keys: dict[str, tuple[str, str]], match_by_path: bool) -> tuple[dict, list[str]]:
     articles = read_frame(data_dir.dataset, "articles")
     if match_by_path:
-        by_path = {urlsplit(url).path: incident for url, incident in zip(articles["url"], articles["incident_id"])}
-        truth = {slug: key for slug, (path, key) in keys.items() if path in by_path}
-        predicted = {slug: by_path[keys[slug][0]] for slug in truth}
+        # Matched on the page's file name: robust to hosts, ports and base-path rewrites.
+        by_page = {
+            urlsplit(url).path.rsplit("/", 1)[-1]: incident
+            for url, incident in zip(articles["url"], articles["incident_id"])
+        }
+        page = {slug: path.rsplit("/", 1)[-1] for slug, (path, _) in keys.items()}
+        truth = {slug: key for slug, (_, key) in keys.items() if page[slug] in by_page}
+        predicted = {slug: by_page[page[slug]] for slug in truth}
     else:
         by_id = dict(zip(articles["article_id"], articles["incident_id"]))
         truth = {slug: key for slug, (_, key) in keys.items() if slug in by_id}

@@ -37,6 +37,9 @@ def test_name_keys_drop_legal_forms_and_resolve_acronyms():
     assert keys["BA"] == keys["British Airways"]
     assert keys["M&S"] == keys["Marks & Spencer"]
     assert keys["American Airlines"] != keys["American"]  # generic words never swallow a name
+    tails = victim_keys(["British Library", "Library", "T-Mobile", "Mobile", "Metro Bank", "Bank"])
+    assert tails["Library"] == tails["British Library"] and tails["Mobile"] == tails["T-Mobile"]
+    assert tails["Bank"] != tails["Metro Bank"]
 
 
 def test_aliases_acronyms_and_syndication_make_one_incident(tmp_path):
