@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from analysis import storage
 from analysis.cluster import GAP_DAYS, IDENTICAL, SIMILAR, STORY_WINDOW_DAYS, assign_incidents
-from analysis.names import Gazetteer, country_code, load_gazetteers, looks_like_acronym
+from analysis.names import Gazetteer, country_code, load_gazetteers, looks_like_acronym, normalise
 from analysis.schema import ROLES, SCHEMAS, to_arrow, validate
 from incidents import __version__
 from incidents.config import GAZETTEERS, DataDir
@@ -96,12 +96,16 @@ def _evidence(field: str, stats: pd.DataFrame) -> pd.DataFrame:
 
 def _spelling(victims: pd.DataFrame) -> dict[str, str]:
     """One display name per victim key across the whole dataset, so every incident of an
-    organisation shows the same name: the spelling used by most stories, then a written-out
-    name before an acronym, then the shortest ("Royal Mail" before "Royal Mail Group")."""
+    organisation shows the same name: the spelling used by most stories, then a full name
+    before a fragment ("British Library" before "Library") or an acronym, then the shortest
+    ("Royal Mail" before "Royal Mail Group")."""
     votes = victims.drop_duplicates(["story_id", "value"]).groupby(["key", "value"]).size().rename("n").reset_index()
+    votes["partial"] = [normalise(v) != k for v, k in zip(votes["value"], votes["key"])]
     votes["acronym"] = votes["value"].map(looks_like_acronym)
     votes["length"] = votes["value"].str.len()
-    votes = votes.sort_values(["key", "n", "acronym", "length", "value"], ascending=[True, False, True, True, True])
+    votes = votes.sort_values(
+        ["key", "n", "partial", "acronym", "length", "value"], ascending=[True, False, True, True, True, True]
+    )
     return dict(zip(votes.drop_duplicates("key")["key"], votes.drop_duplicates("key")["value"]))
 
 

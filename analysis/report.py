@@ -146,7 +146,9 @@ def _link(url: str) -> str:
     parts = urlsplit(url or "")
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return html.escape(url or "")
-    return f'<a href="{html.escape(url, quote=True)}" rel="noopener noreferrer">{html.escape(parts.netloc)}</a>'
+    page = parts.path.rstrip("/").rsplit("/", 1)[-1]
+    label = _short(f"{parts.netloc}/…/{page}" if page else parts.netloc, 48)
+    return f'<a href="{html.escape(url, quote=True)}" rel="noopener noreferrer">{html.escape(label)}</a>'
 
 
 def _joined(cell) -> str:
