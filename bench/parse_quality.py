@@ -17,6 +17,7 @@ from pathlib import Path
 import trafilatura
 
 from incidents.config import SAMPLE_WEB
+from incidents.sample_web.render import with_base_url
 from pipelines.parsing import parse_html
 
 TOKEN = re.compile(r"\w+", re.UNICODE)
@@ -44,8 +45,12 @@ def load_gold(sample_dir: Path = SAMPLE_WEB) -> list[dict]:
     return [json.loads(line) for line in (sample_dir / "gold.jsonl").read_text(encoding="utf-8").splitlines()]
 
 
+BASE_URL = "http://127.0.0.1:8000"
+
+
 def page_bytes(record: dict, sample_dir: Path = SAMPLE_WEB) -> bytes:
-    return (sample_dir / "web" / record["path"].lstrip("/")).read_bytes()
+    """The page as the sample server sends it from BASE_URL."""
+    return with_base_url((sample_dir / "web" / record["path"].lstrip("/")).read_bytes(), BASE_URL)
 
 
 def evaluate(sample_dir: Path = SAMPLE_WEB) -> dict:
@@ -54,7 +59,7 @@ def evaluate(sample_dir: Path = SAMPLE_WEB) -> dict:
     gold = load_gold(sample_dir)
     for record in gold:
         body = page_bytes(record, sample_dir)
-        article = parse_html(body, f"http://127.0.0.1{record['path']}")
+        article = parse_html(body, f"{BASE_URL}{record['path']}")
         ours.append(token_scores(article.text, record["text"]))
         baseline.append(token_scores(trafilatura.extract(body.decode("utf-8", "replace")) or "", record["text"]))
         fields["title"] += article.title == record["title"]

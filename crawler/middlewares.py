@@ -9,7 +9,7 @@ from scrapy import Request
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
-from twisted.internet import reactor, task
+from twisted.internet import task
 
 RETRY_DELAY_META = "retry_delay"
 
@@ -25,6 +25,10 @@ class BackoffRetryMiddleware(RetryMiddleware):
     async def process_request(self, request: Request, spider=None) -> None:
         delay = request.meta.pop(RETRY_DELAY_META, 0)
         if delay:
+            # Imported here: importing the reactor at module level would install the
+            # default one before Scrapy installs the asyncio reactor it is configured for.
+            from twisted.internet import reactor
+
             await maybe_deferred_to_future(task.deferLater(reactor, delay, lambda: None))
 
     def process_response(self, request: Request, response: Response, spider=None):

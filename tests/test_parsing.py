@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from bench.parse_quality import evaluate, load_gold, page_bytes, token_scores
+from bench.parse_quality import BASE_URL, evaluate, load_gold, page_bytes, token_scores
 from pipelines.parsing import ParseError, parse_html
 from pipelines.parsing.encoding import decode_html
 from tests.conftest import run_cli
@@ -19,7 +19,7 @@ GOLD = {record["slug"]: record for record in load_gold()}
 
 def parsed(slug: str):
     record = GOLD[slug]
-    return record, parse_html(page_bytes(record), f"http://127.0.0.1:8000{record['path']}")
+    return record, parse_html(page_bytes(record), f"{BASE_URL}{record['path']}")
 
 
 def test_sample_web_text_matches_what_was_written():
@@ -37,7 +37,7 @@ def test_metadata_from_json_ld_opengraph_microdata_and_meta(slug):
     assert article.published.date().isoformat() == record["published"][:10]
     assert article.authors == record["authors"]
     assert article.language == "en"
-    assert article.canonical_url.endswith(record["path"])
+    assert article.canonical_url == BASE_URL + record["path"]
 
 
 def test_boilerplate_never_reaches_the_text():

@@ -52,7 +52,23 @@ def run(args: argparse.Namespace) -> int:
         f"{summary.incidents} about incidents, {summary.analysis_errors} analysis errors"
     )
     print_articles(data_dir)
-    print(f"\nDone in {time.monotonic() - started:.0f} s. Data directory: {data_dir.root}")
+
+    from analysis.build import build_dataset
+    from analysis.export import export_incidents
+    from analysis.report import write_report
+    from analysis.summary import format_incidents, latest_incidents
+
+    built = build_dataset(data_dir)
+    csv_path = data_dir.exports / "incidents.csv"
+    export_incidents(csv_path, "csv", None, data_dir)
+    report = write_report(data_dir.exports / "report", data_dir)
+    incidents = latest_incidents(data_dir, n=None)
+    print(f"\nIncidents found ({len(incidents)}, from {built.incident_articles} incident articles), newest first:")
+    print(format_incidents(incidents))
+    print(f"\nDone in {time.monotonic() - started:.0f} s.")
+    print(f"  dataset:  {built.dataset}  (try: incidents query --data-dir {data_dir.root} \"SELECT * FROM incidents\")")
+    print(f"  CSV:      {csv_path}")
+    print(f"  report:   {report}")
     return 0
 
 

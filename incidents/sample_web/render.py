@@ -76,6 +76,11 @@ class Article:
         return "\n".join(self.paragraphs)
 
 
+def with_base_url(page: bytes, base_url: str) -> bytes:
+    """A rendered file as the server sends it: the placeholder replaced by the site's address."""
+    return page.replace(BASE.encode(), base_url.encode())
+
+
 def load_articles(content_dir: Path) -> list[Article]:
     articles = [Article.from_file(p) for p in sorted(content_dir.glob("*.json"))]
     return sorted(articles, key=lambda a: (a.published, a.slug))

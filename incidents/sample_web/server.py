@@ -1,7 +1,7 @@
 """A static web server on 127.0.0.1 for the sample web, test fixtures and benchmarks.
 
-Listing files (XML, robots.txt) may contain the placeholder __BASE_URL__, replaced with
-the server's own address when served, so fixtures hold absolute links like real feeds do.
+Files may contain the placeholder __BASE_URL__, replaced with the server's own address when
+served, so listings and pages hold absolute links (feeds, og:url) as real sites do.
 A request for X.gz that has no file on disk is served as X, gzipped (gzipped sitemaps).
 """
 
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Iterator
 
 PLACEHOLDER = b"__BASE_URL__"
-TEMPLATED = {".xml", ".txt", ".rss", ".atom", ".json", ".csv"}
+TEMPLATED = {".xml", ".txt", ".rss", ".atom", ".json", ".csv", ".html"}
 
 
 class SampleWebHandler(SimpleHTTPRequestHandler):
