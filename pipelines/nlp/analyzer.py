@@ -18,6 +18,7 @@ from typing import Any, Iterable, Iterator
 from spacy.language import Language
 
 from pipelines.nlp.pipeline import build_nlp
+from pipelines.nlp.text import clear_cache
 
 ANALYZER_VERSION = "nlp-0.1.0"
 DEFAULT_MAX_CHARS = 100_000
@@ -119,7 +120,7 @@ def prepare(record: Any, max_chars: int) -> Prepared:
     truncated = len(body) > max_chars
     if truncated:
         body = clip(body, max_chars)
-    sample = body[:3000]
+    sample = body[:1000]
     if len(sample.strip()) >= MIN_LANGUAGE_CHARS:
         lang, prob = detect_language(sample)
         if lang != "en" and prob >= 0.8:
@@ -193,6 +194,7 @@ class Analyzer:
                 yield self.to_record(p, doc._.analysis or {})
             for _ in results:
                 pass
+            clear_cache()
 
     @staticmethod
     def to_record(p: Prepared, analysis: dict) -> dict:

@@ -18,7 +18,7 @@ from spacy.tokens import Doc, Span, Token
 from pipelines.nlp.guard import guarded
 from pipelines.nlp.gazetteers import load_cues
 from pipelines.nlp.roles import title_end
-from pipelines.nlp.text import is_past, is_hedged
+from pipelines.nlp.text import doc_info, is_hedged, is_past
 
 TYPE_ORDER = [
     "ransomware", "data_breach", "ddos", "phishing", "bec", "malware", "supply_chain", "espionage",
@@ -42,7 +42,7 @@ def masked_text(sent: Span) -> str:
 
 
 def _in_title_case_name(token: Token) -> bool:
-    for ent in token.sent.ents:
+    for ent in doc_info(token.doc).sent(token).ents:
         if ent.start <= token.i < ent.end:
             return len(ent) >= 2 and all(t.is_title or not t.is_alpha for t in ent)
     return False
@@ -59,7 +59,15 @@ class IncidentClassifier:
         self.incident_title = cues["incident"]["title_words"]
         self.non_title = cues["non_incident"]["title_words"]
         self.non_body = cues["non_incident"]["body_words"]
-        self.types = cues["types"]
+        self.types = {
+            kind: re.compile("|".join(f"(?:{p.pattern})" for p in patterns), patterns[0].flags)
+            for kind, patterns in cues["types"].items()
+            if patterns
+        }
+        breach = cues["types"].get("data_breach", [])
+        self.strong_breach = re.compile(
+            "|".join(f"(?:{p.pattern})" for i, p in enumerate(breach) if i not in WEAK_BREACH), re.IGNORECASE
+        )
 
     def asserted_sentences(self, doc: Doc, analysis: dict) -> list[tuple[str, bool]]:
         """(sentence text, is it the title) for sentences that assert rather than speculate."""
@@ -73,7 +81,7 @@ class IncidentClassifier:
             title = doc.char_span(0, t_end, alignment_mode="expand")
             if title is not None and not is_hedged(title):
                 result.append((title.text, True))
-        for sent in doc.sents:
+        for sent in doc_info(doc).sents:
             if sent.start_char < t_end:
                 continue
             middle = (sent.start_char + sent.end_char) // 2
@@ -89,7 +97,7 @@ class IncidentClassifier:
         title_tokens = [t.lower_ for t in doc if t.idx < t_end]
         title_inc = sum(1 for t in title_tokens if t in self.incident_title)
         title_non = sum(1 for t in title_tokens if t in self.non_title)
-        body = [s for s in doc.sents if s.start_char >= t_end]
+        body = [s for s in doc_info(doc).sents if s.start_char >= t_end]
         non_sents = sum(1 for s in body if any(t.lower_ in self.non_body or t.lower_.startswith("cve-") for t in s))
         non_ratio = non_sents / max(len(body), 1)
         hits = sum(1 for text, is_title in asserted if not is_title and any(w in self.incident_words for w in re.findall(r"[\w-]+", text.lower())))
@@ -112,13 +120,12 @@ class IncidentClassifier:
         strong_breach = False
         for text, _is_title in asserted:
             for kind in TYPE_ORDER:
-                for index, pattern in enumerate(self.types.get(kind, [])):
-                    if pattern.search(text):
-                        found[kind] = found.get(kind, 0) + 1
-                        evidence.setdefault(kind, text.strip()[:300])
-                        if kind == "data_breach" and index not in WEAK_BREACH:
-                            strong_breach = True
-                        break
+                pattern = self.types.get(kind)
+                if pattern is not None and pattern.search(text):
+                    found[kind] = found.get(kind, 0) + 1
+                    evidence.setdefault(kind, text.strip()[:300])
+                    if kind == "data_breach" and self.strong_breach.search(text):
+                        strong_breach = True
         analysis["type_evidence"] = evidence
         types = [kind for kind in TYPE_ORDER if kind in found]
         if "wiper" in types:

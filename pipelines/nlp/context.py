@@ -18,7 +18,7 @@ from pipelines.nlp.guard import guarded
 from pipelines.nlp.gazetteer_component import COUNTRY_LABELS
 from pipelines.nlp.gazetteers import load_cues, load_gazetteer
 from pipelines.nlp.roles import title_end
-from pipelines.nlp.text import country_code
+from pipelines.nlp.text import country_code, doc_info, release
 
 
 @Language.component("paragraph_sentences")
@@ -30,17 +30,55 @@ def paragraph_sentences(doc: Doc) -> Doc:
     return doc
 
 
+class TagToPos:
+    """Coarse part of speech from the tagger's fine tag, by the mapping the model's attribute
+    ruler applies. The ruler runs 179 token patterns through a Matcher and also sets lemmas
+    and morphology nobody here reads; a dictionary lookup gives the same POS for a fraction of
+    the cost."""
+
+    def __init__(self, nlp: Language, name: str, mapping: dict[str, str]):
+        self.name = name
+        self.mapping = {nlp.vocab.strings.add(tag): nlp.vocab.strings.add(pos) for tag, pos in mapping.items()}
+
+    def __call__(self, doc: Doc) -> Doc:
+        mapping = self.mapping
+        for token in doc:
+            pos = mapping.get(token.tag)
+            if pos is not None:
+                token.pos = pos
+        return doc
+
+
+def tag_pos_mapping(nlp: Language) -> dict[str, str]:
+    """TAG → POS from the attribute ruler's single-token patterns (empty if it has none)."""
+    if "attribute_ruler" not in nlp.pipe_names:
+        return {}
+    mapping = {}
+    for pattern in nlp.get_pipe("attribute_ruler").patterns:
+        attrs = pattern.get("attrs", {})
+        for tokens in pattern.get("patterns", []):
+            if len(tokens) == 1 and set(tokens[0]) == {"TAG"} and "POS" in attrs and isinstance(tokens[0]["TAG"], str):
+                mapping.setdefault(tokens[0]["TAG"], attrs["POS"])
+    return mapping
+
+
+@Language.factory("tag_pos", default_config={"mapping": {}})
+def make_tag_pos(nlp: Language, name: str, mapping: dict[str, str]) -> TagToPos:
+    return TagToPos(nlp, name, mapping)
+
+
 class ContextFinder:
     """Countries (ISO alpha-2, victim's sentences first) and the victim's sector."""
 
     def __init__(self, nlp: Language, name: str, gazetteer_dir: str | None):
         self.name = name
         gaz = load_gazetteer(gazetteer_dir)
-        self.sectors = [
-            (sector, re.compile(r"(?<!\w)(?:" + "|".join(re.escape(k) for k in sorted(keys, key=len, reverse=True)) + r")(?!\w)"))
-            for sector, keys in gaz.sector_keywords.items()
-            if keys
-        ]
+        self.keyword_sectors: dict[str, list[str]] = {}
+        for sector, keys in gaz.sector_keywords.items():
+            for key in keys:
+                self.keyword_sectors.setdefault(key, []).append(sector)
+        keys = sorted(self.keyword_sectors, key=len, reverse=True)
+        self.keywords = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(k) for k in keys) + r")(?!\w)") if keys else None
         self.generic = load_cues()["victim"]["generic_org_nouns"]
 
     @guarded
@@ -48,13 +86,14 @@ class ContextFinder:
         analysis = doc._.analysis if doc._.analysis is not None else {}
         victim_forms = [f.lower() for f in analysis.get("victim_forms", [])]
         t_end = title_end(doc)
+        info = doc_info(doc)
         counts: Counter = Counter()
         first_seen: dict[str, int] = {}
         for ent in doc.ents:
             if ent.label_ in COUNTRY_LABELS:
                 code = country_code(ent.text)
                 if code:
-                    weight = 2 if any(f in ent.sent.text.lower() for f in victim_forms) else 1
+                    weight = 2 if any(f in info.sent(ent).text.lower() for f in victim_forms) else 1
                     counts[code] += weight
                     first_seen.setdefault(code, ent.start)
         for agency in analysis.get("agencies", []):
@@ -64,19 +103,20 @@ class ContextFinder:
         analysis["countries"] = sorted(counts, key=lambda c: (-counts[c], first_seen.get(c, 0)))
         analysis["sector"] = self.sector(doc, victim_forms, t_end) if analysis.get("victims") else None
         doc._.analysis = analysis
+        release(doc)
         return doc
 
     def sector(self, doc: Doc, victim_forms: list[str], t_end: int) -> str | None:
         """The sector whose keywords are most used about the victim: in its name, in the
         phrases around it ("X, a Texas hospital chain"), and in sentences that name it."""
-        if not self.sectors:
+        if self.keywords is None:
             return None
         scores: Counter = Counter()
         for form in victim_forms:
-            for sector, pattern in self.sectors:
-                if pattern.search(form):
+            for keyword in set(self.keywords.findall(form)):
+                for sector in self.keyword_sectors[keyword]:
                     scores[sector] += 3
-        for sent in doc.sents:
+        for sent in doc_info(doc).sents:
             text = sent.text.lower()
             about_victim = any(f in text for f in victim_forms)
             about_generic = any(
@@ -85,10 +125,10 @@ class ContextFinder:
             if not (about_victim or about_generic):
                 continue
             weight = 2 if sent.start_char < t_end else 1
-            for sector, pattern in self.sectors:
-                hits = len(pattern.findall(text))
-                if hits:
-                    scores[sector] += weight * min(hits, 2)
+            hits = Counter(self.keywords.findall(text))
+            for keyword, count in hits.items():
+                for sector in self.keyword_sectors[keyword]:
+                    scores[sector] += weight * min(count, 2)
         if not scores:
             return None
         best, value = scores.most_common(1)[0]

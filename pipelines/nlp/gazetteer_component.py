@@ -20,7 +20,7 @@ from spacy.util import filter_spans
 
 from pipelines.nlp.guard import guarded
 from pipelines.nlp.gazetteers import AGENCY, SERVICE, THREAT_ACTOR, VENDOR, Entry, load_gazetteer
-from pipelines.nlp.text import country_code
+from pipelines.nlp.text import country_code, doc_info
 
 SPANS_KEY = "gazetteer"
 COUNTRY_LABELS = {"GPE", "NORP", "LOC"}
@@ -83,7 +83,7 @@ class GazetteerMatcher:
             doc.spans[self.spans_key] = []
             return doc
         countries = doc_countries(doc)
-        lower_text = doc.text.lower()
+        lower_text = doc_info(doc).text.lower()
         candidates = []
         pending: list[tuple[Span, Entry, bool]] = []
         confirmed: set[str] = set()
@@ -124,7 +124,7 @@ class GazetteerMatcher:
         its country is named in the sentence, or its country dominates the document."""
         if len(entries) == 1:
             return entries[0]
-        sentence_countries = {country_code(ent.text) for ent in span.sent.ents if ent.label_ in COUNTRY_LABELS}
+        sentence_countries = {country_code(ent.text) for ent in doc_info(span.doc).sent(span).ents if ent.label_ in COUNTRY_LABELS}
         total = sum(countries.values()) or 1
 
         def score(entry: Entry) -> float:
@@ -150,7 +150,7 @@ class GazetteerMatcher:
         doc = span.doc
         window = list(doc[max(span.start - 1, 0) : span.start]) + list(doc[span.end : span.end + 1])
         if span.end < len(doc) and doc[span.end].text == ",":
-            window += list(doc[span.end + 1 : min(span.end + 7, span.sent.end)])
+            window += list(doc[span.end + 1 : min(span.end + 7, doc_info(doc).sent(span).end)])
         if any(t.lower_ in ACTOR_CONTEXT for t in window):
             return True
         return span.root.head.lower_ in ACTOR_CONTEXT

@@ -166,7 +166,7 @@ def load_cues(path: str | None = None) -> dict:
         cues[section] = {}
         for key, value in values.items():
             if section == "types":
-                cues[section][key] = [re.compile(p, re.IGNORECASE if p != r"\bBEC\b" else 0) for p in value]
+                cues[section][key] = [re.compile(p, re.IGNORECASE) for p in value]
             elif section == "services" or key in {"past_markers", "publishers"}:
                 cues[section][key] = list(value)
             elif key in VERB_LISTS:

@@ -18,6 +18,7 @@ from incidents.config import spacy_model_name
 # Importing the modules registers their factories with spaCy.
 from pipelines.nlp import classify, context, gazetteer_component, roles, services, statements  # noqa: F401
 
+# Every cue list is written as word forms, so lemmas are never read.
 EXCLUDED_MODEL_COMPONENTS = ("lemmatizer",)
 PROJECT_COMPONENTS = (
     "incident_gazetteer",
@@ -46,13 +47,20 @@ def build_nlp(
     gazetteer_dir: str | None = None,
     exclude: tuple[str, ...] = EXCLUDED_MODEL_COMPONENTS,
     component_config: dict[str, dict[str, Any]] | None = None,
+    fast_pos: bool = True,
 ) -> Language:
     """Load the English model (name per incidents.config.spacy_model_name) and add the
     project's components after it; `component_config` overrides a component's settings,
-    e.g. {"incident_roles": {"max_victims": 2}}."""
+    e.g. {"incident_roles": {"max_victims": 2}}. With `fast_pos` the attribute ruler is
+    replaced by a tag → POS lookup (same POS, lemmas and morphology are not needed)."""
     register_extensions()
     nlp = spacy.load(spacy_model_name(model), exclude=list(exclude))
     overrides = component_config or {}
+    if fast_pos and "attribute_ruler" in nlp.pipe_names and "tagger" in nlp.pipe_names:
+        mapping = context.tag_pos_mapping(nlp)
+        if mapping:
+            nlp.replace_pipe("attribute_ruler", "tag_pos", config={"mapping": mapping})
+            nlp.rename_pipe("attribute_ruler", "tag_pos")
     if "parser" in nlp.pipe_names:
         nlp.add_pipe("paragraph_sentences", before="parser")
     else:

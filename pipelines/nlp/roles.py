@@ -20,7 +20,7 @@ from spacy.tokens import Doc, Span, Token
 
 from pipelines.nlp.guard import guarded
 from pipelines.nlp.gazetteers import AGENCY, THREAT_ACTOR, VENDOR, load_cues
-from pipelines.nlp.text import NOT_ORG, clean_name, country_code, is_past, is_acronym, name_key
+from pipelines.nlp.text import NOT_ORG, clean_name, country_code, doc_info, is_acronym, is_past, name_key
 
 SPEAKER_NOUNS = {"spokesperson", "spokesman", "spokeswoman", "spokespeople", "representative", "statement"}
 VENDOR_BEFORE = re.compile(
@@ -253,9 +253,10 @@ class RoleAssigner:
     # -- scoring ----------------------------------------------------------------------------
     def score(self, doc: Doc, clusters: list[Cluster]) -> None:
         t_end = title_end(doc)
-        title = doc.text[:t_end]
-        body_sents = [s for s in doc.sents if s.start_char >= t_end]
-        lead_limit = body_sents[1].end_char if len(body_sents) > 1 else len(doc.text)
+        info = doc_info(doc)
+        title = info.text[:t_end]
+        body_sents = [s for s in info.sents if s.start_char >= t_end]
+        lead_limit = body_sents[1].end_char if len(body_sents) > 1 else len(info.text)
         sent_index = {s.start: i for i, s in enumerate(body_sents)}
         for cluster in clusters:
             if cluster.role != "other":
@@ -275,9 +276,9 @@ class RoleAssigner:
                 cluster.evidence.append("lead")
             cluster.score += min(0.5 * max(len(body_mentions) - 1, 0), 2.0)
             for mention in body_mentions:
-                cluster.first_sentence = min(cluster.first_sentence, sent_index.get(mention.sent.start, 10**6))
+                cluster.first_sentence = min(cluster.first_sentence, sent_index.get(info.sent(mention).start, 10**6))
                 value, why = self.victim_cue(mention)
-                if value > 0 and is_past(mention.sent):
+                if value > 0 and is_past(info.sent(mention)):
                     value *= 0.4
                 if value > 0:
                     cluster.strong += value
@@ -295,6 +296,12 @@ class RoleAssigner:
                 cluster.score = min(cluster.score, 0.0)
             if cluster.labels.get("PERSON", 0) > cluster.labels.get("ORG", 0) and len(cluster.name.split()) >= 2:
                 cluster.role = "person"
+
+    def incident_sentence(self, sent: Span) -> bool:
+        cache = sent.doc.user_data.setdefault("incident_sentences", {})
+        if sent.start not in cache:
+            cache[sent.start] = sentence_has_incident(sent, self.incident_words)
+        return cache[sent.start]
 
     def has_org_descriptor(self, span: Span) -> bool:
         """"parts maker Corwin Metals", "Binance, a cryptocurrency exchange", "Acme Inc":
@@ -331,16 +338,17 @@ class RoleAssigner:
             else:
                 continue
             value, _why = self.victim_cue(doc[token.i : token.i + 1])
-            if value >= 2.0 and not is_past(token.sent):
+            if value >= 2.0 and not is_past(doc_info(doc).sent(token)):
                 total += value
         return total
 
     def victim_cue(self, span: Span) -> tuple[float, str]:
         """Grammatical evidence that this mention is (positive) or is not (negative) a victim."""
         doc = span.doc
-        sent = span.sent
-        before = doc.text[max(sent.start_char, span.start_char - 60) : span.start_char]
-        after = doc.text[span.end_char : min(sent.end_char, span.end_char + 80)]
+        info = doc_info(doc)
+        sent = info.sent(span)
+        before = info.text[max(sent.start_char, span.start_char - 60) : span.start_char]
+        after = info.text[span.end_char : min(sent.end_char, span.end_char + 80)]
         if VENDOR_BEFORE.search(before) or RESEARCHER_BEFORE.search(before) or VENDOR_AFTER.search(after):
             return -4.0, "vendor-descriptor"
         if ATTACKER_BEFORE.search(before):
@@ -351,7 +359,7 @@ class RoleAssigner:
         while token.dep_ in {"conj", "appos"} and token.head != token:
             token = token.head
         dep, head = token.dep_, token.head
-        incident_sentence = sentence_has_incident(sent, self.incident_words)
+        incident_sentence = self.incident_sentence(sent)
         head_lower = head.lower_
         if dep in {"compound", "poss", "nmod", "amod"} and head_lower in PRODUCT_NOUNS:
             return -3.0, f"product:{head_lower}"
@@ -464,9 +472,10 @@ class RoleAssigner:
             label = cluster.labels.most_common(1)[0][0] if cluster.labels else "ORG"
             for mention in cluster.mentions:
                 mentions.append((mention.start_char, {"text": mention.text, "label": label, "role": role,
-                                                      "sentence": mention.sent.text.strip()[:600], "name": cluster.name}))
+                                                      "sentence": doc_info(doc).sent(mention).text.strip()[:600], "name": cluster.name}))
         mentions.sort(key=lambda item: item[0])
         analysis["mentions"] = [m for _, m in mentions]
+        doc.user_data.pop("incident_sentences", None)
         doc._.analysis = analysis
         return doc
 
@@ -496,11 +505,14 @@ def cluster_names_match(a: Cluster, b: Cluster) -> bool:
             if ka == kb:
                 return True
             short, long_ = sorted((ka, kb), key=len)
-            if len(short) >= 3 and re.search(r"(?<![\w])" + re.escape(short) + r"(?![\w])", long_):
+            if len(short) >= 3 and f" {short} " in f" {WORD_SPLIT.sub(' ', long_)} ":
                 return True
             if is_acronym(fa, fb) or is_acronym(fb, fa):
                 return True
     return False
+
+
+WORD_SPLIT = re.compile(r"[^\w&]+")
 
 
 def first_word(form: str) -> str | None:

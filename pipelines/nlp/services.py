@@ -18,7 +18,7 @@ from spacy.tokens import Doc, Span, Token
 from pipelines.nlp.guard import guarded
 from pipelines.nlp.gazetteers import SERVICE, load_cues
 from pipelines.nlp.roles import title_end
-from pipelines.nlp.text import MODALS, is_past
+from pipelines.nlp.text import MODALS, doc_info, is_past
 
 STATUSES = ["unaffected", "restored", "suspended", "degraded", "disrupted"]
 CLAUSE_DEPS = {"ROOT", "ccomp", "conj", "advcl", "relcl", "xcomp", "csubj", "parataxis", "pcomp"}
@@ -34,6 +34,8 @@ BARE_GENERIC = {
     "computers", "servers", "platform", "records", "production", "site", "application", "lines",
     "orders", "plants", "terminals",
 }
+NOUN_TAGS = {"NN", "NNS", "NNP", "NNPS"}
+LEFT_MODIFIERS = {"compound", "amod", "nmod", "det", "poss", "nummod", "npadvmod", "quantmod", "case"}
 SPECULATIVE = MODALS | {"if", "whether", "often", "usually", "typically", "potentially", "possibly"}
 
 
@@ -72,7 +74,7 @@ class ServiceFinder:
             if span.label_ == SERVICE and sent.start <= span.start < sent.end:
                 result.append((span, span.kb_id_))
                 taken.update(range(span.start, span.end))
-        for chunk in sent.noun_chunks if doc.has_annotation("DEP") else []:
+        for chunk in self.head_phrases(sent):
             if any(i in taken for i in range(chunk.start, chunk.end)):
                 continue
             if chunk.root.lower_ not in self.heads:
@@ -90,6 +92,21 @@ class ServiceFinder:
                 continue
             result.append((chunk, name))
         return result
+
+    def head_phrases(self, sent: Span) -> list[Span]:
+        """Noun phrases headed by a service word: the head and its left modifiers (cheaper
+        than computing every noun chunk of the document)."""
+        doc = sent.doc
+        phrases = []
+        for token in sent:
+            if token.lower_ not in self.heads or token.tag_ not in NOUN_TAGS:
+                continue
+            start = token.i
+            for child in token.lefts:
+                if child.dep_ in LEFT_MODIFIERS:
+                    start = min(start, child.left_edge.i)
+            phrases.append(doc[max(start, sent.start) : token.i + 1])
+        return phrases
 
     @staticmethod
     def clause_of(token: Token) -> Token:
@@ -127,7 +144,8 @@ class ServiceFinder:
         trusted = set(analysis.get("victims") or []) | {a["name"] for a in analysis.get("agencies") or []}
         untrusted = [(s, e) for s, e, speaker in analysis.get("quote_spans", []) if speaker not in trusted]
         previous: tuple[Span, list] | None = None
-        for sent in doc.sents:
+        info = doc_info(doc)
+        for sent in info.sents:
             if sent.start_char < t_end:
                 continue
             cues = self.cues_in(sent)
@@ -138,7 +156,7 @@ class ServiceFinder:
             quoted_by_other = any(s <= middle < e for s, e in untrusted)
             if not speculative and relevant and not quoted_by_other and not is_past(sent):
                 fallback = None
-                if not cues and previous is not None and "\n" not in doc.text[previous[0].end_char : sent.start_char]:
+                if not cues and previous is not None and "\n" not in info.text[previous[0].end_char : sent.start_char]:
                     fallback = previous[1]
                 for span, name in self.candidates(sent):
                     status = self.choose_status(span, cues or fallback or [])

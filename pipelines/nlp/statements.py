@@ -16,7 +16,7 @@ from spacy.tokens import Doc, Span, Token
 from pipelines.nlp.guard import guarded
 from pipelines.nlp.gazetteers import AGENCY, THREAT_ACTOR, VENDOR, load_cues
 from pipelines.nlp.roles import SPEAKER_NOUNS, title_end
-from pipelines.nlp.text import Quote, clean_name, find_quotes, names_match
+from pipelines.nlp.text import Quote, clean_name, doc_info, find_quotes, names_match
 
 ORG_PRONOUNS = {"it", "they", "we"}
 PERSON_PRONOUNS = {"he", "she"}
@@ -40,13 +40,14 @@ class StatementFinder:
         self.doc = doc
         self.analysis = analysis
         self.org_spans = self.named_spans(doc)
-        quotes = [q for q in find_quotes(doc.text) if q.start >= title_end(doc)]
+        self.info = doc_info(doc)
+        quotes = [q for q in find_quotes(self.info.text) if q.start >= title_end(doc)]
         self.quote_ranges = [(q.start, q.end) for q in quotes]
         statements = []
         spans = []
         previous: tuple[Quote, str | None] | None = None
         for quote in quotes:
-            text = doc.text[quote.start : quote.end].strip().rstrip(",").strip()
+            text = self.info.text[quote.start : quote.end].strip().rstrip(",").strip()
             speaker, attributed = self.attribute(quote)
             if speaker is None:
                 attributed = False
@@ -132,13 +133,13 @@ class StatementFinder:
 
     def next_boundary(self, quote: Quote) -> int:
         starts = [s for s, _ in self.quote_ranges if s > quote.end]
-        para_end = self.doc.text.find("\n", quote.end)
+        para_end = self.info.text.find("\n", quote.end)
         limits = [x for x in (min(starts) - 1 if starts else None, para_end if para_end >= 0 else None) if x is not None]
-        return min(limits) if limits else len(self.doc.text)
+        return min(limits) if limits else len(self.info.text)
 
     def previous_boundary(self, quote: Quote) -> int:
         ends = [e for _, e in self.quote_ranges if e < quote.start]
-        para_start = self.doc.text.rfind("\n", 0, quote.start) + 1
+        para_start = self.info.text.rfind("\n", 0, quote.start) + 1
         return max([para_start, *[e + 1 for e in ends]])
 
     def tokens_between(self, start: int, end: int) -> list[Token]:
@@ -196,8 +197,8 @@ class StatementFinder:
 
     def resolve_it(self, token: Token) -> str | None:
         """'it' refers to the organisation the preceding sentences are about (their subject)."""
-        sent = token.sent
-        sentences = [s for s in self.doc.sents if s.end <= sent.start]
+        sent = self.info.sent(token)
+        sentences = [s for s in self.info.sents if s.end <= sent.start]
         for previous in reversed(sentences[-8:]):
             subject = self.sentence_subject(previous)
             if subject is None:
@@ -228,7 +229,7 @@ class StatementFinder:
             if kind == "person" and span.start < token.i and not self.in_quote(span[0]):
                 if best is None or span.start > best[0].start:
                     best = (span, name)
-        sentences = [s for s in self.doc.sents if s.end <= token.sent.start][-4:]
+        sentences = [s for s in self.info.sents if s.end <= self.info.sent(token).start][-4:]
         for sent in reversed(sentences):
             subject = self.sentence_subject(sent)
             if subject is None or subject.pos_ != "PROPN" or self.span_at(subject):

@@ -164,7 +164,7 @@ def current_year(doc: Doc) -> int | None:
     if published:
         year = int(published)
     else:
-        years = [int(y) for y in YEAR.findall(doc.text[:20_000])]
+        years = [int(y) for y in YEAR.findall(doc_info(doc).text[:20_000])]
         year = max(years) if years else 0
     doc.user_data["incident_current_year"] = year
     return year or None
@@ -172,11 +172,19 @@ def current_year(doc: Doc) -> int | None:
 
 def is_past(sent: Span) -> bool:
     """A sentence about an earlier event: a past-example phrase, or only earlier years."""
-    if has_past_marker(sent.text):
-        return True
-    years = [int(y) for y in YEAR.findall(sent.text)]
-    now = current_year(sent.doc)
-    return bool(years and now and max(years) < now)
+    info = doc_info(sent.doc)
+    cached = info.past.get(sent.start)
+    if cached is not None:
+        return cached
+    text = sent.text
+    if has_past_marker(text):
+        result = True
+    else:
+        years = [int(y) for y in YEAR.findall(text)]
+        now = current_year(sent.doc)
+        result = bool(years and now and max(years) < now)
+    info.past[sent.start] = result
+    return result
 
 
 @functools.lru_cache(maxsize=8192)
@@ -230,9 +238,57 @@ BUILTIN_COUNTRY_ALIASES = {
 }
 
 
-def token_in_spans(token: Token, spans: list[tuple[int, int]]) -> bool:
-    return any(start <= token.idx < end for start, end in spans)
+class DocInfo:
+    """What the components ask of a document again and again, computed once: its text (spaCy
+    rebuilds doc.text on every access), its sentences, each token's sentence (Token.sent scans
+    the document), and the noun chunks of each sentence."""
+
+    def __init__(self, doc: Doc):
+        self.doc = doc
+        self.text = doc.text
+        self.sents = list(doc.sents)
+        self.sent_of = [0] * len(doc)
+        for index, sent in enumerate(self.sents):
+            for i in range(sent.start, sent.end):
+                self.sent_of[i] = index
+        self._chunks: dict[int, list[Span]] | None = None
+        self.past: dict[int, bool] = {}
+
+    def sent(self, token_or_span: Token | Span) -> Span:
+        index = token_or_span.i if isinstance(token_or_span, Token) else token_or_span.start
+        return self.sents[self.sent_of[index]]
+
+    def chunks(self, sent: Span) -> list[Span]:
+        if self._chunks is None:
+            self._chunks = {}
+            if self.doc.has_annotation("DEP"):
+                for chunk in self.doc.noun_chunks:
+                    self._chunks.setdefault(self.sent_of[chunk.start], []).append(chunk)
+        return self._chunks.get(self.sent_of[sent.start], []) if len(self.doc) else []
 
 
-def sentence_index(doc: Doc) -> list[Span]:
-    return list(doc.sents)
+_INFO_CACHE: dict[int, DocInfo] = {}
+_INFO_LIMIT = 256
+
+
+def doc_info(doc: Doc) -> DocInfo:
+    """The DocInfo of a document (cached for the documents of the current batches; the cache
+    holds the Doc itself, so an id is never reused while its entry lives)."""
+    info = _INFO_CACHE.get(id(doc))
+    if info is not None and info.doc is doc:
+        return info
+    if len(_INFO_CACHE) >= _INFO_LIMIT:
+        for key in list(_INFO_CACHE)[: _INFO_LIMIT // 2]:
+            del _INFO_CACHE[key]
+    info = DocInfo(doc)
+    _INFO_CACHE[id(doc)] = info
+    return info
+
+
+def clear_cache() -> None:
+    _INFO_CACHE.clear()
+
+
+def release(doc: Doc) -> None:
+    """Forget a finished document (the last component calls this)."""
+    _INFO_CACHE.pop(id(doc), None)
