@@ -18,6 +18,10 @@ from incidents.config import DataDir, user_agent
 from incidents.sources import Source, load_sources
 
 
+class CrawlFailed(RuntimeError):
+    """A crawler that could not start or crashed: nothing it should have stored was stored."""
+
+
 @dataclass
 class CrawlResult:
     per_source: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -94,6 +98,8 @@ def run_crawl(
     result = CrawlResult()
     for crawler in crawlers:
         stats = crawler.stats.get_stats()
+        if "finish_reason" not in stats:
+            raise CrawlFailed(f"the {crawler.spidercls.name} crawler did not run; see the log above")
         result.per_source.update(per_source(stats))
-        result.finish_reasons[crawler.spidercls.name] = stats.get("finish_reason", "unknown")
+        result.finish_reasons[crawler.spidercls.name] = stats["finish_reason"]
     return result

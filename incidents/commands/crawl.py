@@ -38,7 +38,7 @@ def parse_settings(pairs: list[str]) -> dict[str, str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from crawler.run import run_crawl
+    from crawler.run import CrawlFailed, run_crawl
     from crawler.spiders.base import parse_since
 
     overrides = parse_settings(args.settings)
@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
             resume=args.resume,
             overrides=overrides,
         )
-    except (SourcesFileError, ValueError) as exc:
+    except (SourcesFileError, ValueError, CrawlFailed) as exc:
         raise UserError(str(exc)) from None
     print(format_crawl_summary(result.per_source))
     return 0
