@@ -18,7 +18,7 @@ from spacy.tokens import Doc, Span, Token
 from pipelines.nlp.guard import guarded
 from pipelines.nlp.gazetteers import load_cues
 from pipelines.nlp.roles import title_end
-from pipelines.nlp.text import doc_info, is_hedged, is_past
+from pipelines.nlp.text import doc_info, is_hedged, is_past, word_ids
 
 TYPE_ORDER = [
     "ransomware", "data_breach", "ddos", "phishing", "bec", "malware", "supply_chain", "espionage",
@@ -31,6 +31,9 @@ WEAK_BREACH = {1}
 def masked_text(sent: Span) -> str:
     """The sentence with multi-word organisation names blanked, so "Breach Desk" (a
     publisher) or "Ransomware Task Force" do not read as incident words."""
+    names = [e for e in sent.ents if e.label_ in {"ORG", "WORK_OF_ART"} and len(e) >= 2 and all(t.is_title or not t.is_alpha for t in e)]
+    if not names:
+        return sent.text
     parts = []
     for token in sent:
         ent = token.ent_type_
@@ -98,7 +101,9 @@ class IncidentClassifier:
         title_inc = sum(1 for t in title_tokens if t in self.incident_title)
         title_non = sum(1 for t in title_tokens if t in self.non_title)
         body = [s for s in doc_info(doc).sents if s.start_char >= t_end]
-        non_sents = sum(1 for s in body if any(t.lower_ in self.non_body or t.lower_.startswith("cve-") for t in s))
+        info = doc_info(doc)
+        non_ids = word_ids(self.non_body)
+        non_sents = sum(1 for s in body if info.has_any(s, non_ids) or "cve-" in s.text.lower())
         non_ratio = non_sents / max(len(body), 1)
         hits = sum(1 for text, is_title in asserted if not is_title and any(w in self.incident_words for w in re.findall(r"[\w-]+", text.lower())))
         victims = analysis.get("victims") or []

@@ -11,6 +11,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+import numpy as np
+from spacy.attrs import IS_SPACE, POS, TAG
+from spacy.parts_of_speech import IDS as POS_IDS
+
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -18,15 +22,17 @@ from pipelines.nlp.guard import guarded
 from pipelines.nlp.gazetteer_component import COUNTRY_LABELS
 from pipelines.nlp.gazetteers import load_cues, load_gazetteer
 from pipelines.nlp.roles import title_end
-from pipelines.nlp.text import country_code, doc_info, release
+from pipelines.nlp.text import country_code, doc_info, release, word_ids
 
 
 @Language.component("paragraph_sentences")
 def paragraph_sentences(doc: Doc) -> Doc:
-    """A new sentence starts at the first token after a line break."""
-    for token in doc[:-1]:
-        if "\n" in token.text or "\n" in token.whitespace_:
-            doc[token.i + 1].is_sent_start = True
+    """A new sentence starts at the first token after a line break (line breaks are
+    whitespace tokens, so only those are looked at)."""
+    for index in np.nonzero(doc.to_array(IS_SPACE))[0]:
+        index = int(index)
+        if index + 1 < len(doc) and "\n" in doc[index].text:
+            doc[index + 1].is_sent_start = True
     return doc
 
 
@@ -38,14 +44,15 @@ class TagToPos:
 
     def __init__(self, nlp: Language, name: str, mapping: dict[str, str]):
         self.name = name
-        self.mapping = {nlp.vocab.strings.add(tag): nlp.vocab.strings.add(pos) for tag, pos in mapping.items()}
+        self.mapping = {nlp.vocab.strings.add(tag): POS_IDS[pos] for tag, pos in mapping.items() if pos in POS_IDS}
 
     def __call__(self, doc: Doc) -> Doc:
-        mapping = self.mapping
-        for token in doc:
-            pos = mapping.get(token.tag)
-            if pos is not None:
-                token.pos = pos
+        if not len(doc):
+            return doc
+        tags = doc.to_array(TAG)
+        unique, inverse = np.unique(tags, return_inverse=True)
+        pos = np.array([self.mapping.get(int(t), 0) for t in unique], dtype="uint64")[inverse]
+        doc.from_array([POS], pos.reshape(-1))
         return doc
 
 
@@ -116,11 +123,13 @@ class ContextFinder:
             for keyword in set(self.keywords.findall(form)):
                 for sector in self.keyword_sectors[keyword]:
                     scores[sector] += 3
-        for sent in doc_info(doc).sents:
+        info = doc_info(doc)
+        for sent in info.sents:
             text = sent.text.lower()
             about_victim = any(f in text for f in victim_forms)
             about_generic = any(
-                t.lower_ in self.generic and any(c.lower_ == "the" or c.dep_ == "poss" for c in t.children) for t in sent
+                any(c.lower_ == "the" or c.dep_ == "poss" for c in doc[int(i)].children)
+                for i in info.where(sent.start, sent.end, word_ids(self.generic))
             )
             if not (about_victim or about_generic):
                 continue

@@ -14,13 +14,16 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+import numpy as np
+from spacy.parts_of_speech import IDS as POS_IDS
+
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span, Token
 
 from pipelines.nlp.guard import guarded
 from pipelines.nlp.gazetteers import AGENCY, THREAT_ACTOR, VENDOR, load_cues
-from pipelines.nlp.text import NOT_ORG, clean_name, country_code, doc_info, is_acronym, is_past, name_key
+from pipelines.nlp.text import NOT_ORG, clean_name, country_code, doc_info, is_acronym, is_past, name_key, word_ids
 
 SPEAKER_NOUNS = {"spokesperson", "spokesman", "spokeswoman", "spokespeople", "representative", "statement"}
 VENDOR_BEFORE = re.compile(
@@ -71,6 +74,7 @@ ORG_DESCRIPTORS = {
     "provider", "chain", "platform", "giant", "firm", "company", "startup", "manufacturer",
     "supplier", "carrier", "broker", "processor", "developer", "publisher", "network", "service",
 }
+PROPN_ID = POS_IDS["PROPN"]
 NUMERIC_ENTS = {"", "CARDINAL", "ORDINAL", "QUANTITY", "MONEY", "PERCENT"}
 CANDIDATE_LABELS = {"ORG"}
 WEAK_LABELS = {"GPE", "FAC", "PRODUCT", "NORP", "WORK_OF_ART", "PERSON", "LOC"}
@@ -189,20 +193,20 @@ class RoleAssigner:
     def unlabelled_names(doc: Doc, covered: set[int], t_end: int) -> list[Span]:
         """Proper-noun runs the NER left unlabelled ("23andMe", "MyFitnessPal"): the small
         model misses many company names, and a victim it misses is a victim lost."""
+        info = doc_info(doc)
+        numeric = np.array([doc.vocab.strings[label] if label else 0 for label in NUMERIC_ENTS], dtype="uint64")
+        mask = (info.pos == PROPN_ID) & np.isin(info.ent_type, numeric)
         spans: list[Span] = []
         start = None
-        for token in doc:
-            usable = (
-                token.pos_ == "PROPN" and token.ent_type_ in NUMERIC_ENTS and token.i not in covered and token.idx >= t_end
-                and token.is_alpha is not None and any(ch.isalpha() for ch in token.text)
-            )
-            if usable and start is None:
-                start = token.i
-            elif not usable and start is not None:
-                spans.append(doc[start : token.i])
+        for index in [int(i) for i in np.nonzero(mask)[0]] + [-2]:
+            usable = index >= 0 and index not in covered and doc[index].idx >= t_end and any(ch.isalpha() for ch in doc[index].text)
+            if start is not None and (not usable or index != end):
+                spans.append(doc[start:end])
                 start = None
-        if start is not None:
-            spans.append(doc[start:])
+            if usable:
+                if start is None:
+                    start = index
+                end = index + 1
         result = []
         for span in spans:
             text = span.text
@@ -300,7 +304,7 @@ class RoleAssigner:
     def incident_sentence(self, sent: Span) -> bool:
         cache = sent.doc.user_data.setdefault("incident_sentences", {})
         if sent.start not in cache:
-            cache[sent.start] = sentence_has_incident(sent, self.incident_words)
+            cache[sent.start] = doc_info(sent.doc).has_any(sent, word_ids(self.incident_words))
         return cache[sent.start]
 
     def has_org_descriptor(self, span: Span) -> bool:
@@ -327,7 +331,9 @@ class RoleAssigner:
         t_end = title_end(doc)
         total = 0.0
         generic = self.victim["generic_org_nouns"]
-        for token in doc:
+        info = doc_info(doc)
+        for index in info.where(0, len(doc), word_ids(generic | {"it"})):
+            token = doc[int(index)]
             if token.idx < t_end or token.ent_type_:
                 continue
             lower = token.lower_

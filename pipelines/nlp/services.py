@@ -18,7 +18,7 @@ from spacy.tokens import Doc, Span, Token
 from pipelines.nlp.guard import guarded
 from pipelines.nlp.gazetteers import SERVICE, load_cues
 from pipelines.nlp.roles import title_end
-from pipelines.nlp.text import MODALS, doc_info, is_past
+from pipelines.nlp.text import MODALS, doc_info, is_past, word_ids
 
 STATUSES = ["unaffected", "restored", "suspended", "degraded", "disrupted"]
 CLAUSE_DEPS = {"ROOT", "ccomp", "conj", "advcl", "relcl", "xcomp", "csubj", "parataxis", "pcomp"}
@@ -98,8 +98,9 @@ class ServiceFinder:
         than computing every noun chunk of the document)."""
         doc = sent.doc
         phrases = []
-        for token in sent:
-            if token.lower_ not in self.heads or token.tag_ not in NOUN_TAGS:
+        for index in doc_info(doc).where(sent.start, sent.end, word_ids(self.heads)):
+            token = doc[int(index)]
+            if token.tag_ not in NOUN_TAGS:
                 continue
             start = token.i
             for child in token.lefts:
@@ -150,8 +151,10 @@ class ServiceFinder:
                 continue
             cues = self.cues_in(sent)
             text_lower = sent.text.lower()
-            speculative = any(t.lower_ in SPECULATIVE and (t.lower_ not in MODALS or t.tag_ == "MD") for t in sent)
-            relevant = any(t.lower_ in self.context_words for t in sent) or any(f in text_lower for f in victim_forms)
+            speculative = any(
+                doc[int(i)].lower_ not in MODALS or doc[int(i)].tag_ == "MD" for i in info.where(sent.start, sent.end, word_ids(SPECULATIVE))
+            )
+            relevant = info.has_any(sent, word_ids(self.context_words)) or any(f in text_lower for f in victim_forms)
             middle = (sent.start_char + sent.end_char) // 2
             quoted_by_other = any(s <= middle < e for s, e in untrusted)
             if not speculative and relevant and not quoted_by_other and not is_past(sent):

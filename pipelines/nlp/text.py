@@ -9,7 +9,10 @@ import functools
 import re
 from dataclasses import dataclass
 
+import numpy as np
 import pycountry
+from spacy.attrs import DEP, ENT_TYPE, LOWER, POS, TAG
+from spacy.strings import hash_string
 from spacy.tokens import Doc, Span, Token
 
 from pipelines.nlp.gazetteers import load_cues, load_gazetteer
@@ -130,10 +133,19 @@ def hedge_words() -> frozenset[str]:
 MODALS = frozenset({"could", "might", "may", "can", "would", "should"})
 
 
-def is_hedged(sent: Span | list[Token]) -> bool:
+
+
+def is_hedged(sent: Span) -> bool:
     """Does the sentence speculate, negate or generalise (so its claims are not assertions)?"""
+    info = doc_info(sent.doc)
+    if (info.dep[sent.start : sent.end] == sent.doc.vocab.strings["neg"]).any():
+        return True
     words = hedge_words()
-    for token in sent:
+    hits = info.where(sent.start, sent.end, word_ids(words))
+    if not len(hits):
+        return False
+    for index in hits:
+        token = sent.doc[int(index)]
         lower = token.lower_
         if lower in words:
             if lower in MODALS and token.tag_ != "MD":
@@ -253,6 +265,17 @@ class DocInfo:
                 self.sent_of[i] = index
         self._chunks: dict[int, list[Span]] | None = None
         self.past: dict[int, bool] = {}
+        # Token attributes as arrays: checking word lists on arrays avoids creating a Python
+        # Token object per token per check, which is most of the cost of rule components.
+        arrays = doc.to_array([LOWER, TAG, DEP, POS, ENT_TYPE]) if len(doc) else np.zeros((0, 5), dtype="uint64")
+        self.lower, self.tag, self.dep, self.pos, self.ent_type = (arrays[:, i] for i in range(5))
+
+    def where(self, start: int, end: int, ids: np.ndarray) -> np.ndarray:
+        """Token indices in [start, end) whose lower-case form is one of `ids` (see word_ids)."""
+        return np.nonzero(np.isin(self.lower[start:end], ids))[0] + start
+
+    def has_any(self, span: Span, ids: np.ndarray) -> bool:
+        return bool(np.isin(self.lower[span.start : span.end], ids).any())
 
     def sent(self, token_or_span: Token | Span) -> Span:
         index = token_or_span.i if isinstance(token_or_span, Token) else token_or_span.start
@@ -283,6 +306,16 @@ def doc_info(doc: Doc) -> DocInfo:
     info = DocInfo(doc)
     _INFO_CACHE[id(doc)] = info
     return info
+
+
+@functools.lru_cache(maxsize=256)
+def _word_ids(words: frozenset[str]) -> np.ndarray:
+    return np.array(sorted(hash_string(w) for w in words), dtype="uint64")
+
+
+def word_ids(words) -> np.ndarray:
+    """The hashes of a word set, for DocInfo.where / has_any."""
+    return _word_ids(frozenset(words))
 
 
 def clear_cache() -> None:
