@@ -1,15 +1,23 @@
-"""Downloader middlewares: retries that back off instead of hammering a struggling site."""
+"""Downloader middlewares: retries that back off instead of hammering a struggling site, per-source
+delays that AutoThrottle may not lower, and conditional requests for listings polled often."""
 
 from __future__ import annotations
 
+import sqlite3
 from email.utils import parsedate_to_datetime
 from datetime import datetime, timezone
+from pathlib import Path
 
-from scrapy import Request
+from scrapy import Request, signals
+from scrapy.exceptions import IgnoreRequest
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet import task
+
+from crawler.stats import per_source, source_key
+from incidents.config import DataDir
 
 RETRY_DELAY_META = "retry_delay"
 
@@ -64,3 +72,136 @@ def retry_after_seconds(value: bytes | None) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
     return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+FIXED_DELAY_META = "autothrottle_dont_adjust_delay"
+CONDITIONAL_META = "conditional"
+
+
+class SourceSlotsMiddleware:
+    """Keeps the delay a source's entry asks for (DOWNLOAD_SLOTS, filled by crawler.run).
+
+    AutoThrottle would otherwise lower a slot's delay down to DOWNLOAD_DELAY; a delay the
+    source entry (or a site's terms, as for EDGAR) sets is a floor, so those slots are fixed.
+    """
+
+    def __init__(self, slots: dict[str, dict]) -> None:
+        self.fixed = {key for key, value in slots.items() if "delay" in value}
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler.settings.getdict("DOWNLOAD_SLOTS"))
+
+    def process_request(self, request: Request, spider=None) -> None:
+        key = request.meta.get("download_slot") or urlparse_cached(request).hostname or ""
+        if key in self.fixed:
+            request.meta.setdefault(FIXED_DELAY_META, True)
+        return None
+
+
+class ConditionalListingMiddleware:
+    """Conditional GETs for listings (feeds, sitemaps, list pages, APIs) polled often.
+
+    Remembers each listing's ETag and Last-Modified in the data directory and sends
+    If-None-Match / If-Modified-Since; a 304 is counted as 'skipped: listing_unchanged'
+    in the crawl report, not as a failure. Validators are saved only when the crawl
+    finished and the source had no failed fetch, so an article that failed is retried
+    next time instead of hiding behind an unchanged listing.
+    """
+
+    def __init__(self, crawler, store: ValidatorStore) -> None:
+        self.crawler = crawler
+        self.store = store
+        self.pending: dict[str, tuple[str, str | None, str | None]] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        data_dir = DataDir.resolve(crawler.settings.get("INCIDENTS_DATA_DIR"))
+        middleware = cls(crawler, ValidatorStore(data_dir.root / VALIDATORS_FILE))
+        crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
+        return middleware
+
+    @staticmethod
+    def is_listing(request: Request) -> bool:
+        source = request.meta.get("source")
+        if source is None or "canonical_url" in request.meta or request.method != "GET":
+            return False
+        if not request.meta.get(CONDITIONAL_META, True):
+            return False
+        return bool(getattr(source, "settings", {}).get("conditional", True))
+
+    def process_request(self, request: Request, spider=None) -> None:
+        if not self.is_listing(request):
+            return None
+        etag, last_modified = self.store.get(request.url)
+        if etag and b"If-None-Match" not in request.headers:
+            request.headers[b"If-None-Match"] = etag
+        if last_modified and b"If-Modified-Since" not in request.headers:
+            request.headers[b"If-Modified-Since"] = last_modified
+        return None
+
+    def process_response(self, request: Request, response: Response, spider=None):
+        if not self.is_listing(request):
+            return response
+        source = request.meta["source"]
+        if response.status == 304:
+            self.crawler.stats.inc_value(source_key(source.name, "skipped", "listing_unchanged"))
+            # Not a failure: the listing's errback would count it as one.
+            request.errback = None
+            raise IgnoreRequest(f"listing unchanged since the last crawl (304): {request.url}")
+        if response.status == 200:
+            etag = header_text(response, b"ETag")
+            last_modified = header_text(response, b"Last-Modified")
+            if etag or last_modified:
+                self.pending[request.url] = (source.name, etag, last_modified)
+        return response
+
+    def spider_closed(self, spider, reason: str) -> None:
+        try:
+            if reason != "finished":
+                return
+            report = per_source(self.crawler.stats.get_stats())
+            clean = {
+                url: (etag, last_modified)
+                for url, (name, etag, last_modified) in self.pending.items()
+                if not report.get(name, {}).get("failed")
+            }
+            self.store.put(clean)
+        finally:
+            self.store.close()
+
+
+VALIDATORS_FILE = "listing-validators.sqlite"
+
+
+class ValidatorStore:
+    """ETag / Last-Modified per listing URL, in SQLite (several crawlers write it at once)."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, timeout=30)
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS validators "
+            "(url TEXT PRIMARY KEY, etag TEXT, last_modified TEXT, saved_at TEXT NOT NULL)"
+        )
+        self._db.commit()
+
+    def get(self, url: str) -> tuple[str | None, str | None]:
+        row = self._db.execute("SELECT etag, last_modified FROM validators WHERE url = ?", (url,)).fetchone()
+        return (row[0], row[1]) if row else (None, None)
+
+    def put(self, validators: dict[str, tuple[str | None, str | None]]) -> None:
+        now = datetime.now(timezone.utc).isoformat()
+        self._db.executemany(
+            "INSERT OR REPLACE INTO validators VALUES (?,?,?,?)",
+            [(url, etag, modified, now) for url, (etag, modified) in validators.items()],
+        )
+        self._db.commit()
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def header_text(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1").strip() if value else None

@@ -6,7 +6,8 @@ import logging
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
+from urllib.parse import urlparse
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
@@ -89,6 +90,7 @@ def run_crawl(
         crawlers = []
         for kind in kinds:
             crawler = process.create_crawler(kind)
+            apply_source_slots(crawler.settings, [src for src in sources if src.kind == kind and src.enabled])
             crawlers.append(crawler)
             process.crawl(crawler, sources=str(sources_file), source=only, since=since)
         process.start()
@@ -103,3 +105,34 @@ def run_crawl(
         result.per_source.update(per_source(stats))
         result.finish_reasons[crawler.spidercls.name] = stats["finish_reason"]
     return result
+
+
+def source_download_slots(sources: Iterable[Source]) -> dict[str, dict[str, Any]]:
+    """DOWNLOAD_SLOTS entries from the sources' `settings` (delay, concurrency), keyed by host.
+
+    Two sources on one host share its slot, with the longer delay and the lower concurrency."""
+    slots: dict[str, dict[str, Any]] = {}
+    for source in sources:
+        delay = source.settings.get("delay")
+        concurrency = source.settings.get("concurrency")
+        if delay is None and concurrency is None:
+            continue
+        host = urlparse(source.url).hostname or ""
+        slot = slots.setdefault(host, {})
+        if delay is not None:
+            slot["delay"] = max(float(delay), slot.get("delay", 0.0))
+        if concurrency is not None:
+            slot["concurrency"] = min(int(concurrency), slot.get("concurrency", int(concurrency)))
+    return slots
+
+
+def apply_source_slots(settings: Settings, sources: Iterable[Source]) -> None:
+    """Merge the sources' slots into a crawler's DOWNLOAD_SLOTS; slots set explicitly win."""
+    slots = source_download_slots(sources)
+    if not slots:
+        return
+    existing = settings.getdict("DOWNLOAD_SLOTS")
+    merged = {**slots, **existing}
+    # Spider priority: CrawlerProcess.crawl() re-applies the process's (project) settings onto
+    # the crawler's, which would drop slots set at project priority.
+    settings.set("DOWNLOAD_SLOTS", merged, priority=max(settings.getpriority("DOWNLOAD_SLOTS") or 0, 30))

@@ -44,7 +44,18 @@ REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
+    "crawler.middlewares.SourceSlotsMiddleware": 560,
+    "crawler.middlewares.ConditionalListingMiddleware": 580,
 }
+# Per-host delay/concurrency: crawler.run fills this from each source entry's `settings`
+# (delay, concurrency); the sec-edgar spider adds its own fair-access slot.
+DOWNLOAD_SLOTS: dict = {}
+
+# Google News links are decoded by this callable ("module:function", async or not):
+# (urls, user_agent) -> [decoded URL or None], one per URL. Tests inject an offline one.
+GOOGLE_NEWS_DECODER = "crawler.spiders.google_news:decode_online"
+# EDGAR fair access: at most 10 requests per second in total, whatever else is set.
+EDGAR_MIN_DELAY = 0.1
 ITEM_PIPELINES = {
     "pipelines.storage.RawStorePipeline": 500,
 }

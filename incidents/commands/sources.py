@@ -1,21 +1,41 @@
-"""List the sources of a sources file; --check fetches each once and reports what works."""
+"""List the sources of a sources file; --check fetches each once and reports what works.
+
+The list shows every source's name, kind, group, country, publisher and URL. --check (for
+a machine with internet) sends one GET per source, with the crawler's User-Agent and the
+source's own headers, and reports the HTTP status, the size and what the answer holds
+(feed entries, JSON records, CSV rows), so a changed or blocked source shows up at once.
+EDGAR sources are checked only with a contact e-mail, as EDGAR's fair-access policy asks.
+"""
 
 from __future__ import annotations
 
 import argparse
+import csv
+import gzip
+import io
+import json
+import os
 import urllib.error
 import urllib.request
+import zlib
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
 
 from incidents.cli import UserError
-from incidents.config import DEFAULT_SOURCES, user_agent
+from incidents.config import CONTACT_ENV, DEFAULT_SOURCES, user_agent
 from incidents.sources import Source, SourcesFileError, load_sources
+
+MAX_CHECK_BYTES = 20_000_000
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sources", default=str(DEFAULT_SOURCES), help="sources file (TOML)")
+    parser.add_argument("--group", help="only sources of this group (press, official, regulatory, portal, discovery)")
+    parser.add_argument("--kind", help="only sources of this kind (a spider name)")
     parser.add_argument("--check", action="store_true", help="fetch each source once (needs internet)")
     parser.add_argument("--contact", help="your e-mail, sent in the User-Agent (or $INCIDENTS_CONTACT)")
     parser.add_argument("--timeout", type=float, default=20.0)
+    parser.add_argument("--workers", type=int, default=6, help="sources checked at once (different sites)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -23,30 +43,91 @@ def run(args: argparse.Namespace) -> int:
         sources = load_sources(args.sources)
     except SourcesFileError as exc:
         raise UserError(str(exc)) from None
-    print(f"{'name':<28} {'kind':<14} {'group':<12} {'country':<7} publisher / url")
+    sources = [
+        s for s in sources
+        if (not args.group or s.group == args.group) and (not args.kind or s.kind == args.kind)
+    ]
+    contact = args.contact or os.environ.get(CONTACT_ENV) or None
+    results: list[tuple[bool, str] | None] = [None] * len(sources)
+    if args.check:
+        with ThreadPoolExecutor(max_workers=max(1, args.workers)) as pool:
+            results = list(pool.map(lambda s: check_source(s, contact, args.timeout), sources))
+    print(f"{'name':<28} {'kind':<18} {'group':<11} {'country':<7} publisher <url>")
     failures = 0
-    for source in sources:
-        line = f"{source.name:<28} {source.kind:<14} {source.group or '':<12} {source.country or '':<7} {source.publisher} <{source.url}>"
-        if args.check:
-            ok, status = check_source(source, args.contact, args.timeout)
+    for source, result in zip(sources, results):
+        disabled = "" if source.enabled else " (disabled)"
+        line = (f"{source.name:<28} {source.kind:<18} {source.group or '-':<11} {source.country or '-':<7} "
+                f"{source.publisher}{disabled} <{source.url}>")
+        if result is not None:
+            ok, status = result
             failures += not ok
             line += f"  [{status}]"
         print(line)
-    print(f"{len(sources)} sources")
+    groups = sorted({s.group or "-" for s in sources})
+    print(f"{len(sources)} sources in {len(groups)} groups ({', '.join(groups)})"
+          + (f"; {failures} failed the check" if args.check else ""))
     return 1 if failures else 0
 
 
-def check_source(source: Source, contact: str | None, timeout: float) -> tuple[bool, str]:
-    """One GET with the crawler's User-Agent and the source's own headers."""
-    import os
+def check_url(source: Source) -> str:
+    """What the crawler asks first: the source URL, or for EDGAR one page of its query."""
+    if source.kind == "sec-edgar":
+        from crawler.spiders.sec_edgar import search_url
 
-    headers = {"User-Agent": user_agent(contact or os.environ.get("INCIDENTS_CONTACT")), **source.headers}
-    request = urllib.request.Request(source.url, headers=headers)
+        end = date.today()
+        return search_url(source, end - timedelta(days=int(source.params.get("days", 14))), end, 0)
+    return source.url
+
+
+def check_source(source: Source, contact: str | None, timeout: float) -> tuple[bool, str]:
+    """One GET with the crawler's User-Agent and the source's own headers: (ok, what happened)."""
+    if source.kind == "sec-edgar" and (not contact or "@" not in contact):
+        return False, "not checked: EDGAR requires a contact e-mail (--contact or $INCIDENTS_CONTACT)"
+    headers = {"User-Agent": user_agent(contact), **source.headers}
+    request = urllib.request.Request(check_url(source), headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
-            size = len(response.read(5_000_000))
-            return True, f"HTTP {response.status}, {size} bytes"
+            body = decoded(response.read(MAX_CHECK_BYTES), response.headers.get("Content-Encoding"))
+            content_type = response.headers.get("Content-Type", "?").split(";")[0]
+            summary = f"HTTP {response.status}, {len(body):,} bytes, {content_type}"
+            holds = describe(source.kind, body)
+            return True, summary + (f", {holds}" if holds else "")
     except urllib.error.HTTPError as exc:
         return False, f"HTTP {exc.code}"
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        return False, f"error: {exc}"
+    except (urllib.error.URLError, TimeoutError, OSError, ValueError) as exc:
+        return False, f"error: {getattr(exc, 'reason', exc)}"
+
+
+def decoded(body: bytes, encoding: str | None) -> bytes:
+    """The body as the crawler sees it (sources that insist on gzip answer gzipped)."""
+    encoding = (encoding or "").lower()
+    if "gzip" in encoding:
+        return gzip.decompress(body)
+    if "deflate" in encoding:
+        return zlib.decompress(body)
+    return body
+
+
+def describe(kind: str, body: bytes) -> str:
+    """What the answer holds, in the terms of its kind: entries, hits, records or rows."""
+    if kind in ("feed", "google-news"):
+        import feedparser
+
+        return f"{len(feedparser.parse(body).entries)} entries"
+    if kind == "sitemap":
+        return f"{body.count(b'<loc>')} locations"
+    if kind in ("sec-edgar", "ransomware-live"):
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return "not JSON"
+        if isinstance(data, dict) and isinstance(data.get("hits"), dict):
+            total = (data["hits"].get("total") or {}).get("value")
+            return f"{total} hits"
+        return f"{len(data)} records" if isinstance(data, list) else "unexpected JSON"
+    if kind == "portal-california":
+        rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig", "replace"))))
+        return f"{max(0, len(rows) - 1)} rows"
+    if kind in ("portal-maine", "portal-washington"):
+        return f"{body.lower().count(b'<tr')} table rows"
+    return ""

@@ -19,6 +19,12 @@ PageParser = Callable[[StoredPage], dict]
 # content_kind → "module:function"; a module per source format, next to its fixtures' tests.
 PARSERS: dict[str, str] = {
     "html": "pipelines.parsing.html_page:parse_stored_html",
+    "sec-8k": "pipelines.parsing.sec_edgar:parse_sec_filing",
+    "portal-california": "pipelines.parsing.portal_california:parse_california_notice",
+    "portal-maine": "pipelines.parsing.portal_maine:parse_maine_notice",
+    "portal-washington": "pipelines.parsing.portal_washington:parse_washington_notice",
+    "ransomware-live-attack": "pipelines.parsing.ransomware_live:parse_attack",
+    "leak-claim": "pipelines.parsing.ransomware_live:parse_claim",
 }
 
 

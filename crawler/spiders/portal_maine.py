@@ -1,0 +1,66 @@
+"""Maine Attorney General's data-breach notices: list pages, then one detail page per notice.
+
+The list (list.html?page=N, followed through its next link up to `max_pages`) gives each
+notice's date and detail page; the detail page (the submitted form: entity, persons and
+Maine residents affected, dates, information acquired, the notice letter) is stored as
+fetched, as a "portal-maine" page.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from lxml import html as lxml_html
+from scrapy.http import Response
+
+from crawler.spiders.base import SourceSpider
+from crawler.stats import source_key
+from crawler.spiders.records import source_param
+from incidents.sources import Source
+from pipelines.parsing.breach_notice import parse_us_date
+from pipelines.parsing.portal_maine import CONTENT_KIND
+
+DEFAULT_MAX_PAGES = 3
+
+
+class MainePortalSpider(SourceSpider):
+    name = "portal-maine"
+
+    def parse_listing(self, response: Response) -> Iterable[Any]:
+        source: Source = response.meta["source"]
+        page = response.meta.get("page", 1)
+        rows = list_rows(response)
+        if rows is None:
+            self.listing_broken(response, "no table of notices with links")
+            return
+        newest = None
+        for href, when in rows:
+            newest = max(filter(None, (newest, when)), default=None)
+            request = self.article_request(response.urljoin(href), source, when)
+            if request is not None:
+                yield request.replace(callback=self.parse_notice)
+        next_page = response.xpath("//a[@rel='next']/@href | //a[normalize-space()='Next']/@href").get()
+        if not next_page or page >= int(source_param(source, "max_pages", DEFAULT_MAX_PAGES)):
+            return
+        if self.since and newest and newest < self.since:
+            return
+        yield self.listing_request(response.urljoin(next_page), source,
+                                   meta={"page": page + 1, "conditional": False})
+
+    def parse_notice(self, response: Response) -> Iterable[Any]:
+        source: Source = response.meta["source"]
+        self.crawler.stats.inc_value(source_key(source.name, "fetched"))
+        yield self.page_item(response, content_kind=CONTENT_KIND)
+
+
+def list_rows(response: Response) -> list[tuple[str, Any]] | None:
+    """[(detail page link, date)] of the list's table rows; None when there is no such table."""
+    tree = lxml_html.fromstring(response.body)
+    rows = []
+    for tr in tree.xpath("//table//tr[td]"):
+        links = tr.xpath(".//a[@href]/@href")
+        if not links:
+            continue
+        dates = [parse_us_date(td.text_content()) for td in tr.findall("td")]
+        rows.append((links[0], next((d for d in dates if d), None)))
+    return rows or None

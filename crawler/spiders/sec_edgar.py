@@ -1,0 +1,208 @@
+"""SEC EDGAR: 8-K filings disclosing cybersecurity incidents, found with EDGAR full-text search.
+
+Per source (params): `q` the full-text query, `forms` (8-K), `item` the 8-K item the hit
+must list in `_source.items` ("1.05", or "8.01" for incidents not judged material), `days`
+the look-back window when --since is not given (or fixed `startdt`/`enddt`), `archives` the
+EDGAR archive root. The text query also matches filings that only mention "Item 1.05" in
+passing: only hits whose `items` list the item are kept, and an 8.01 filing is kept only
+when its 8.01 section speaks of a cyber incident.
+
+EDGAR's fair-access rules are hard requirements, enforced here whatever the settings say:
+a User-Agent carrying the operator's contact (the spider refuses to run without
+INCIDENTS_CONTACT), and at most 10 requests per second in total (every request goes through
+one download slot, one at a time, at least EDGAR_MIN_DELAY = 0.1 s apart, never randomised
+below it, never lowered by AutoThrottle).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, AsyncIterator, Iterable
+from urllib.parse import urlencode
+
+import scrapy
+from scrapy.http import Response
+from scrapy.settings import Settings
+
+from crawler.middlewares import FIXED_DELAY_META
+from crawler.spiders.records import RecordSpider, source_param
+from crawler.stats import source_key
+from incidents.sources import Source
+from pipelines.parsing.sec_edgar import CONTENT_KIND, has_cyber_wording, incident_text
+
+SLOT = "sec.gov"
+FAIR_ACCESS_MIN_DELAY = 0.1  # 10 requests per second
+ARCHIVES = "https://www.sec.gov/Archives/edgar/data"
+MAX_RESULTS = 10_000  # full-text search pages no further than this
+DEFAULT_DAYS = 14
+
+
+class SecEdgarSpider(RecordSpider):
+    name = "sec-edgar"
+
+    @classmethod
+    def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        enforce_fair_access(crawler.settings, spider.sources)
+        spider.contact_problem = contact_problem(crawler.settings)
+        return spider
+
+    async def start(self) -> AsyncIterator[Any]:
+        if self.sources and self.contact_problem:
+            self.logger.error(
+                "sec-edgar: refusing to crawl EDGAR: %s. EDGAR's fair-access policy requires a "
+                "User-Agent with your contact e-mail: set INCIDENTS_CONTACT or pass --contact.",
+                self.contact_problem,
+            )
+            for source in self.sources:
+                self.crawler.stats.inc_value(source_key(source.name, "failed", "no_contact"))
+            return
+        async for request in super().start():
+            yield request
+
+    def listing_requests(self, source: Source) -> Iterable[scrapy.Request]:
+        start, end = self.search_window(source)
+        yield self.search_request(source, start, end, 0)
+
+    def search_window(self, source: Source) -> tuple[date, date]:
+        today = datetime.now(timezone.utc).date()
+        end = date.fromisoformat(str(source_param(source, "enddt", today)))
+        if source_param(source, "startdt"):
+            start = date.fromisoformat(str(source_param(source, "startdt")))
+        elif self.since:
+            start = self.since.date()
+        else:
+            start = end - timedelta(days=int(source_param(source, "days", DEFAULT_DAYS)))
+        return start, end
+
+    def search_request(self, source: Source, start: date, end: date, offset: int) -> scrapy.Request:
+        return self.listing_request(
+            search_url(source, start, end, offset),
+            source,
+            callback=self.parse_search,
+            meta={"window": (start.isoformat(), end.isoformat()), "offset": offset,
+                  "download_slot": SLOT, FIXED_DELAY_META: True, "conditional": False},
+        )
+
+    def parse_search(self, response: Response) -> Iterable[Any]:
+        source: Source = response.meta["source"]
+        try:
+            data = json.loads(response.text)
+            hits = data["hits"]["hits"]
+            total = int((data["hits"].get("total") or {}).get("value") or 0)
+        except (ValueError, KeyError, TypeError) as exc:
+            self.listing_broken(response, f"not an EDGAR full-text search answer ({exc})")
+            return
+        item = str(source_param(source, "item", "1.05"))
+        filings: dict[str, dict] = {}
+        for hit in hits:
+            meta = hit.get("_source") or {}
+            items = [str(i) for i in meta.get("items") or []]
+            if item not in items:
+                self.skip(source, f"not_item_{item.replace('.', '_')}")
+                continue
+            if item != "1.05" and "1.05" in items:
+                self.skip(source, "item_1_05_filing")  # the Item 1.05 source takes it
+                continue
+            adsh = meta.get("adsh") or str(hit.get("_id", "")).split(":")[0]
+            kept = filings.get(adsh)
+            if kept is None or (is_main_document(hit) and not is_main_document(kept)):
+                filings[adsh] = hit
+        for hit in filings.values():
+            url = document_url(source, hit)
+            if url is None:
+                self.skip(source, "no_document")
+                continue
+            request = self.article_request(
+                url, source, published_day((hit.get("_source") or {}).get("file_date")),
+                search_hit=hit, item=item, download_slot=SLOT, **{FIXED_DELAY_META: True},
+            )
+            if request is not None:
+                yield request.replace(callback=self.parse_filing)
+        offset = response.meta["offset"] + len(hits)
+        if hits and offset < min(total, MAX_RESULTS):
+            start, end = (date.fromisoformat(d) for d in response.meta["window"])
+            yield self.search_request(source, start, end, offset)
+
+    def parse_filing(self, response: Response) -> Iterable[Any]:
+        source: Source = response.meta["source"]
+        self.crawler.stats.inc_value(source_key(source.name, "fetched"))
+        item = response.meta["item"]
+        document = response.text
+        if item != "1.05" and not has_cyber_wording(incident_text(document, item).text):
+            self.crawler.stats.inc_value(source_key(source.name, "skipped", "no_cyber_wording"))
+            return
+        envelope = {
+            "search_hit": response.meta["search_hit"],
+            "item": item,
+            "document_url": response.url,
+            "document": document,
+        }
+        yield self.envelope_item(response, envelope, CONTENT_KIND)
+
+
+def search_url(source: Source, start: date, end: date, offset: int) -> str:
+    """The full-text search URL for one page of a source's query."""
+    query = {
+        "q": source_param(source, "q", '"Item 1.05"'),
+        "forms": source_param(source, "forms", "8-K"),
+        "dateRange": "custom",
+        "startdt": start.isoformat(),
+        "enddt": end.isoformat(),
+        "from": offset,
+    }
+    return f"{source.url}?{urlencode(query)}"
+
+
+def document_url(source: Source, hit: dict) -> str | None:
+    """https://www.sec.gov/Archives/edgar/data/{cik}/{adsh without dashes}/{file name}."""
+    meta = hit.get("_source") or {}
+    adsh, _, filename = str(hit.get("_id", "")).partition(":")
+    adsh = meta.get("adsh") or adsh
+    ciks = meta.get("ciks") or []
+    if not (adsh and filename and ciks):
+        return None
+    archives = str(source_param(source, "archives", ARCHIVES)).rstrip("/")
+    return f"{archives}/{int(ciks[0])}/{adsh.replace('-', '')}/{filename}"
+
+
+def is_main_document(hit: dict) -> bool:
+    meta = hit.get("_source") or {}
+    return str(meta.get("file_type", "")).upper().startswith(str(meta.get("form") or "8-K").upper())
+
+
+def published_day(value: str | None) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(value)[:10]).replace(tzinfo=timezone.utc) if value else None
+    except ValueError:
+        return None
+
+
+def contact_problem(settings: Settings) -> str | None:
+    """Why the configured identity does not satisfy EDGAR, or None when it does."""
+    contact = (settings.get("INCIDENTS_CONTACT") or "").strip()
+    if not contact:
+        return "no contact is set"
+    if "@" not in contact:
+        return f"the contact {contact!r} is not an e-mail address"
+    if contact not in (settings.get("USER_AGENT") or ""):
+        return "the User-Agent does not carry the contact"
+    return None
+
+
+def enforce_fair_access(settings: Settings, sources: Iterable[Source] = ()) -> dict:
+    """One slot for every EDGAR host: one request at a time, >= 0.1 s apart (<= 10/s)."""
+    delays = [FAIR_ACCESS_MIN_DELAY, settings.getfloat("EDGAR_MIN_DELAY", FAIR_ACCESS_MIN_DELAY)]
+    delays += [float(s.settings["delay"]) for s in sources if "delay" in s.settings]
+    slots = settings.getdict("DOWNLOAD_SLOTS")
+    slot = dict(slots.get(SLOT) or {})
+    slot.update(
+        delay=max(delays + [float(slot.get("delay", 0))]),
+        concurrency=1,
+        jitter=0,
+    )
+    slots[SLOT] = slot
+    priority = max(settings.getpriority("DOWNLOAD_SLOTS") or 0, 40)
+    settings.set("DOWNLOAD_SLOTS", slots, priority=priority)
+    return slot

@@ -1,0 +1,40 @@
+"""California Attorney General breach notices (a row of the list-export CSV) → article fields."""
+
+from __future__ import annotations
+
+import json
+
+from pipelines.parsing.breach_notice import notice_fields, parse_us_date, us_dates
+from pipelines.store import StoredPage
+
+CONTENT_KIND = "portal-california"
+PORTAL = "California Attorney General"
+# The CSV's column names, exactly as the export publishes them.
+ORGANIZATION = "Organization Name"
+BREACH_DATES = "Date(s) of Breach (if known)"
+REPORTED_DATE = "Reported Date"
+
+__all__ = ["CONTENT_KIND", "ORGANIZATION", "BREACH_DATES", "REPORTED_DATE", "parse_us_date", "parse_california_notice"]
+
+
+def parse_california_notice(page: StoredPage) -> dict:
+    row = json.loads(page.body)
+    organisation = row[ORGANIZATION]
+    reported = parse_us_date(row.get(REPORTED_DATE))
+    breach_dates = us_dates(row.get(BREACH_DATES))
+    record = {
+        "organisation": organisation,
+        "breach_dates": breach_dates,
+        "breach_dates_as_published": row.get(BREACH_DATES) or None,
+        "reported_date": reported.date().isoformat() if reported else None,
+        "notice_url": row.get("notice_url"),
+        "state": "CA",
+    }
+    return notice_fields(
+        portal=PORTAL,
+        organisation=organisation,
+        url=row.get("notice_url") or page.url,
+        reported=reported,
+        facts=[("Date(s) of breach", breach_dates or row.get(BREACH_DATES)), ("Notice", row.get("notice_url"))],
+        record=record,
+    )

@@ -1,0 +1,154 @@
+"""ransomware.live v2 records → article fields: press-reported attacks, and leak-site claims.
+
+Field types vary within one page (a date as "2024-06-03", "2024-06-03 10:11:12.123456" or
+epoch seconds; claim_gang as a name, "" or null; country as a code, "" or null), so every
+field goes through a normaliser. A press-reported attack is an incident whose victim the
+record names. A leak-site claim is only a claim: stored and parsed as one (is_incident
+False, "claim": true), with every leak-site link removed before it is stored.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urlparse
+
+from pipelines.store import StoredPage
+
+ATTACK_KIND = "ransomware-live-attack"
+CLAIM_KIND = "leak-claim"
+# Hosts that are leak sites or only reachable through anonymity networks: never kept.
+HIDDEN_HOST = re.compile(r"\.(onion|i2p)\.?$", re.IGNORECASE)
+URL_IN_TEXT = re.compile(r"\b(?:https?://|www\.)\S+|\b[a-z2-7]{16,56}\.onion\S*", re.IGNORECASE)
+CLAIM_FIELDS = ("victim", "group", "country", "activity", "domain", "discovered", "attackdate", "description")
+
+
+def text_field(value: Any) -> str | None:
+    """A clean string, or None for null, '', 'N/A' and empty lists; lists are joined."""
+    if value is None:
+        return None
+    if isinstance(value, list):
+        parts = [text_field(v) for v in value]
+        value = ", ".join(p for p in parts if p)
+    text = " ".join(str(value).split())
+    return None if text.lower() in ("", "n/a", "none", "null", "unknown") else text
+
+
+def date_field(value: Any) -> datetime | None:
+    """'2024-06-03', '2024-06-03 10:11:12.123456', ISO with T/Z, or epoch seconds → UTC."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, (int, float)) or (isinstance(value, str) and value.strip().isdigit()):
+        seconds = float(value)
+        return datetime.fromtimestamp(seconds / 1000 if seconds > 1e11 else seconds, tz=timezone.utc)
+    try:
+        moment = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def country_field(value: Any) -> str | None:
+    text = text_field(value)
+    return text.upper() if text and len(text) == 2 and text.isalpha() else None
+
+
+def is_leak_site(url: str | None) -> bool:
+    host = urlparse(url or "").hostname or ""
+    return bool(HIDDEN_HOST.search(host))
+
+
+def press_url(value: Any) -> str | None:
+    """The press article's URL when it is an ordinary web address (never a leak site)."""
+    url = text_field(value)
+    if not url or urlparse(url).scheme not in ("http", "https") or is_leak_site(url):
+        return None
+    return url
+
+
+def attack_record(raw: dict[str, Any]) -> dict[str, Any]:
+    """A recentcyberattacks item with every field normalised."""
+    date = date_field(raw.get("date"))
+    added = date_field(raw.get("added"))
+    return {
+        "victim": text_field(raw.get("victim")),
+        "domain": text_field(raw.get("domain")),
+        "country": country_field(raw.get("country")),
+        "date": date.isoformat() if date else None,
+        "added": added.isoformat() if added else None,
+        "title": text_field(raw.get("title")),
+        "summary": text_field(raw.get("summary")),
+        "press_url": press_url(raw.get("url")),
+        "claim_gang": text_field(raw.get("claim_gang")),
+    }
+
+
+def claim_record(raw: dict[str, Any]) -> dict[str, Any]:
+    """A recentvictims item reduced to what a claim may keep: no leak-site link of any kind."""
+    record: dict[str, Any] = {}
+    for name in CLAIM_FIELDS:
+        value = text_field(raw.get(name))
+        if name == "description" and value:
+            value = URL_IN_TEXT.sub("[link removed]", value)
+        if name == "domain" and value and is_leak_site(f"http://{value}"):
+            value = None
+        if name in ("discovered", "attackdate"):
+            moment = date_field(raw.get(name))
+            value = moment.isoformat() if moment else None
+        if name == "country":
+            value = country_field(raw.get(name))
+        record[name] = value
+    record["claim"] = True
+    return record
+
+
+def parse_attack(page: StoredPage) -> dict:
+    record = json.loads(page.body)
+    victim = record.get("victim")
+    published = date_field(record.get("date")) or date_field(record.get("added"))
+    structured: dict[str, Any] = {"is_incident": True}
+    if victim:
+        structured["victims"] = [victim]
+    if record.get("country"):
+        structured["countries"] = [record["country"]]
+    if record.get("claim_gang"):
+        structured["attackers"] = [record["claim_gang"]]
+    return {
+        "url": record.get("press_url") or page.url,
+        "title": record.get("title") or f"{victim}: cyberattack reported in the press",
+        "text": record.get("summary") or "",
+        "published_at": published,
+        "authors": [],
+        "language": "en",
+        "parse_error": None if victim else "no victim in the record",
+        "structured": structured,
+        "record_fields": json.dumps(record, ensure_ascii=False, sort_keys=True),
+    }
+
+
+def parse_claim(page: StoredPage) -> dict:
+    record = json.loads(page.body)
+    victim, group = record.get("victim"), record.get("group")
+    text = f"The {group} extortion group claims on its leak site to have attacked {victim}. This is a claim, not a confirmed incident."
+    if record.get("description"):
+        text += f"\n{record['description']}"
+    return {
+        "url": page.url,
+        "title": f"Claim: {group} lists {victim}",
+        "text": text,
+        "published_at": date_field(record.get("discovered")) or date_field(record.get("attackdate")),
+        "authors": [],
+        "language": "en",
+        "parse_error": None,
+        "structured": {
+            "is_incident": False,
+            "incident_types": [],
+            "victims": [],
+            "attackers": [group] if group else [],
+            "organisations": [victim] if victim else [],
+            "countries": [record["country"]] if record.get("country") else [],
+        },
+        "record_fields": json.dumps(record, ensure_ascii=False, sort_keys=True),
+    }
