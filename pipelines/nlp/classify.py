@@ -31,9 +31,9 @@ WEAK_BREACH = {1}
 def masked_text(sent: Span) -> str:
     """The sentence with multi-word organisation names blanked, so "Breach Desk" (a
     publisher) or "Ransomware Task Force" do not read as incident words."""
-    names = [e for e in sent.ents if e.label_ in {"ORG", "WORK_OF_ART"} and len(e) >= 2 and all(t.is_title or not t.is_alpha for t in e)]
+    names = [e for e in doc_info(sent.doc).sent_ents(sent) if e.label_ in {"ORG", "WORK_OF_ART"} and len(e) >= 2 and all(t.is_title or not t.is_alpha for t in e)]
     if not names:
-        return sent.text
+        return doc_info(sent.doc).span_text(sent)
     parts = []
     for token in sent:
         ent = token.ent_type_
@@ -45,7 +45,8 @@ def masked_text(sent: Span) -> str:
 
 
 def _in_title_case_name(token: Token) -> bool:
-    for ent in doc_info(token.doc).sent(token).ents:
+    info = doc_info(token.doc)
+    for ent in info.sent_ents(info.sent(token)):
         if ent.start <= token.i < ent.end:
             return len(ent) >= 2 and all(t.is_title or not t.is_alpha for t in ent)
     return False
@@ -103,7 +104,7 @@ class IncidentClassifier:
         body = [s for s in doc_info(doc).sents if s.start_char >= t_end]
         info = doc_info(doc)
         non_ids = word_ids(self.non_body)
-        non_sents = sum(1 for s in body if info.has_any(s, non_ids) or "cve-" in s.text.lower())
+        non_sents = sum(1 for s in body if info.has_any(s, non_ids) or "cve-" in info.span_text(s).lower())
         non_ratio = non_sents / max(len(body), 1)
         hits = sum(1 for text, is_title in asserted if not is_title and any(w in self.incident_words for w in re.findall(r"[\w-]+", text.lower())))
         victims = analysis.get("victims") or []

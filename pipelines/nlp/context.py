@@ -96,11 +96,11 @@ class ContextFinder:
         info = doc_info(doc)
         counts: Counter = Counter()
         first_seen: dict[str, int] = {}
-        for ent in doc.ents:
+        for ent in info.ents:
             if ent.label_ in COUNTRY_LABELS:
                 code = country_code(ent.text)
                 if code:
-                    weight = 2 if any(f in info.sent(ent).text.lower() for f in victim_forms) else 1
+                    weight = 2 if any(f in info.span_text(info.sent(ent)).lower() for f in victim_forms) else 1
                     counts[code] += weight
                     first_seen.setdefault(code, ent.start)
         for agency in analysis.get("agencies", []):
@@ -125,7 +125,7 @@ class ContextFinder:
                     scores[sector] += 3
         info = doc_info(doc)
         for sent in info.sents:
-            text = sent.text.lower()
+            text = info.span_text(sent).lower()
             about_victim = any(f in text for f in victim_forms)
             about_generic = any(
                 any(c.lower_ == "the" or c.dep_ == "poss" for c in doc[int(i)].children)

@@ -40,7 +40,7 @@ def is_case_sensitive_alias(alias: str) -> bool:
 def doc_countries(doc: Doc) -> Counter:
     """Country codes mentioned by GPE/NORP/LOC entities, with counts."""
     counts: Counter = Counter()
-    for ent in doc.ents:
+    for ent in doc_info(doc).ents:
         if ent.label_ in COUNTRY_LABELS:
             code = country_code(ent.text)
             if code:
@@ -124,7 +124,7 @@ class GazetteerMatcher:
         its country is named in the sentence, or its country dominates the document."""
         if len(entries) == 1:
             return entries[0]
-        sentence_countries = {country_code(ent.text) for ent in doc_info(span.doc).sent(span).ents if ent.label_ in COUNTRY_LABELS}
+        sentence_countries = {country_code(ent.text) for ent in doc_info(span.doc).sent_ents(doc_info(span.doc).sent(span)) if ent.label_ in COUNTRY_LABELS}
         total = sum(countries.values()) or 1
 
         def score(entry: Entry) -> float:

@@ -155,7 +155,7 @@ class RoleAssigner:
             cluster.mentions.append(span)
             covered.update(range(span.start, span.end))
         t_end = title_end(doc)
-        for ent in doc.ents:
+        for ent in doc_info(doc).ents:
             if ent.label_ not in CANDIDATE_LABELS | WEAK_LABELS:
                 continue
             if any(i in covered for i in range(ent.start, ent.end)):
@@ -473,12 +473,13 @@ class RoleAssigner:
              if c.role in {"victim", "other", "vendor", "publisher"} and c.labels.get("ORG", 0) + c.labels.get(VENDOR, 0) > 0]
         )
         mentions = []
+        info = doc_info(doc)
         for cluster in clusters:
             role = {"victim": "victim", "agency": "agency", "attacker": "attacker", "vendor": "vendor"}.get(cluster.role, "other")
             label = cluster.labels.most_common(1)[0][0] if cluster.labels else "ORG"
             for mention in cluster.mentions:
                 mentions.append((mention.start_char, {"text": mention.text, "label": label, "role": role,
-                                                      "sentence": doc_info(doc).sent(mention).text.strip()[:600], "name": cluster.name}))
+                                                      "sentence": info.span_text(info.sent(mention)).strip()[:600], "name": cluster.name}))
         mentions.sort(key=lambda item: item[0])
         analysis["mentions"] = [m for _, m in mentions]
         doc.user_data.pop("incident_sentences", None)

@@ -56,7 +56,7 @@ class ServiceFinder:
         self.context_words = cues["incident"]["words"] | {"we", "our", "its", "it", "us"} | set(cues["victim"]["generic_org_nouns"])
 
     def cues_in(self, sent: Span) -> list[tuple[int, int, str]]:
-        text = sent.text.lower()
+        text = doc_info(sent.doc).span_text(sent).lower()
         found: list[tuple[int, int, str]] = []
         for status in STATUSES:
             for match in self.status_patterns[status].finditer(text):
@@ -150,7 +150,7 @@ class ServiceFinder:
             if sent.start_char < t_end:
                 continue
             cues = self.cues_in(sent)
-            text_lower = sent.text.lower()
+            text_lower = info.span_text(sent).lower()
             speculative = any(
                 doc[int(i)].lower_ not in MODALS or doc[int(i)].tag_ == "MD" for i in info.where(sent.start, sent.end, word_ids(SPECULATIVE))
             )
@@ -166,7 +166,7 @@ class ServiceFinder:
                     if status is None or (name, status) in seen:
                         continue
                     seen.add((name, status))
-                    services.append({"service": name, "status": status, "sentence": sent.text.strip()[:600]})
+                    services.append({"service": name, "status": status, "sentence": info.span_text(sent).strip()[:600]})
             previous = (sent, cues)
         analysis["services"] = services
         analysis["services_affected"] = list(dict.fromkeys(s["service"] for s in services if s["status"] != "unaffected"))

@@ -75,7 +75,7 @@ class StatementFinder:
             if span.label_ in {AGENCY, THREAT_ACTOR, VENDOR}:
                 result.append((span, "org", span.kb_id_))
                 taken.update(range(span.start, span.end))
-        for ent in doc.ents:
+        for ent in doc_info(doc).ents:
             if ent.start in taken:
                 continue
             if ent.label_ == "PERSON":

@@ -35,6 +35,7 @@ NOT_ORG = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=65536)
 def clean_name(text: str) -> str:
     """A display form of an organisation name: no leading article, possessive or Inc./Ltd."""
     name = re.sub(r"\s+", " ", text.replace("’", "'")).strip(" ,.;:\"“”'")
@@ -188,7 +189,7 @@ def is_past(sent: Span) -> bool:
     cached = info.past.get(sent.start)
     if cached is not None:
         return cached
-    text = sent.text
+    text = info.span_text(sent)
     if has_past_marker(text):
         result = True
     else:
@@ -270,12 +271,37 @@ class DocInfo:
         arrays = doc.to_array([LOWER, TAG, DEP, POS, ENT_TYPE]) if len(doc) else np.zeros((0, 5), dtype="uint64")
         self.lower, self.tag, self.dep, self.pos, self.ent_type = (arrays[:, i] for i in range(5))
 
+        self._masks: dict[int, np.ndarray] = {}
+        self._ents: list[Span] | None = None
+
+    def mask(self, ids: np.ndarray) -> np.ndarray:
+        """Which tokens' lower-case form is one of `ids` (computed once per word list)."""
+        key = id(ids)
+        found = self._masks.get(key)
+        if found is None:
+            found = np.isin(self.lower, ids)
+            self._masks[key] = found
+        return found
+
     def where(self, start: int, end: int, ids: np.ndarray) -> np.ndarray:
         """Token indices in [start, end) whose lower-case form is one of `ids` (see word_ids)."""
-        return np.nonzero(np.isin(self.lower[start:end], ids))[0] + start
+        return np.nonzero(self.mask(ids)[start:end])[0] + start
 
     def has_any(self, span: Span, ids: np.ndarray) -> bool:
-        return bool(np.isin(self.lower[span.start : span.end], ids).any())
+        return bool(self.mask(ids)[span.start : span.end].any())
+
+    @property
+    def ents(self) -> list[Span]:
+        if self._ents is None:
+            self._ents = list(self.doc.ents)
+        return self._ents
+
+    def span_text(self, span: Span) -> str:
+        """A span's text sliced from the cached document text (Span.text joins its tokens)."""
+        return self.text[span.start_char : span.end_char]
+
+    def sent_ents(self, sent: Span) -> list[Span]:
+        return [e for e in self.ents if sent.start <= e.start < sent.end]
 
     def sent(self, token_or_span: Token | Span) -> Span:
         index = token_or_span.i if isinstance(token_or_span, Token) else token_or_span.start
