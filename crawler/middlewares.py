@@ -105,8 +105,8 @@ class ConditionalListingMiddleware:
     Remembers each listing's ETag and Last-Modified in the data directory and sends
     If-None-Match / If-Modified-Since; a 304 is counted as 'skipped: listing_unchanged'
     in the crawl report, not as a failure. Validators are saved only when the crawl
-    finished and the source had no failed fetch, so an article that failed is retried
-    next time instead of hiding behind an unchanged listing.
+    finished, without --since, and the source had no failed fetch, so an article that failed
+    or was filtered out is fetched next time instead of hiding behind an unchanged listing.
     """
 
     def __init__(self, crawler, store: ValidatorStore) -> None:
@@ -158,7 +158,9 @@ class ConditionalListingMiddleware:
 
     def spider_closed(self, spider, reason: str) -> None:
         try:
-            if reason != "finished":
+            # A crawl that stopped early or skipped entries (--since) has not read all a
+            # listing holds: the next crawl must read it whole.
+            if reason != "finished" or getattr(spider, "since", None):
                 return
             report = per_source(self.crawler.stats.get_stats())
             clean = {

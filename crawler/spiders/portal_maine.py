@@ -33,16 +33,16 @@ class MainePortalSpider(SourceSpider):
         if rows is None:
             self.listing_broken(response, "no table of notices with links")
             return
-        newest = None
+        oldest = None
         for href, when in rows:
-            newest = max(filter(None, (newest, when)), default=None)
+            oldest = min(filter(None, (oldest, when)), default=None)
             request = self.article_request(response.urljoin(href), source, when)
             if request is not None:
                 yield request.replace(callback=self.parse_notice)
         next_page = response.xpath("//a[@rel='next']/@href | //a[normalize-space()='Next']/@href").get()
         if not next_page or page >= int(source_param(source, "max_pages", DEFAULT_MAX_PAGES)):
             return
-        if self.since and newest and newest < self.since:
+        if self.since and oldest and oldest < self.since:  # newest first: the rest is older
             return
         yield self.listing_request(response.urljoin(next_page), source,
                                    meta={"page": page + 1, "conditional": False})

@@ -3,7 +3,7 @@
 Columns: Date Reported, Organization Name (linking the notice letter, a PDF that is linked,
 not fetched), Date of Breach, Number of Washingtonians Affected, Information Compromised.
 Pages (?page=N) are followed through the pager's next link, up to `max_pages` (param), and
-no further once a whole page is older than --since.
+no further once a page reaches back past --since (the list is newest first).
 """
 
 from __future__ import annotations
@@ -31,14 +31,14 @@ class WashingtonPortalSpider(RecordSpider):
         if rows is None:
             self.listing_broken(response, "no table with an Organization column")
             return
-        newest = None
+        oldest = None
         for cells, link in rows:
             organisation = column(cells, "organisation")
             if not organisation:
                 self.skip(source, "empty_row")
                 continue
             reported = parse_us_date(column(cells, "reported"))
-            newest = max(filter(None, (newest, reported)), default=None)
+            oldest = min(filter(None, (oldest, reported)), default=None)
             notice = response.urljoin(link) if link else None
             item = self.record_item(
                 response,
@@ -54,7 +54,7 @@ class WashingtonPortalSpider(RecordSpider):
         next_page = next_link(response)
         if not next_page or page >= int(source_param(source, "max_pages", DEFAULT_MAX_PAGES)):
             return
-        if self.since and newest and newest < self.since:
+        if self.since and oldest and oldest < self.since:  # newest first: the rest is older
             return
         yield self.listing_request(next_page, source, meta={"page": page + 1, "conditional": False})
 

@@ -65,6 +65,7 @@ def notice_fields(
         f"{organisation} notified the {portal} of a data breach"
         + (f" on {reported.date().isoformat()}." if reported else ".")
     ]
+    said = []  # what the notice states, not the names of its links
     for label, value in facts:
         if value in (None, "", []):
             continue
@@ -73,10 +74,13 @@ def notice_fields(
         elif isinstance(value, int):
             value = f"{value:,}"
         lines.append(f"{label}: {value}.")
+        if not str(value).startswith(("http://", "https://")):
+            said.append(str(value))
     if description:
         lines.append(description)
+        said.append(description)
     text = "\n".join(lines)
-    types = ["data_breach"] + (["ransomware"] if RANSOMWARE.search(text) else [])
+    types = ["data_breach"] + (["ransomware"] if RANSOMWARE.search(" ".join(said)) else [])
     return {
         "url": url,
         "title": f"{organisation}: data breach notice to the {portal}",
