@@ -3,7 +3,7 @@
 Field types vary within one page (a date as "2024-06-03", "2024-06-03 10:11:12.123456" or
 epoch seconds; claim_gang as a name, "" or null; country as a code, "" or null), so every
 field goes through a normaliser. A press-reported attack is an incident whose victim the
-record names. A leak-site claim is only a claim: stored and parsed as one (is_incident
+record names, unless its only citation is a leak-site post. A leak-site claim is only a claim: stored and parsed as one (is_incident
 False, "claim": true), with every leak-site link removed before it is stored.
 """
 
@@ -82,6 +82,8 @@ def attack_record(raw: dict[str, Any]) -> dict[str, Any]:
         "summary": text_field(raw.get("summary")),
         "press_url": press_url(raw.get("url")),
         "claim_gang": text_field(raw.get("claim_gang")),
+        # Cited only a leak-site post (the link itself is dropped): a claim, not press.
+        "claim": is_leak_site(text_field(raw.get("url"))),
     }
 
 
@@ -108,8 +110,8 @@ def parse_attack(page: StoredPage) -> dict:
     record = json.loads(page.body)
     victim = record.get("victim")
     published = date_field(record.get("date")) or date_field(record.get("added"))
-    structured: dict[str, Any] = {"is_incident": True}
-    if victim:
+    structured: dict[str, Any] = {"is_incident": not record.get("claim")}
+    if victim and not record.get("claim"):
         structured["victims"] = [victim]
     if record.get("country"):
         structured["countries"] = [record["country"]]
