@@ -120,7 +120,7 @@ def prepare(record: Any, max_chars: int) -> Prepared:
     truncated = len(body) > max_chars
     if truncated:
         body = clip(body, max_chars)
-    sample = body[:1000]
+    sample = body[:600]
     if len(sample.strip()) >= MIN_LANGUAGE_CHARS:
         lang, prob = detect_language(sample)
         if lang != "en" and prob >= 0.8:
