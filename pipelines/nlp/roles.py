@@ -464,7 +464,7 @@ class RoleAssigner:
         analysis["victim_strong"] = round(victims[0].strong, 2) if victims else 0.0
         analysis["attackers"] = unique([c.name for c in clusters if c.role == "attacker" and not self.is_malware(c.name)])
         analysis["agencies"] = [
-            {"name": c.name, "alias": sorted(c.forms, key=len)[0], "country": self.agency_country(c), "kind": None}
+            {"name": c.name, "alias": sorted(c.forms, key=len)[0], "country": self.agency_entry(c)[0], "kind": self.agency_entry(c)[1]}
             for c in clusters
             if c.role == "agency"
         ]
@@ -494,13 +494,14 @@ class RoleAssigner:
         entries = [e for e in load_gazetteer().lookup(name, THREAT_ACTOR) if e.name == name]
         return bool(entries) and all((e.kind or "").lower() in {"malware", "tool", "botnet"} for e in entries)
 
-    def agency_country(self, cluster: Cluster) -> str | None:
+    def agency_entry(self, cluster: Cluster) -> tuple[str | None, str | None]:
+        """(country, kind) of an agency from its gazetteer entry."""
         from pipelines.nlp.gazetteers import load_gazetteer
 
         for entry in load_gazetteer().lookup(cluster.name, AGENCY):
             if entry.name == cluster.name:
-                return entry.country
-        return None
+                return entry.country, entry.kind
+        return None, None
 
 
 def cluster_names_match(a: Cluster, b: Cluster) -> bool:
