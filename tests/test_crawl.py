@@ -177,8 +177,9 @@ def test_interrupted_crawl_loses_nothing_and_resumes(tmp_path):
         first.communicate(timeout=60)
         interrupted = stored_paths(data_dir)
         assert 5 <= len(interrupted) < 30
-        resumed = run_cli(*command[3:], "--resume")
+        resumed = run_cli(*command[3:], "--resume", "-s", "PROGRESS_INTERVAL=0.5")
         assert resumed.returncode == 0, resumed.stderr[-3000:]
+        assert "progress: fetched" in resumed.stderr and "stored" in resumed.stderr
     final = stored_paths(data_dir)
     assert final == sorted(f"a/p{i}.html" for i in range(30))
     assert set(interrupted) <= set(final)
