@@ -120,7 +120,8 @@ def source_download_slots(sources: Iterable[Source]) -> dict[str, dict[str, Any]
         host = urlparse(source.url).hostname or ""
         slot = slots.setdefault(host, {})
         if delay is not None:
-            slot["delay"] = max(float(delay), slot.get("delay", 0.0))
+            # The entry's delay is a floor: no random jitter below it.
+            slot.update(delay=max(float(delay), slot.get("delay", 0.0)), jitter=0)
         if concurrency is not None:
             slot["concurrency"] = min(int(concurrency), slot.get("concurrency", int(concurrency)))
     return slots

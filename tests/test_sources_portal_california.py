@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from pipelines.parsing.breach_notice import us_dates
@@ -70,3 +71,26 @@ def test_list_page_failure_still_stores_records_without_links(tmp_path):
 def test_us_dates():
     assert us_dates("12/15/2023, 1/4/24") == ["2023-12-15", "2024-01-04"]
     assert us_dates("n/a") == [] and us_dates("13/45/2024") == []
+
+
+def test_notice_records_flow_through_extract_with_their_structured_fields_winning(tmp_path):
+    from incidents.config import DataDir
+    from pipelines import extracted
+    from pipelines.extract import run_extract
+
+    def analyze_says_otherwise(documents):
+        for document in documents:
+            yield {"id": document["id"], "is_incident": False, "victims": ["Somebody Else"],
+                   "incident_types": ["ddos"], "attackers": ["A Gang"], "organisations": ["Somebody Else"]}
+
+    with serve_sources(FIXTURE) as web:
+        crawl(california_sources(tmp_path / "s.toml", web.base_url), tmp_path / "d")
+    summary = run_extract(DataDir(tmp_path / "d"), analyze_says_otherwise)
+    assert summary.pages == 6 and summary.parse_errors == 0 and summary.incidents == 6
+    rows = extracted.read_extracted(DataDir(tmp_path / "d").extracted)
+    globex = rows[rows["title"].str.startswith("Globex Corp")].iloc[0]
+    assert list(globex["victims"]) == ["Globex Corp"] and list(globex["incident_types"]) == ["data_breach"]
+    assert list(globex["attackers"]) == ["A Gang"]  # what the record does not state, analysis may add
+    assert globex["content_kind"] == "portal-california" and globex["source"] == "ca-ag"
+    assert json.loads(globex["record_fields"])["breach_dates"] == ["2023-12-15", "2023-12-16", "2024-01-04"]
+    assert globex["url"].endswith("/ecrime/databreach/reports/sb24-584812")

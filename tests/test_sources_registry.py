@@ -257,7 +257,7 @@ def test_source_settings_become_download_slots(tmp_path):
     ])
     from incidents.sources import load_sources
 
-    assert source_download_slots(load_sources(sources)) == {"news.example": {"delay": 5.0, "concurrency": 1}}
+    assert source_download_slots(load_sources(sources)) == {"news.example": {"delay": 5.0, "jitter": 0, "concurrency": 1}}
 
 
 def test_per_source_delay_holds_and_unchanged_listings_are_not_refetched(tmp_path):
