@@ -18,13 +18,8 @@ from scrapy.http import Response
 
 from crawler.spiders.records import RecordSpider, record_key, source_param
 from incidents.sources import Source
-from pipelines.parsing.portal_california import (
-    BREACH_DATES,
-    CONTENT_KIND,
-    ORGANIZATION,
-    REPORTED_DATE,
-    parse_us_date,
-)
+from pipelines.parsing.breach_notice import parse_us_date
+from pipelines.parsing.portal_california import BREACH_DATES, CONTENT_KIND, ORGANIZATION, REPORTED_DATE
 
 
 class CaliforniaPortalSpider(RecordSpider):

@@ -14,8 +14,6 @@ ORGANIZATION = "Organization Name"
 BREACH_DATES = "Date(s) of Breach (if known)"
 REPORTED_DATE = "Reported Date"
 
-__all__ = ["CONTENT_KIND", "ORGANIZATION", "BREACH_DATES", "REPORTED_DATE", "parse_us_date", "parse_california_notice"]
-
 
 def parse_california_notice(page: StoredPage) -> dict:
     row = json.loads(page.body)
