@@ -79,14 +79,19 @@ def detect_language(text: str) -> tuple[str, float]:
     return lang, float(prob)
 
 
+_BAD_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffd\ue000-\uf8ff]")
+_LETTERS = re.compile(r"[^\W\d_]")
+_SPACES = re.compile(r"\s")
+
+
 def looks_binary(text: str) -> bool:
     """Control characters, replacement characters or too few letters: not prose."""
     sample = text[:20_000]
     if not sample:
         return False
-    bad = sum(1 for ch in sample if (ord(ch) < 32 and ch not in "\n\r\t") or ch == "\ufffd" or 0xE000 <= ord(ch) <= 0xF8FF)
-    letters = sum(1 for ch in sample if ch.isalpha())
-    spaces = sum(1 for ch in sample if ch.isspace())
+    bad = len(_BAD_CHARS.findall(sample))
+    letters = len(_LETTERS.findall(sample))
+    spaces = len(_SPACES.findall(sample))
     return bad / len(sample) > 0.01 or (len(sample) >= 40 and (letters / len(sample) < 0.5 or spaces / len(sample) < 0.03))
 
 

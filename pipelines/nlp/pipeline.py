@@ -16,7 +16,7 @@ from spacy.tokens import Doc
 from incidents.config import spacy_model_name
 
 # Importing the modules registers their factories with spaCy.
-from pipelines.nlp import classify, context, gazetteer_component, roles, services, statements  # noqa: F401
+from pipelines.nlp import classify, context, gazetteer_component, roles, selective, services, statements  # noqa: F401
 
 # Every cue list is written as word forms, so lemmas are never read.
 EXCLUDED_MODEL_COMPONENTS = ("lemmatizer",)
@@ -48,6 +48,7 @@ def build_nlp(
     exclude: tuple[str, ...] = EXCLUDED_MODEL_COMPONENTS,
     component_config: dict[str, dict[str, Any]] | None = None,
     fast_pos: bool = True,
+    selective_ner: bool = True,
 ) -> Language:
     """Load the English model (name per incidents.config.spacy_model_name) and add the
     project's components after it; `component_config` overrides a component's settings,
@@ -65,6 +66,11 @@ def build_nlp(
         nlp.add_pipe("paragraph_sentences", before="parser")
     else:
         nlp.add_pipe("paragraph_sentences", first=True)
+    if selective_ner and "ner" in nlp.pipe_names:
+        ner = nlp.get_pipe("ner")
+        nlp.add_pipe("selective_ner", after="ner")
+        nlp.get_pipe("selective_ner").bind(ner)
+        nlp.disable_pipe("ner")
     for name in PROJECT_COMPONENTS:
         config = dict(overrides.get(name, {}))
         if name in {"incident_gazetteer", "incident_context"} and gazetteer_dir is not None:
