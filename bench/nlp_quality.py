@@ -1,7 +1,9 @@
 """Quality of the analysis stage against gold annotations.
 
-    python -m bench.nlp_quality                      # the sample web (data/sample/content)
-    python -m bench.nlp_quality tests/fixtures/nlp   # the held-out fixtures
+    python -m bench.nlp_quality                      # all three sets below, one report each
+    python -m bench.nlp_quality data/sample/content  # the sample web (development set)
+    python -m bench.nlp_quality tests/fixtures/nlp   # the focused fixtures
+    python -m bench.nlp_quality tests/fixtures/nlp/heldout   # held-out, written blind to the analyser
     python -m bench.nlp_quality --show-errors        # print every disagreement
 
 Prints precision, recall and F1 for victims, agencies, attackers and services (lenient name
@@ -24,6 +26,9 @@ from pipelines.nlp.gazetteers import load_gazetteer
 from pipelines.nlp.text import names_match
 
 SAMPLE = REPO_DATA / "sample" / "content"
+FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "nlp"
+HELDOUT = FIXTURES / "heldout"  # never tune rules to its articles; report it separately
+DEFAULT_SETS = (SAMPLE, FIXTURES, HELDOUT)
 FIELDS = ("victims", "agencies", "attackers", "services")
 
 
@@ -143,12 +148,12 @@ def print_report(title: str, result: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("folders", nargs="*", type=Path, help=f"folders of gold JSON files (default {SAMPLE})")
+    parser.add_argument("folders", nargs="*", type=Path, help="folders of gold JSON files (default: sample web, fixtures, held-out)")
     parser.add_argument("--model", default=None)
     parser.add_argument("--show-errors", action="store_true")
     args = parser.parse_args(argv)
     analyzer = Analyzer(model=args.model)
-    for folder in args.folders or [SAMPLE]:
+    for folder in args.folders or [f for f in DEFAULT_SETS if f.is_dir()]:
         articles = load_articles(folder)
         if not articles:
             print(f"{folder}: no gold articles", file=sys.stderr)
