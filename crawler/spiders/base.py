@@ -111,13 +111,15 @@ class SourceSpider(scrapy.Spider):
         if self.since and published and published < self.since:
             stats.inc_value(source_key(source.name, "skipped", "older_than_since"))
             return None
+        # Stored before wins over seen in this crawl: the reason then does not depend on
+        # which listing happened to be read first.
+        if self.store.contains(canonical):
+            stats.inc_value(source_key(source.name, "skipped", "already_stored"))
+            return None
         if canonical in self._seen:
             stats.inc_value(source_key(source.name, "skipped", "duplicate_in_crawl"))
             return None
         self._seen.add(canonical)
-        if self.store.contains(canonical):
-            stats.inc_value(source_key(source.name, "skipped", "already_stored"))
-            return None
         return scrapy.Request(
             canonical,
             callback=self.parse_article,
