@@ -205,3 +205,27 @@ def test_build_command(tmp_path, capsys):
     write_extracted(data_dir.extracted, sample_rows())
     assert main(["build", "--data-dir", str(tmp_path)]) == 0
     assert "incidents from" in capsys.readouterr().out
+
+
+def test_filing_agency_statement_and_press_merge_into_one_incident(tmp_path):
+    """A regulatory filing (its filer as the victim, as EDGAR spells it), an agency's
+    statement and press coverage of one incident become one record with every source."""
+    from pipelines.parsing.sec_edgar import company_and_tickers
+
+    filer, _ = company_and_tickers("CLOROX CO /DE/  (CLX)  (CIK 0000021076)")
+    rows = [
+        article("clorox-8k", "2023-08-14T20:00:00", [filer], source="sec-8k-item-1-05"),
+        article("clorox-hit", "2023-08-15T09:00:00", ["Clorox"], types=["unspecified"], source="packetledger"),
+        article("clorox-cisa", "2023-08-16T12:00:00", ["The Clorox Company"], source="govwire",
+                agencies=[("Cybersecurity and Infrastructure Security Agency", "US")]),
+        article("clorox-later", "2023-09-20T08:00:00", ["Clorox"], types=["ransomware"], source="breachdesk"),
+    ]
+    data_dir = DataDir.resolve(tmp_path)
+    write_extracted(data_dir.extracted, rows)
+    build_dataset(data_dir)
+    incidents = pd.read_parquet(data_dir.dataset / "incidents")
+    assert len(incidents) == 1
+    record = incidents.iloc[0]
+    assert record["n_sources"] == 4
+    assert list(record["incident_types"]) == ["ransomware"]
+    assert "Cybersecurity and Infrastructure Security Agency" in list(record["agencies"])

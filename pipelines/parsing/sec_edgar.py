@@ -203,13 +203,17 @@ def local(name: str) -> str:
 
 
 def company_and_tickers(display_name: str) -> tuple[str, list[str]]:
-    """'Acme Corp  (ACME, ACME-P)  (CIK 0000012345)' → ('Acme Corp', ['ACME', 'ACME-P'])."""
+    """'Acme Corp /DE/  (ACME, ACME-P)  (CIK 0000012345)' → ('Acme Corp', ['ACME', 'ACME-P']).
+
+    EDGAR appends the state of incorporation ("/DE/", "/NEW/") to some names; it is not part
+    of the name the press uses."""
     name = re.sub(r"\s*\(CIK\s*\d+\)\s*$", "", display_name or "").strip()
     tickers: list[str] = []
     match = re.search(r"\s\(([A-Z0-9.\-, ]+)\)$", name)
     if match:
         tickers = [t.strip() for t in match.group(1).split(",") if t.strip()]
         name = name[: match.start()].strip()
+    name = re.sub(r"(\s*/[A-Z]{2,3}/)+$", "", name).strip()
     return name, tickers
 
 
