@@ -127,8 +127,10 @@ def evaluate(articles: list[dict], analyzer: Analyzer, show_errors: bool = False
             for line in problems:
                 print("   ", line)
     result = {name: prf(*counts[name]) for name in FIELDS}
+    result["detection_counts"] = dict(detect)
     result["incident_detection"] = prf(detect["tp"], detect["tp"] + detect["fp"], detect["tp"] + detect["fn"])
     per_type = {kind: prf(*c) for kind, c in sorted(type_counts.items())}
+    result["type_counts"] = {kind: tuple(c) for kind, c in type_counts.items()}
     result["types_macro_f1"] = sum(f for _, _, f in per_type.values()) / len(per_type) if per_type else 1.0
     result["per_type"] = per_type
     result["n"] = len(articles)
@@ -142,8 +144,11 @@ def print_report(title: str, result: dict) -> None:
         p, r, f = result[name]
         print(f"  {name:<20} {p:6.3f} {r:6.3f} {f:6.3f}")
     print(f"  {'type macro-F1':<20} {'':>6} {'':>6} {result['types_macro_f1']:6.3f}")
+    d = result["detection_counts"]
+    print(f"  {'detection counts':<20} tp {d['tp']}  fp {d['fp']}  fn {d['fn']}  tn {d['tn']}")
     for kind, (p, r, f) in result["per_type"].items():
-        print(f"    {kind:<18} {p:6.3f} {r:6.3f} {f:6.3f}")
+        tp, n_pred, n_gold = result["type_counts"][kind]
+        print(f"    {kind:<18} {p:6.3f} {r:6.3f} {f:6.3f}   (tp {tp}, predicted {n_pred}, gold {n_gold})")
 
 
 def main(argv: list[str] | None = None) -> int:

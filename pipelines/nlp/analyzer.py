@@ -145,6 +145,16 @@ def published_year(value: Any) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def attackers_of(p: Prepared, analysis: dict, is_incident: bool) -> list[str]:
+    """Attackers of the incident. An article that is not about an incident (a trend report,
+    an advisory) names groups in passing; only one its title is about is kept."""
+    attackers = list(analysis.get("attackers") or [])
+    if is_incident or not attackers:
+        return attackers
+    title = p.text[: p.title_end].lower()
+    return [a for a in attackers if title and a.lower() in title]
+
+
 class Analyzer:
     """Turns article dicts {id, title, text, url?, published?} into analysis records."""
 
@@ -217,7 +227,7 @@ class Analyzer:
             is_incident=is_incident,
             incident_types=list(analysis.get("incident_types") or []) if is_incident else [],
             victims=victims,
-            attackers=list(analysis.get("attackers") or []),
+            attackers=attackers_of(p, analysis, is_incident),
             agencies=[dict(a) for a in analysis.get("agencies") or []],
             services=list(analysis.get("services") or []) if is_incident else [],
             services_affected=list(analysis.get("services_affected") or []) if is_incident else [],

@@ -104,7 +104,11 @@ class IncidentClassifier:
         body = [s for s in doc_info(doc).sents if s.start_char >= t_end]
         info = doc_info(doc)
         non_ids = word_ids(self.non_body)
-        non_sents = sum(1 for s in body if info.has_any(s, non_ids) or "cve-" in info.span_text(s).lower())
+        inc_ids = word_ids(self.incident_words)
+        # a sentence about a patch or flaw that also asserts an incident ("attackers pushed a
+        # trojanized update to customers") is the incident's, not a patch article's
+        non_sents = sum(1 for s in body if (info.has_any(s, non_ids) or "cve-" in info.span_text(s).lower())
+                        and not (info.has_any(s, inc_ids) and not is_hedged(s) and not is_past(s)))
         non_ratio = non_sents / max(len(body), 1)
         hits = sum(1 for text, is_title in asserted if not is_title and any(w in self.incident_words for w in re.findall(r"[\w-]+", text.lower())))
         victims = analysis.get("victims") or []

@@ -71,6 +71,13 @@ class GazetteerMatcher:
             if pattern.strip():
                 self.services[pattern.lower().strip()] = service
                 lower_patterns.setdefault(SERVICE, []).append(nlp.make_doc(pattern.strip()))
+        # Canonical names go into the string store now, outside any memory zone: a kb_id added
+        # while a zone is open is transient, and reads back as "" in a later zone.
+        for entries in self.gazetteer.aliases.values():
+            for entry in entries:
+                nlp.vocab.strings.add(entry.name)
+        for service in set(self.services.values()):
+            nlp.vocab.strings.add(service)
         for label, docs in exact_patterns.items():
             self.exact.add(label, docs)
         for label, docs in lower_patterns.items():

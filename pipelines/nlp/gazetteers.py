@@ -19,6 +19,7 @@ from pathlib import Path
 from incidents.config import GAZETTEERS, REPO_DATA
 
 CUES_FILE = REPO_DATA / "nlp" / "cues.toml"
+EXTRA_ACTORS_FILE = REPO_DATA / "nlp" / "threat_actors_extra.csv"
 GAZETTEER_DIR_ENV = "INCIDENTS_GAZETTEER_DIR"  # another folder of the same CSV files (tests, experiments)
 
 # Labels of the spans the gazetteer matcher writes (doc.spans["gazetteer"]).
@@ -118,6 +119,23 @@ def _load_gazetteer(folder: str) -> Gazetteer:
         )
         for alias in [row["name"], *split_multi(row.get("aliases"))]:
             gaz.add(alias, entry)
+    # Actors of earlier years (and their aliases) kept with the analysis cues: a row naming an
+    # actor already known adds its aliases to that entry rather than a second entry.
+    for row in read_rows(EXTRA_ACTORS_FILE):
+        if not row.get("name"):
+            continue
+        known = [e for e in gaz.lookup(row["name"], THREAT_ACTOR) if e.name.lower() == row["name"].lower()]
+        entries = known or [Entry(
+            THREAT_ACTOR,
+            row["name"],
+            (row.get("country") or "").upper() or None,
+            row.get("kind") or None,
+            (row.get("ambiguous") or "").lower() in TRUE_WORDS,
+        )]
+        for entry in entries:
+            for alias in [row["name"], *split_multi(row.get("aliases"))]:
+                if not gaz.lookup(alias, THREAT_ACTOR):
+                    gaz.add(alias, entry)
     for row in read_rows(root / "security_vendors.csv"):
         if not row.get("name"):
             continue

@@ -23,7 +23,9 @@ from spacy.tokens import Doc, Span, Token
 
 from pipelines.nlp.guard import guarded
 from pipelines.nlp.gazetteers import AGENCY, THREAT_ACTOR, VENDOR, load_cues
-from pipelines.nlp.text import NOT_ORG, clean_name, country_code, doc_info, is_acronym, is_past, name_key, word_ids
+from pipelines.nlp.text import (
+    NOT_ORG, clean_name, country_code, doc_info, is_acronym, is_past, name_key, only_earlier_years, word_ids,
+)
 
 SPEAKER_NOUNS = {"spokesperson", "spokesman", "spokeswoman", "spokespeople", "representative", "statement"}
 VENDOR_BEFORE = re.compile(
@@ -50,6 +52,23 @@ ATTACKER_BEFORE = re.compile(
     r"dubbed|called|named|tracked as)\s+$",
     re.IGNORECASE,
 )
+# Verbs of finding and attributing, and what a researcher finds: the subject is reporting on
+# someone else's incident ("Microsoft found destructive malware on government systems").
+FINDER_VERBS = {
+    "find", "finds", "found", "discover", "discovers", "discovered", "uncover", "uncovers", "uncovered",
+    "spot", "spots", "spotted", "observe", "observes", "observed", "identify", "identifies", "identified",
+    "track", "tracks", "tracked", "attribute", "attributes", "attributed", "link", "links", "linked",
+    "analyse", "analysed", "analyze", "analyzed", "detail", "details", "detailed", "document",
+    "documented", "publish", "published", "dub", "dubbed", "name", "named", "blame", "blames", "blamed",
+}
+SAY_VERBS = {"say", "says", "said", "report", "reports", "reported", "warn", "warns", "warned", "write", "wrote", "writes"}
+THREAT_NOUNS = {
+    "malware", "wiper", "trojan", "backdoor", "spyware", "botnet", "campaign", "campaigns", "group",
+    "groups", "hackers", "actor", "actors", "operation", "operations", "implant", "variant", "strain",
+    "family", "flaw", "flaws", "vulnerability", "vulnerabilities", "bug", "bugs", "exploit", "exploits",
+    "activity", "infrastructure", "tool", "tools", "samples", "code", "ransomware", "worm", "loader",
+}
+OWN_WORDS = {"its", "our", "we", "own", "itself"}
 MONTHS_AND_DAYS = {
     "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
     "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
@@ -105,8 +124,13 @@ class Cluster:
     def name(self) -> str:
         if self.canonical:
             return self.canonical
-        best = max(self.forms.items(), key=lambda item: (item[1], -len(item[0])))
-        return best[0]
+        best, count = max(self.forms.items(), key=lambda item: (item[1], -len(item[0])))
+        # the recogniser cuts the front off names ("Mobile" of "T-Mobile", "Boshoku" of "Toyota
+        # Boshoku"): a form that ends with the best one and is used about as often wins
+        for form, n in sorted(self.forms.items(), key=lambda item: -len(item[0])):
+            if n >= count - 1 and len(form) > len(best) and re.search(r"[\s-]" + re.escape(best) + "$", form):
+                return form
+        return best
 
 
 def title_end(doc: Doc) -> int:
@@ -155,7 +179,7 @@ class RoleAssigner:
             cluster.mentions.append(span)
             covered.update(range(span.start, span.end))
         t_end = title_end(doc)
-        for ent in doc_info(doc).ents:
+        for ent in full_name_spans(doc, doc_info(doc).ents):
             if ent.label_ not in CANDIDATE_LABELS | WEAK_LABELS:
                 continue
             if any(i in covered for i in range(ent.start, ent.end)):
@@ -196,10 +220,17 @@ class RoleAssigner:
         info = doc_info(doc)
         numeric = np.array([doc.vocab.strings[label] if label else 0 for label in NUMERIC_ENTS], dtype="uint64")
         mask = (info.pos == PROPN_ID) & np.isin(info.ent_type, numeric)
+        # "T-Mobile", "Marks & Spencer": a hyphen written without spaces, or "&", between
+        # two proper nouns belongs to the name
+        for index in np.nonzero(mask[:-2] & mask[2:])[0]:
+            joiner = doc[int(index) + 1]
+            if (joiner.text in {"-", "&"} and (joiner.text == "&" or (not doc[int(index)].whitespace_ and not joiner.whitespace_))):
+                mask[int(index) + 1] = True
         spans: list[Span] = []
         start = None
         for index in [int(i) for i in np.nonzero(mask)[0]] + [-2]:
-            usable = index >= 0 and index not in covered and doc[index].idx >= t_end and any(ch.isalpha() for ch in doc[index].text)
+            usable = index >= 0 and index not in covered and doc[index].idx >= t_end and (
+                any(ch.isalpha() for ch in doc[index].text) or doc[index].text in {"-", "&"})
             if start is not None and (not usable or index != end):
                 spans.append(doc[start:end])
                 start = None
@@ -265,7 +296,10 @@ class RoleAssigner:
         for cluster in clusters:
             if cluster.role != "other":
                 continue
-            if title and any(form_in_text(form, title) for form in cluster.forms):
+            if title and any(title_finder(form, title) for form in cluster.forms):
+                cluster.negative += 3.0
+                cluster.evidence.append("title-finder")
+            elif title and any(form_in_text(form, title) for form in cluster.forms):
                 cluster.in_title = True
                 cluster.score += 3.0
                 cluster.evidence.append("title")
@@ -298,14 +332,43 @@ class RoleAssigner:
                 cluster.score = min(cluster.score, 0.0)
             if set(cluster.labels) == {"PROPN"} and cluster.strong <= 0:
                 cluster.score = min(cluster.score, 0.0)
-            if cluster.labels.get("PERSON", 0) > cluster.labels.get("ORG", 0) and len(cluster.name.split()) >= 2:
+            if cluster.labels.get("PERSON", 0) > cluster.labels.get("ORG", 0) and len(cluster.name.split()) >= 2 \
+                    and "descriptor" not in cluster.evidence and not ORG_SUFFIX.search(cluster.name):
                 cluster.role = "person"
+            if not_an_organisation(cluster):
+                cluster.score = min(cluster.score, -1.0)
+                cluster.evidence.append("not-an-organisation")
 
     def incident_sentence(self, sent: Span) -> bool:
         cache = sent.doc.user_data.setdefault("incident_sentences", {})
         if sent.start not in cache:
             cache[sent.start] = doc_info(sent.doc).has_any(sent, word_ids(self.incident_words))
         return cache[sent.start]
+
+    @staticmethod
+    def reports_on_others(verb: Token) -> bool:
+        """"Microsoft found destructive malware on government systems", "X said it had
+        identified a new campaign", "X attributed the attack to ...": the subject is a researcher
+        or vendor reporting on someone else's incident, not the victim. A finding about its own
+        systems ("X discovered malware on its network") is the victim's own disclosure."""
+        lower = verb.lower_
+        if lower in SAY_VERBS:
+            for child in verb.children:
+                if child.dep_ in {"ccomp", "xcomp"} and child.lower_ in FINDER_VERBS:
+                    subjects = [c for c in child.children if c.dep_ == "nsubj"]
+                    if not subjects or subjects[0].lower_ in {"it", "they", "researchers", "analysts"}:
+                        verb = child
+                        lower = child.lower_
+                        break
+            else:
+                return False
+        if lower not in FINDER_VERBS:
+            return False
+        tree = [t for t in verb.subtree]
+        words = {t.lower_ for t in tree}
+        if words & OWN_WORDS:
+            return False
+        return bool(words & THREAT_NOUNS)
 
     def has_org_descriptor(self, span: Span) -> bool:
         """"parts maker Corwin Metals", "Binance, a cryptocurrency exchange", "Acme Inc":
@@ -404,6 +467,8 @@ class RoleAssigner:
             return 3.5, f"was {head_lower}"
         if dep in {"dobj", "obj"} and head_lower in self.victim["passive_verbs"] and incident_sentence:
             return 3.0, f"{head_lower} X"
+        if dep == "nsubj" and self.reports_on_others(head):
+            return -3.5, f"finder:{head_lower}"
         if dep == "nsubj":
             if head_lower in self.victim["passive_verbs"] and head.tag_ in {"VBD", "VBZ", "VBP"} and head_lower not in {"hit", "exposed", "leaked", "lost"}:
                 return -1.0, f"X {head_lower}"
@@ -414,6 +479,10 @@ class RoleAssigner:
                     clause = [t for t in head.subtree if not (token.left_edge.i <= t.i <= token.right_edge.i)]
                     if any(t.lower_ in self.incident_words for t in clause):
                         return 2.0, f"X {head_lower} (incident)"
+                    # "Rabobank said its website was briefly unreachable": its own harmed thing
+                    if any(t.lower_ in {"its", "their", "our"} and t.dep_ == "poss" and t.head.lower_ in self.victim["possessed_nouns"]
+                           for t in clause):
+                        return 2.0, f"X {head_lower} (its own)"
                     return 1.0, f"X {head_lower}"
                 return 2.5, f"X {head_lower}"
             if head_lower in self.victim["passive_verbs"] and incident_sentence:
@@ -439,7 +508,8 @@ class RoleAssigner:
             for cluster in candidates:
                 if len(victims) >= self.max_victims:
                     break
-                grammar = cluster.strong >= 2.5 or (cluster.in_title and cluster.strong >= 1.0)
+                grammar = cluster.strong >= 2.5 or (cluster.in_title and cluster.strong >= 1.0) or (
+                    cluster.strong >= 2.0 and cluster.score >= 0.8 * top)  # as good evidence as the first
                 if cluster is candidates[0] or (
                     cluster.score >= self.relative_cutoff * top and grammar and cluster.score >= self.min_victim_score
                 ):
@@ -462,7 +532,8 @@ class RoleAssigner:
         analysis["victim_forms"] = sorted({f for c in victims for f in c.forms})
         analysis["victim_score"] = round(victims[0].score, 2) if victims else round(candidates[0].score, 2) if candidates else 0.0
         analysis["victim_strong"] = round(victims[0].strong, 2) if victims else 0.0
-        analysis["attackers"] = unique([c.name for c in clusters if c.role == "attacker" and not self.is_malware(c.name)])
+        analysis["attackers"] = unique([c.name for c in clusters if c.role == "attacker" and not self.is_malware(c.name)
+                                        and self.about_this_incident(doc, c)])
         analysis["agencies"] = [
             {"name": c.name, "alias": sorted(c.forms, key=len)[0], "country": self.agency_entry(c)[0], "kind": self.agency_entry(c)[1]}
             for c in clusters
@@ -485,6 +556,14 @@ class RoleAssigner:
         doc.user_data.pop("incident_sentences", None)
         doc._.analysis = analysis
         return doc
+
+    @staticmethod
+    def about_this_incident(doc: Doc, cluster: Cluster) -> bool:
+        """An actor counts when named in the title or in a sentence about now, not only as a
+        past example ("the group behind last year's attack on ...")."""
+        t_end = title_end(doc)
+        info = doc_info(doc)
+        return any(m.start_char < t_end or not only_earlier_years(info.sent(m)) for m in cluster.mentions)
 
     @staticmethod
     def is_malware(name: str) -> bool:
@@ -523,12 +602,96 @@ def cluster_names_match(a: Cluster, b: Cluster) -> bool:
 WORD_SPLIT = re.compile(r"[^\w&]+")
 
 
+NAME_JOINERS = {"-", "&"}
+ADJECTIVAL = re.compile(r"^(?:pro|anti|non|ex|neo|pan)-|-(?:based|linked|backed|sponsored|speaking|born|owned|affiliated|aligned)$", re.IGNORECASE)
+
+
+def not_an_organisation(cluster: Cluster) -> bool:
+    """Nationalities, religious or political groups and adjectives ("pro-Russian", "Chinese",
+    "Iran-linked") are never the victim organisation, whatever the title says."""
+    name = cluster.name
+    if not name or not name[0].isalnum() or name[0].islower() and not any(c.isupper() for c in name[1:]):
+        return True
+    if ADJECTIVAL.search(name):
+        return True
+    labels = set(cluster.labels)
+    return bool(labels) and labels <= {"NORP"}
+
+
+def name_token(token: Token) -> bool:
+    """A token that can be part of a proper name: a proper noun, capitalised."""
+    return token.pos_ == "PROPN" and token.text[:1].isupper() and not token.is_space
+
+
+def full_name_spans(doc: Doc, ents: list[Span]) -> list[Span]:
+    """Entities widened to the whole proper name the recogniser cut up: adjacent proper nouns
+    ("Toyota" + "Boshoku"), the other half of an in-word hyphen ("T-" + "Mobile"), "&" between
+    names, and an organisation followed directly by a place ("Toyota Boshoku Europe")."""
+    result: list[Span] = []
+    taken: set[int] = set()
+    ordered = sorted(ents, key=lambda e: e.start)
+    by_start = {e.start: e for e in ordered}
+    for ent in ordered:
+        if ent.start in taken:
+            continue
+        start, end, label = ent.start, ent.end, ent.label_
+        if label in {"ORG", "PRODUCT", "FAC", "PERSON", "WORK_OF_ART"}:
+            changed = True
+            while changed:
+                changed = False
+                # to the left: a bare proper noun or an in-word hyphen
+                if start > 0:
+                    prev = doc[start - 1]
+                    if name_token(prev) and not prev.ent_type_ and "\n" not in prev.whitespace_ and prev.whitespace_:
+                        start -= 1
+                        changed = True
+                    elif prev.text in NAME_JOINERS and start > 1 and name_token(doc[start - 2]) and (
+                            prev.text == "&" or (not prev.whitespace_ and not doc[start - 2].whitespace_)):
+                        if not doc[start - 2].ent_type_ or doc[start - 2].ent_type_ == label:
+                            start -= 2
+                            changed = True
+                # to the right: the same, and a following organisation or place name
+                if end < len(doc) and "\n" not in doc[end - 1].whitespace_:
+                    nxt = doc[end]
+                    if nxt.text in NAME_JOINERS and end + 1 < len(doc) and name_token(doc[end + 1]) and (
+                            nxt.text == "&" or (not nxt.whitespace_ and not doc[end - 1].whitespace_)):
+                        following = by_start.get(end + 1)
+                        end = following.end if following is not None and following.label_ == label else end + 2
+                        changed = True
+                    elif doc[end - 1].whitespace_ == " " and end in by_start and label == "ORG" and by_start[end].label_ in {"ORG", "GPE", "LOC"} \
+                            and all(name_token(t) for t in by_start[end]):
+                        end = by_start[end].end
+                        changed = True
+                    elif name_token(nxt) and not nxt.ent_type_ and doc[end - 1].whitespace_ == " ":
+                        end += 1
+                        changed = True
+        taken.update(range(start, end))
+        result.append(ent if (start, end) == (ent.start, ent.end) else Span(doc, start, end, label=label))
+    return result
+
+
 def first_word(form: str) -> str | None:
     """The distinctive first word of a multi-word name ("NHS" of "NHS Digital"), if any."""
     words = clean_name(form).split()
     if len(words) < 2 or len(words[0]) < 3 or not words[0][0].isupper() or words[0].lower() in {"the", "new", "north", "south", "east", "west", "united", "national", "first", "general", "american", "british", "international", "global"}:
         return None
     return words[0]
+
+
+TITLE_FINDER = (
+    r"(?:\s+(?:says|said)\s+it)?\s+(?:finds|found|discovers|discovered|uncovers|uncovered|spots|spotted|"
+    r"identifies|identified|links|linked|blames|blamed|attributes|attributed|warns of|details|tracks|names|dubs)\b"
+    r"(?![^.;:]*\b(?:its|own)\b)(?=(?:\W+\w+){0,5}?\W+(?:" + "|".join(sorted(THREAT_NOUNS)) + r")\b)"
+)
+
+
+def title_finder(form: str, title: str) -> bool:
+    """"... as Microsoft finds destructive WhisperGate wiper": a headline that names the
+    organisation as the one who found or attributed the threat."""
+    key = clean_name(form)
+    if len(key) < 2:
+        return False
+    return re.search(r"(?<!\w)" + re.escape(key) + TITLE_FINDER, title, re.IGNORECASE) is not None
 
 
 def form_in_text(form: str, text: str) -> bool:

@@ -16,7 +16,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
 from pipelines.nlp.guard import guarded
-from pipelines.nlp.gazetteers import SERVICE, load_cues
+from pipelines.nlp.gazetteers import SERVICE, load_cues, load_gazetteer
 from pipelines.nlp.roles import title_end
 from pipelines.nlp.text import MODALS, doc_info, is_past, word_ids
 
@@ -35,6 +35,12 @@ BARE_GENERIC = {
     "orders", "plants", "terminals",
 }
 NOUN_TAGS = {"NN", "NNS", "NNP", "NNPS"}
+LEADING_NOISE = {"about", "of", "for", "with", "and", "or", "also", "only", "just", "even", "still", "fraudulent", "fake", "malicious", "stolen", "new"}
+DATA_NOUNS = {
+    "data", "records", "record", "details", "information", "credentials", "passwords", "documents",
+    "files", "identifiers", "numbers", "addresses", "emails", "names",
+}
+NAME_ENTS = {"ORG", "GPE", "PERSON", "FAC", "NORP", "LOC"}
 LEFT_MODIFIERS = {"compound", "amod", "nmod", "det", "poss", "nummod", "npadvmod", "quantmod", "case"}
 SPECULATIVE = MODALS | {"if", "whether", "often", "usually", "typically", "potentially", "possibly"}
 
@@ -42,9 +48,13 @@ SPECULATIVE = MODALS | {"if", "whether", "often", "usually", "typically", "poten
 class ServiceFinder:
     """Finds affected services with their status and the sentence that says so."""
 
-    def __init__(self, nlp: Language, name: str, max_words: int):
+    def __init__(self, nlp: Language, name: str, max_words: int, max_cue_distance: int = 40):
         self.name = name
         self.max_words = max_words
+        self.max_cue_distance = max_cue_distance
+        # gazetteer entries of the "data" category (customer data, credentials) are what a
+        # breach takes, not services that stop
+        self.data_services = {service for _p, service, category in load_gazetteer().service_patterns if category == "data"}
         cues = load_cues()
         services = cues["services"]
         self.heads = set(services["heads"])
@@ -71,7 +81,7 @@ class ServiceFinder:
         result: list[tuple[Span, str]] = []
         taken: set[int] = set()
         for span in doc.spans.get("gazetteer", []):
-            if span.label_ == SERVICE and sent.start <= span.start < sent.end:
+            if span.label_ == SERVICE and sent.start <= span.start < sent.end and span.kb_id_ not in self.data_services:
                 result.append((span, span.kb_id_))
                 taken.update(range(span.start, span.end))
         for chunk in self.head_phrases(sent):
@@ -85,11 +95,17 @@ class ServiceFinder:
                      and t.dep_ not in {"poss", "case"} and not (t.ent_type_ in {"GPE", "NORP"} and t.i < chunk.root.i)]
             if not words or len(words) > self.max_words:
                 continue
-            if words[0].ent_type_ in {"ORG", "GPE", "PERSON"} and len(words) > 1:
-                words = [t for t in words if t.ent_type_ not in {"ORG", "GPE", "PERSON"}]
-            name = " ".join(t.text if t.text.isupper() and len(t.text) > 1 else t.lower_ for t in words)
-            if name in BARE_GENERIC:
+            if chunk.root.ent_type_ in NAME_ENTS or chunk.root.pos_ == "PROPN":
+                continue  # "Royal Mail", "Service NSW": an organisation's name, not a service
+            if words[0].ent_type_ in NAME_ENTS and len(words) > 1:
+                words = [t for t in words if t.ent_type_ not in NAME_ENTS]
+            while words and words[0].pos_ in {"ADP", "ADV", "CCONJ", "SCONJ", "ADJ"} and words[0].lower_ in LEADING_NOISE:
+                words = words[1:]
+            if not words:
                 continue
+            name = " ".join(t.text if t.text.isupper() and len(t.text) > 1 else t.lower_ for t in words)
+            if name in BARE_GENERIC or name in self.data_services or words[-1].lower_ in DATA_NOUNS:
+                continue  # data that was stolen is not a service that stopped
             result.append((chunk, name))
         return result
 
@@ -120,7 +136,11 @@ class ServiceFinder:
             current = current.head
         return current
 
-    def choose_status(self, span: Span, cues: list[tuple[int, int, str]]) -> str | None:
+    def choose_status(self, span: Span, cues: list[tuple[int, int, str]], grounded: bool = True) -> str | None:
+        """The status the cue nearest to the phrase gives it. With `grounded` (cues of the
+        phrase's own sentence) the cue must be in the phrase's clause or close to it: "the
+        breach affected customers, whose card payments were made online" says nothing about
+        card payments stopping."""
         if not cues:
             return None
         doc = span.doc
@@ -133,7 +153,11 @@ class ServiceFinder:
             distance = min(abs(start - span.end_char), abs(span.start_char - end))
             return same, distance, STATUSES.index(status)
 
-        return min(cues, key=rank)[2]
+        best = min(cues, key=rank)
+        same, distance, _ = rank(best)
+        if grounded and same and distance > self.max_cue_distance:
+            return None
+        return best[2]
 
     @guarded
     def __call__(self, doc: Doc) -> Doc:
@@ -162,7 +186,7 @@ class ServiceFinder:
                 if not cues and previous is not None and "\n" not in info.text[previous[0].end_char : sent.start_char]:
                     fallback = previous[1]
                 for span, name in self.candidates(sent):
-                    status = self.choose_status(span, cues or fallback or [])
+                    status = self.choose_status(span, cues or fallback or [], grounded=bool(cues))
                     if status is None or (name, status) in seen:
                         continue
                     seen.add((name, status))
@@ -174,6 +198,6 @@ class ServiceFinder:
         return doc
 
 
-@Language.factory("incident_services", default_config={"max_words": 4})
-def make_service_finder(nlp: Language, name: str, max_words: int) -> ServiceFinder:
-    return ServiceFinder(nlp, name, max_words)
+@Language.factory("incident_services", default_config={"max_words": 4, "max_cue_distance": 40})
+def make_service_finder(nlp: Language, name: str, max_words: int, max_cue_distance: int) -> ServiceFinder:
+    return ServiceFinder(nlp, name, max_words, max_cue_distance)

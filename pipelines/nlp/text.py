@@ -200,6 +200,14 @@ def is_past(sent: Span) -> bool:
     return result
 
 
+def only_earlier_years(sent: Span) -> bool:
+    """The sentence dates itself, and only to years before the article's: "in 2015, the
+    group hit ..." (an attribution sentence's descriptive phrases do not make it past)."""
+    years = [int(y) for y in YEAR.findall(doc_info(sent.doc).span_text(sent))]
+    now = current_year(sent.doc)
+    return bool(years and now and max(years) < now)
+
+
 @functools.lru_cache(maxsize=8192)
 def country_code(text: str) -> str | None:
     """ISO 3166-1 alpha-2 code for a country name, alias or demonym (None if not a country)."""
