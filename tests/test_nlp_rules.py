@@ -164,3 +164,45 @@ def test_selective_ner_matches_full_ner_on_names():
     assert {(e.text, e.label_) for e in fast(text).ents if e.label_ in names} == {
         (e.text, e.label_) for e in full(text).ents if e.label_ in names
     }
+
+
+# -- detection and hedging ----------------------------------------------------------------
+def test_outage_without_a_cyber_cue_is_not_an_incident(analyzer):
+    record = analyse(
+        analyzer,
+        "Northway Power said a storm, not a cyberattack, caused the outage that left 30,000 homes "
+        "without electricity. Rumours had suggested hackers were behind the blackout. Power was restored on Monday.",
+        title="Utility blames storm, not hackers, for outage",
+    )
+    assert not record["is_incident"]
+
+
+def test_a_type_far_from_a_hedge_still_counts(analyzer):
+    record = analyse(
+        analyzer,
+        "Brookfield Clinic said attackers sent phishing emails to staff on Monday, and many employees "
+        "entered their passwords. The clinic said the hackers then accessed patient records.",
+        title="Brookfield Clinic hit by phishing attack",
+    )
+    assert "phishing" in record["incident_types"]
+
+
+def test_a_likely_explanation_is_not_a_type(analyzer):
+    record = analyse(
+        analyzer,
+        "Harbour Foods said a cyberattack had disrupted its ordering systems. An analyst at a security "
+        "firm said the long recovery made ransomware a likely explanation.",
+        title="Harbour Foods hit by cyberattack",
+    )
+    assert record["is_incident"]
+    assert "ransomware" not in record["incident_types"]
+
+
+def test_attributed_ransomware_group_gives_the_type(analyzer):
+    record = analyse(
+        analyzer,
+        "Lakeside Health said a cyberattack had disrupted its claims processing. The company said the "
+        "attack was carried out by LockBit.",
+        title="Lakeside Health hit by cyberattack",
+    )
+    assert record["incident_types"] == ["ransomware"]

@@ -20,6 +20,20 @@ from pipelines.nlp.gazetteers import load_cues
 from pipelines.nlp.roles import title_end
 from pipelines.nlp.text import doc_info, is_hedged, is_past, word_ids
 
+NEGATIONS = {"not", "no", "nor", "never", "without", "denies", "denied", "rules", "ruled"}
+# Incident words that name a cyber incident rather than its consequence (outage, disruption).
+CYBER_WORDS = {
+    "breach", "breached", "breaches", "hack", "hacked", "hacks", "hacking", "hacker", "hackers",
+    "attack", "attacked", "attacks", "attackers", "cyberattack", "cyberattacks", "compromised",
+    "compromise", "intrusion", "intruders", "unauthorized", "unauthorised", "stolen", "stole", "steal",
+    "steals", "theft", "leak", "leaked", "leaks", "exposed", "exposes", "ransomware", "ransom",
+    "infected", "infects", "extortion", "extort", "defaced", "defacement", "phishing", "phished",
+    "ddos", "denial-of-service", "malware", "encrypted", "skimming", "skimmer", "espionage",
+    "accessed", "exfiltrated", "dumped", "hijacked", "hijack", "hijacking", "takeover", "scam",
+    "fraud", "fraudulent", "fraudsters", "criminals", "cybercriminals", "scammers", "impersonated",
+    "tricked", "wiper", "trojanized", "backdoored", "spied", "scraped", "spyware", "botnet",
+}
+
 TYPE_ORDER = [
     "ransomware", "data_breach", "ddos", "phishing", "bec", "malware", "supply_chain", "espionage",
     "defacement", "wiper", "extortion", "account_takeover",
@@ -55,8 +69,15 @@ def _in_title_case_name(token: Token) -> bool:
 class IncidentClassifier:
     """Decides is_incident and incident_types from cues, victims and hedging."""
 
-    def __init__(self, nlp: Language, name: str, threshold: float):
+    def __init__(self, nlp: Language, name: str, threshold: float, lead_fallback: bool = False,
+                 local_hedges: bool = True, hedge_before: int = 60, hedge_after: int = 25):
         self.name = name
+        self.local_hedges = local_hedges
+        self.hedge_before = hedge_before
+        self.hedge_after = hedge_after
+        hedge_words = sorted(load_cues()["hedges"]["words"] | {"n't", "none", "nothing", "unclear"}, key=len, reverse=True)
+        self.hedge_pattern = re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(w) for w in hedge_words) + r")(?![\w-])", re.IGNORECASE)
+        self.lead_fallback = lead_fallback
         self.threshold = threshold
         cues = load_cues()
         self.incident_words = cues["incident"]["words"]
@@ -96,10 +117,38 @@ class IncidentClassifier:
             result.append((masked_text(sent), False))
         return result
 
+    def hedged_sentences(self, doc: Doc, analysis: dict) -> list[str]:
+        """Body sentences left out of `asserted_sentences` only for a hedge word: a type named
+        in them still counts when no hedge is near it (see `locally_hedged`)."""
+        t_end = title_end(doc)
+        trusted = set(analysis.get("victims") or []) | {a["name"] for a in analysis.get("agencies") or []}
+        untrusted = [(start, end) for start, end, speaker in analysis.get("quote_spans", []) if speaker not in trusted]
+        result = []
+        for sent in doc_info(doc).sents:
+            if sent.start_char < t_end:
+                continue
+            middle = (sent.start_char + sent.end_char) // 2
+            if any(start <= middle < end for start, end in untrusted):
+                continue
+            if is_past(sent) or not is_hedged(sent):
+                continue
+            result.append(masked_text(sent))
+        return result
+
+    def locally_hedged(self, text: str, start: int, end: int) -> bool:
+        """Is a hedge or negation close before (or just after) the match? "Staff received fake
+        emails, and many entered passwords" asserts phishing; "could be ransomware" and "no
+        data was stolen" do not assert."""
+        window = text[max(0, start - self.hedge_before) : min(len(text), end + self.hedge_after)]
+        return self.hedge_pattern.search(window) is not None
+
     def detect(self, doc: Doc, analysis: dict, asserted: list[tuple[str, bool]]) -> tuple[bool, float, dict]:
         t_end = title_end(doc)
         title_tokens = [t.lower_ for t in doc if t.idx < t_end]
-        title_inc = sum(1 for t in title_tokens if t in self.incident_title)
+        # "blames storm, not hackers": a negated headline word does not count
+        negated = {i + k for i, t in enumerate(title_tokens) if t in NEGATIONS for k in (1, 2, 3)}
+        title_inc = sum(1 for i, t in enumerate(title_tokens) if t in self.incident_title and i not in negated)
+        title_cyber = any(t in CYBER_WORDS or t.startswith("cyber") for i, t in enumerate(title_tokens) if i not in negated)
         title_non = sum(1 for t in title_tokens if t in self.non_title)
         body = [s for s in doc_info(doc).sents if s.start_char >= t_end]
         info = doc_info(doc)
@@ -111,6 +160,8 @@ class IncidentClassifier:
                         and not (info.has_any(s, inc_ids) and not is_hedged(s) and not is_past(s)))
         non_ratio = non_sents / max(len(body), 1)
         hits = sum(1 for text, is_title in asserted if not is_title and any(w in self.incident_words for w in re.findall(r"[\w-]+", text.lower())))
+        body_cyber = any(not is_title and any(w in CYBER_WORDS or w.startswith("cyber") for w in re.findall(r"[\w-]+", text.lower()))
+                         for text, is_title in asserted)
         victims = analysis.get("victims") or []
         strong = float(analysis.get("victim_strong") or 0.0)
         score = 0.0
@@ -122,7 +173,10 @@ class IncidentClassifier:
         score -= 4.0 * non_ratio
         features = {"title_inc": title_inc, "title_non": title_non, "non_ratio": round(non_ratio, 2),
                     "hits": hits, "strong": strong, "score": round(score, 2)}
-        return score >= self.threshold, score, features
+        # An outage, a disruption or "suspicious activity" alone is not a cyber incident: the
+        # headline or an asserted sentence must name one (attack, breach, hack, ransomware, ...).
+        features["cyber"] = title_cyber or body_cyber
+        return score >= self.threshold and (title_cyber or body_cyber), score, features
 
     def classify(self, doc: Doc, analysis: dict, asserted: list[tuple[str, bool]]) -> list[str]:
         found: dict[str, int] = {}
@@ -136,6 +190,38 @@ class IncidentClassifier:
                     evidence.setdefault(kind, text.strip()[:300])
                     if kind == "data_breach" and self.strong_breach.search(text):
                         strong_breach = True
+        if self.local_hedges:
+            for text in self.hedged_sentences(doc, analysis):
+                for kind in TYPE_ORDER:
+                    pattern = self.types.get(kind)
+                    if pattern is None:
+                        continue
+                    for match in pattern.finditer(text):
+                        if not self.locally_hedged(text, match.start(), match.end()):
+                            found[kind] = found.get(kind, 0) + 1
+                            evidence.setdefault(kind, text.strip()[:300])
+                            if kind == "data_breach" and self.strong_breach.search(match.group()):
+                                strong_breach = True
+                            break
+        if not found and self.lead_fallback:
+            # Nothing asserted outright: the headline and the lead still say what happened,
+            # even when worded cautiously ("a suspected ransomware attack"); a negated
+            # sentence ("no data was taken") still does not count.
+            for text in self.lead_sentences(doc, analysis):
+                for kind in TYPE_ORDER:
+                    pattern = self.types.get(kind)
+                    if pattern is not None and pattern.search(text):
+                        found[kind] = found.get(kind, 0) + 1
+                        evidence.setdefault(kind, text.strip()[:300])
+                        if kind == "data_breach" and self.strong_breach.search(text):
+                            strong_breach = True
+        if not found:
+            # The actor the article attributes the incident to tells its kind.
+            kinds = {self.actor_kind(name) for name in analysis.get("attackers") or []}
+            if "ransomware" in kinds:
+                found["ransomware"] = 1
+            elif "state" in kinds:
+                found["espionage"] = 1
         analysis["type_evidence"] = evidence
         types = [kind for kind in TYPE_ORDER if kind in found]
         if "wiper" in types:
@@ -147,6 +233,36 @@ class IncidentClassifier:
             if "data_breach" in types and not strong_breach:
                 types.remove("data_breach")
         return types
+
+    def lead_sentences(self, doc: Doc, analysis: dict, n_body: int = 3) -> list[str]:
+        """The title and the first body sentences, quotes by others and negations left out."""
+        t_end = title_end(doc)
+        info = doc_info(doc)
+        trusted = set(analysis.get("victims") or []) | {a["name"] for a in analysis.get("agencies") or []}
+        untrusted = [(start, end) for start, end, speaker in analysis.get("quote_spans", []) if speaker not in trusted]
+        neg = doc.vocab.strings["neg"]
+        result = []
+        if t_end:
+            result.append(info.text[:t_end])
+        for sent in info.sents:
+            if sent.start_char < t_end:
+                continue
+            if len(result) > n_body:
+                break
+            middle = (sent.start_char + sent.end_char) // 2
+            if any(start <= middle < end for start, end in untrusted):
+                continue
+            if (info.dep[sent.start : sent.end] == neg).any():
+                continue
+            result.append(masked_text(sent))
+        return result
+
+    @staticmethod
+    def actor_kind(name: str) -> str | None:
+        from pipelines.nlp.gazetteers import THREAT_ACTOR, load_gazetteer
+
+        entries = [e for e in load_gazetteer().lookup(name, THREAT_ACTOR) if e.name == name]
+        return (entries[0].kind or "").lower() if entries else None
 
     @guarded
     def __call__(self, doc: Doc) -> Doc:
@@ -164,6 +280,10 @@ class IncidentClassifier:
         return doc
 
 
-@Language.factory("incident_classifier", default_config={"threshold": 3.0})
-def make_incident_classifier(nlp: Language, name: str, threshold: float) -> IncidentClassifier:
-    return IncidentClassifier(nlp, name, threshold)
+@Language.factory(
+    "incident_classifier",
+    default_config={"threshold": 3.0, "lead_fallback": False, "local_hedges": True, "hedge_before": 60, "hedge_after": 25},
+)
+def make_incident_classifier(nlp: Language, name: str, threshold: float, lead_fallback: bool, local_hedges: bool,
+                             hedge_before: int, hedge_after: int) -> IncidentClassifier:
+    return IncidentClassifier(nlp, name, threshold, lead_fallback, local_hedges, hedge_before, hedge_after)
