@@ -83,12 +83,14 @@ def prepare_data_dir(root: Path) -> DataDir:
 
 
 def print_articles(data_dir: DataDir) -> None:
+    import pandas as pd
+
     from pipelines.extracted import read_extracted
 
     articles = read_extracted(data_dir.extracted)
     print(f"\nArticles found ({len(articles)}):")
     for row in articles.sort_values(["source", "published_at"]).itertuples():
-        published = row.published_at.strftime("%Y-%m-%d") if row.published_at is not None and str(row.published_at) != "NaT" else "undated"
+        published = row.published_at.strftime("%Y-%m-%d") if pd.notna(row.published_at) else "undated"
         flag = "incident" if row.is_incident else "        "
         title = (row.title or "(no title)")[:90]
         print(f"  {row.source:<13} {published}  {flag}  {title}")
