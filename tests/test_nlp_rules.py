@@ -206,3 +206,24 @@ def test_attributed_ransomware_group_gives_the_type(analyzer):
         title="Lakeside Health hit by cyberattack",
     )
     assert record["incident_types"] == ["ransomware"]
+
+
+def test_institution_named_with_its_place_is_one_name(analyzer):
+    record = analyse(
+        analyzer,
+        "A teenager was arrested over the cyber attack on Transport for London. TfL said customer data "
+        "had been accessed in the attack.",
+        title="Teenager arrested over TfL cyber attack",
+    )
+    assert record["victims"]
+    assert all(names_match(v, "Transport for London") for v in record["victims"])
+
+
+def test_victims_listed_after_including(analyzer):
+    record = analyse(
+        analyzer,
+        "Officials said that around 70 government websites were hit, including those of the Ministry of "
+        "Foreign Affairs and the Ministry of Energy. The sites were defaced overnight.",
+        title="Government websites defaced in cyberattack",
+    )
+    assert any(names_match(v, "Ministry of Energy") for v in record["victims"])

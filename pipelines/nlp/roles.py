@@ -445,8 +445,18 @@ class RoleAssigner:
         if dep == "pobj":
             prep = head
             governor = prep.head
+            # "sites were hit, including those of X": "those" stands for the harmed thing
+            if prep.lower_ == "of" and governor.lower_ in {"those", "that"} and governor.dep_ == "pobj":
+                prep, governor = governor.head, governor.head.head
             g_lower = governor.lower_
             p_lower = prep.lower_
+            # "... were hit, including X and Y"
+            if p_lower == "including":
+                anchor = governor
+                if incident_sentence and (anchor.lower_ in self.victim["passive_verbs"] or anchor.lower_ in self.victim["incident_nouns"]
+                                          or anchor.lower_ in {"organisations", "organizations", "companies", "firms", "victims", "sites", "institutions", "agencies", "businesses", "hospitals", "banks", "retailers"}) \
+                        and not is_past(sent):
+                    return 2.5, f"{anchor.lower_} including"
             if p_lower == "by" and (governor.tag_ == "VBN" or g_lower in self.victim["passive_verbs"]):
                 return -3.0, "agent"
             if p_lower in {"at", "of", "with", "from", "for"} and g_lower in self.roles["commentator_titles"] and g_lower not in SPEAKER_NOUNS:
@@ -603,6 +613,15 @@ WORD_SPLIT = re.compile(r"[^\w&]+")
 
 
 NAME_JOINERS = {"-", "&"}
+# Head words of institutions named "X of/for Place" ("Transport for London", "City of Atlanta").
+INSTITUTION_WORDS = {
+    "Transport", "Bank", "University", "Department", "Ministry", "Office", "Board", "City", "County",
+    "Council", "Government", "State", "Port", "College", "School", "Institute", "Museum", "Library",
+    "Bureau", "Commission", "Authority", "Agency", "Corporation", "Society", "Hospital", "Hospitals",
+    "Centre", "Center", "Trust", "Transit", "Transportation", "Town", "Village", "Municipality",
+    "Province", "Republic", "Kingdom", "Archdiocese", "Diocese", "District", "Court", "Parliament",
+    "Assembly", "Senate", "Police", "Port", "Airport", "Federation", "Union", "League", "Academy",
+}
 ADJECTIVAL = re.compile(r"^(?:pro|anti|non|ex|neo|pan)-|-(?:based|linked|backed|sponsored|speaking|born|owned|affiliated|aligned)$", re.IGNORECASE)
 
 
@@ -665,8 +684,19 @@ def full_name_spans(doc: Doc, ents: list[Span]) -> list[Span]:
                     elif name_token(nxt) and not nxt.ent_type_ and doc[end - 1].whitespace_ == " ":
                         end += 1
                         changed = True
+        # "Transport" + "for London", "City of" + "Atlanta": an institution's name with its place
+        if end + 1 < len(doc) and doc[end - 1].text in INSTITUTION_WORDS and doc[end].lower_ in {"of", "for"} \
+                and name_token(doc[end + 1]) and "\n" not in doc[end - 1].whitespace_ + doc[end].whitespace_:
+            following = by_start.get(end + 1)
+            stop = following.end if following is not None else end + 2
+            while following is None and stop < len(doc) and name_token(doc[stop]) and not doc[stop].ent_type_:
+                stop += 1
+            end, label = stop, "ORG"
+        if start >= 2 and doc[start - 1].lower_ in {"of", "for"} and name_token(doc[start - 2]) \
+                and doc[start - 2].text in INSTITUTION_WORDS and not doc[start - 2].ent_type_:
+            start, label = start - 2, "ORG"
         taken.update(range(start, end))
-        result.append(ent if (start, end) == (ent.start, ent.end) else Span(doc, start, end, label=label))
+        result.append(ent if (start, end, label) == (ent.start, ent.end, ent.label_) else Span(doc, start, end, label=label))
     return result
 
 

@@ -36,6 +36,10 @@ BARE_GENERIC = {
 }
 NOUN_TAGS = {"NN", "NNS", "NNP", "NNPS"}
 LEADING_NOISE = {"about", "of", "for", "with", "and", "or", "also", "only", "just", "even", "still", "fraudulent", "fake", "malicious", "stolen", "new"}
+ATTACK_WORDS = {
+    "ransomware", "malware", "phishing", "hacking", "hacker", "hackers", "attack", "attacks", "attacker",
+    "attackers", "criminal", "criminals", "extortion", "ddos", "botnet", "spam", "scam", "fraudulent", "fake",
+}
 DATA_NOUNS = {
     "data", "records", "record", "details", "information", "credentials", "passwords", "documents",
     "files", "identifiers", "numbers", "addresses", "emails", "names",
@@ -104,6 +108,8 @@ class ServiceFinder:
             if not words:
                 continue
             name = " ".join(t.text if t.text.isupper() and len(t.text) > 1 else t.lower_ for t in words)
+            if any(t.lower_ in ATTACK_WORDS for t in words):
+                continue  # "ransomware operations", "phishing emails": the attackers', not a service
             if name in BARE_GENERIC or name in self.data_services or words[-1].lower_ in DATA_NOUNS:
                 continue  # data that was stolen is not a service that stopped
             result.append((chunk, name))
