@@ -128,7 +128,7 @@ class Cluster:
         # the recogniser cuts the front off names ("Mobile" of "T-Mobile", "Boshoku" of "Toyota
         # Boshoku"): a form that ends with the best one and is used about as often wins
         for form, n in sorted(self.forms.items(), key=lambda item: -len(item[0])):
-            if n >= count - 1 and len(form) > len(best) and re.search(r"[\s-]" + re.escape(best) + "$", form):
+            if n >= count - 1 and len(form) > len(best) and form.endswith(best) and form[-len(best) - 1] in " -":
                 return form
         return best
 
@@ -406,12 +406,12 @@ class RoleAssigner:
                 pass
             else:
                 continue
-            value, _why = self.victim_cue(doc[token.i : token.i + 1])
+            value, _why = self.victim_cue(doc[token.i : token.i + 1], named=False)
             if value >= 2.0 and not is_past(doc_info(doc).sent(token)):
                 total += value
         return total
 
-    def victim_cue(self, span: Span) -> tuple[float, str]:
+    def victim_cue(self, span: Span, named: bool = True) -> tuple[float, str]:
         """Grammatical evidence that this mention is (positive) or is not (negative) a victim."""
         doc = span.doc
         info = doc_info(doc)
@@ -451,7 +451,7 @@ class RoleAssigner:
             g_lower = governor.lower_
             p_lower = prep.lower_
             # "... were hit, including X and Y"
-            if p_lower == "including":
+            if p_lower == "including" and named:
                 anchor = governor
                 if incident_sentence and (anchor.lower_ in self.victim["passive_verbs"] or anchor.lower_ in self.victim["incident_nouns"]
                                           or anchor.lower_ in {"organisations", "organizations", "companies", "firms", "victims", "sites", "institutions", "agencies", "businesses", "hospitals", "banks", "retailers"}) \
@@ -715,21 +715,44 @@ TITLE_FINDER = (
 )
 
 
+TITLE_FINDER_RE = None
+
+
 def title_finder(form: str, title: str) -> bool:
     """"... as Microsoft finds destructive WhisperGate wiper": a headline that names the
-    organisation as the one who found or attributed the threat."""
+    organisation as the one who found or attributed the threat. (The name is found with
+    plain string search and the rest matched by one compiled pattern: compiling a pattern per
+    name and document thrashes the regex cache.)"""
+    global TITLE_FINDER_RE
     key = clean_name(form)
     if len(key) < 2:
         return False
-    return re.search(r"(?<!\w)" + re.escape(key) + TITLE_FINDER, title, re.IGNORECASE) is not None
+    if TITLE_FINDER_RE is None:
+        TITLE_FINDER_RE = re.compile(TITLE_FINDER, re.IGNORECASE)
+    for start in occurrences(key.lower(), title.lower()):
+        if TITLE_FINDER_RE.match(title, start + len(key)):
+            return True
+    return False
+
+
+def occurrences(key: str, text: str):
+    """Start offsets of `key` in `text` as a whole word (no letter or digit on either side)."""
+    start = text.find(key)
+    while start >= 0:
+        end = start + len(key)
+        if (start == 0 or not (text[start - 1].isalnum() or text[start - 1] == "_")) and (
+                end >= len(text) or not (text[end].isalnum() or text[end] == "_")):
+            yield start
+        start = text.find(key, start + 1)
 
 
 def form_in_text(form: str, text: str) -> bool:
     key = clean_name(form)
     if len(key) < 2:
         return False
-    flags = 0 if key.isupper() else re.IGNORECASE
-    return re.search(r"(?<!\w)" + re.escape(key) + r"(?!\w)", text, flags) is not None
+    if key.isupper():
+        return next(occurrences(key, text), None) is not None
+    return next(occurrences(key.lower(), text.lower()), None) is not None
 
 
 def unique(items: list) -> list:

@@ -60,9 +60,18 @@ def names_match(a: str, b: str) -> bool:
     if ka == kb:
         return True
     short, long_ = sorted((ka, kb), key=len)
-    if re.search(r"(?<!\w)" + re.escape(short) + r"(?!\w)", long_) and len(short) >= 3:
+    if len(short) >= 3 and _contains_word(long_, short):
         return True
     return is_acronym(a, b) or is_acronym(b, a)
+
+
+@functools.lru_cache(maxsize=4096)
+def _word_pattern(word: str) -> re.Pattern:
+    return re.compile(r"(?<!\w)" + re.escape(word) + r"(?!\w)")
+
+
+def _contains_word(text: str, word: str) -> bool:
+    return _word_pattern(word).search(text) is not None
 
 
 def is_acronym(short: str, long_: str) -> bool:
