@@ -227,3 +227,14 @@ def test_victims_listed_after_including(analyzer):
         title="Government websites defaced in cyberattack",
     )
     assert any(names_match(v, "Ministry of Energy") for v in record["victims"])
+
+
+def test_headline_attribution_is_not_the_victim(analyzer):
+    record = analyse(
+        analyzer,
+        "Hackers have published data stolen from Corbel Pathology, a pathology services provider, NHS "
+        "Trust North said on Friday. Corbel Pathology said its systems were encrypted in the ransomware attack. "
+        "NHS Trust North said the data was stolen from Corbel Pathology.",
+        title="Hackers publish data stolen in Corbel Pathology attack, NHS Trust North says",
+    )
+    assert record["victims"][0] == "Corbel Pathology"

@@ -299,6 +299,8 @@ class RoleAssigner:
             if title and any(title_finder(form, title) for form in cluster.forms):
                 cluster.negative += 3.0
                 cluster.evidence.append("title-finder")
+            elif title and any(title_source(form, title) for form in cluster.forms):
+                cluster.evidence.append("title-source")  # "..., NHS England says": who tells, not who was hit
             elif title and any(form_in_text(form, title) for form in cluster.forms):
                 cluster.in_title = True
                 cluster.score += 3.0
@@ -488,6 +490,12 @@ class RoleAssigner:
                 if head_lower in WEAK_SUBJECT_VERBS:
                     clause = [t for t in head.subtree if not (token.left_edge.i <= t.i <= token.right_edge.i)]
                     if any(t.lower_ in self.incident_words for t in clause):
+                        if any(t.ent_type_ == "ORG" and t.pos_ == "PROPN" and t.dep_ == "pobj" and (
+                                t.head.head.lower_ in self.incident_words or t.head.head.lower_ in self.victim["incident_nouns"]
+                                or t.head.head.lower_ in self.victim["passive_verbs"]) for t in clause):
+                            # "NHS England said data stolen from Synnovis was published": the
+                            # speaker tells of another organisation's incident
+                            return 0.5, f"X {head_lower} (about another)"
                         return 2.0, f"X {head_lower} (incident)"
                     # "Rabobank said its website was briefly unreachable": its own harmed thing
                     if any(t.lower_ in {"its", "their", "our"} and t.dep_ == "poss" and t.head.lower_ in self.victim["possessed_nouns"]
@@ -731,6 +739,23 @@ def title_finder(form: str, title: str) -> bool:
         TITLE_FINDER_RE = re.compile(TITLE_FINDER, re.IGNORECASE)
     for start in occurrences(key.lower(), title.lower()):
         if TITLE_FINDER_RE.match(title, start + len(key)):
+            return True
+    return False
+
+
+TITLE_SOURCE_RE = re.compile(r"\s+(?:says|said|say|reports|reported|warns|warned|claims|claimed)\W*$", re.IGNORECASE)
+
+
+def title_source(form: str, title: str) -> bool:
+    """"Hackers publish data stolen in Synnovis attack, NHS England says": the name after the
+    headline's last comma (or colon) attributes the story; it is not the headline's subject."""
+    key = clean_name(form)
+    if len(key) < 2:
+        return False
+    lower = title.lower()
+    for start in occurrences(key.lower(), lower):
+        before = lower[:start].rstrip()
+        if before.endswith((",", ":", "—", "-")) and TITLE_SOURCE_RE.match(title, start + len(key)):
             return True
     return False
 
