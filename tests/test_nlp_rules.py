@@ -238,3 +238,26 @@ def test_headline_attribution_is_not_the_victim(analyzer):
         title="Hackers publish data stolen in Corbel Pathology attack, NHS Trust North says",
     )
     assert record["victims"][0] == "Corbel Pathology"
+
+
+def test_hijacked_software_update_is_a_supply_chain_incident(analyzer):
+    record = analyse(
+        analyzer,
+        "Hackers compromised a server used by computer maker Veltro to push a malicious update to as many "
+        "as one million customers, a security firm said on Monday. The attackers signed the tainted update tool "
+        "with legitimate Veltro certificates. Veltro said it had fixed the issue and released a new version of the software.",
+        title="Hackers hijacked Veltro software updates to install backdoors",
+    )
+    assert record["is_incident"]
+    assert record["victims"] == ["Veltro"]
+    assert "supply_chain" in record["incident_types"]
+
+
+def test_security_vendor_can_be_the_victim_when_the_headline_says_so(analyzer):
+    record = analyse(
+        analyzer,
+        "Kaspersky was hit by a cyberattack that breached its internal network, the company said on "
+        "Tuesday. Kaspersky said the attackers accessed source code.",
+        title="Kaspersky hit by cyberattack on internal network",
+    )
+    assert record["victims"] == ["Kaspersky"]

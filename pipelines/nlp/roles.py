@@ -68,6 +68,11 @@ THREAT_NOUNS = {
     "family", "flaw", "flaws", "vulnerability", "vulnerabilities", "bug", "bugs", "exploit", "exploits",
     "activity", "infrastructure", "tool", "tools", "samples", "code", "ransomware", "worm", "loader",
 }
+# "used by X", "owned by X", "belonging to X": X owns the thing, it did not act on it.
+OWNER_VERBS = {
+    "used", "owned", "operated", "run", "managed", "maintained", "hosted", "belonging", "belongs",
+    "developed", "made", "built", "provided", "offered", "sold", "published", "distributed",
+}
 OWN_WORDS = {"its", "our", "we", "own", "itself"}
 MONTHS_AND_DAYS = {
     "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
@@ -294,7 +299,7 @@ class RoleAssigner:
         lead_limit = body_sents[1].end_char if len(body_sents) > 1 else len(info.text)
         sent_index = {s.start: i for i, s in enumerate(body_sents)}
         for cluster in clusters:
-            if cluster.role != "other":
+            if cluster.role not in {"other", "vendor"}:
                 continue
             if title and any(title_finder(form, title) for form in cluster.forms):
                 cluster.negative += 3.0
@@ -459,7 +464,11 @@ class RoleAssigner:
                                           or anchor.lower_ in {"organisations", "organizations", "companies", "firms", "victims", "sites", "institutions", "agencies", "businesses", "hospitals", "banks", "retailers"}) \
                         and not is_past(sent):
                     return 2.5, f"{anchor.lower_} including"
-            if p_lower == "by" and (governor.tag_ == "VBN" or g_lower in self.victim["passive_verbs"]):
+            if p_lower in {"by", "to"} and g_lower in OWNER_VERBS and governor.head.lower_ in self.victim["possessed_nouns"] \
+                    and incident_sentence and (p_lower == "by" or g_lower.startswith("belong")):
+                # "hackers compromised a server used by X", "systems belonging to X"
+                return 2.0, f"{governor.head.lower_} {g_lower} {p_lower}"
+            if p_lower == "by" and g_lower not in OWNER_VERBS and (governor.tag_ == "VBN" or g_lower in self.victim["passive_verbs"]):
                 return -3.0, "agent"
             if p_lower in {"at", "of", "with", "from", "for"} and g_lower in self.roles["commentator_titles"] and g_lower not in SPEAKER_NOUNS:
                 return -4.0, f"employer:{g_lower}"
@@ -512,7 +521,10 @@ class RoleAssigner:
         analysis = doc._.analysis if doc._.analysis is not None else {}
         clusters = self.collect(doc)
         self.score(doc, clusters)
-        candidates = [c for c in clusters if c.role == "other" and c.score > 0]
+        # A security vendor is a victim only when the headline names it and the grammar puts
+        # it on the receiving end ("Avast hit by breach"), not for what it says about others.
+        candidates = [c for c in clusters if c.score > 0 and (c.role == "other" or (
+            c.role == "vendor" and c.in_title and c.strong >= 3.0 and c.strong > c.negative))]
         candidates.sort(key=lambda c: (-c.score, c.first_sentence))
         if candidates:
             extra = min(self.anaphora(doc), 3.0)

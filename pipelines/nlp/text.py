@@ -162,6 +162,8 @@ def is_hedged(sent: Span) -> bool:
                 continue
             if lower == "if" and token.dep_ not in {"mark", "prep", "advmod"}:
                 continue
+            if lower in {"many", "most"} and token.i > 0 and sent.doc[token.i - 1].lower_ in {"as", "how", "so", "too", "of"}:
+                continue  # "as many as one million": a number, not a generalisation
             return True
         if token.dep_ == "neg":
             return True
