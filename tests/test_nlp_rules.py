@@ -261,3 +261,13 @@ def test_security_vendor_can_be_the_victim_when_the_headline_says_so(analyzer):
         title="Kaspersky hit by cyberattack on internal network",
     )
     assert record["victims"] == ["Kaspersky"]
+
+
+def test_target_of_a_police_takedown_is_not_a_victim(analyzer):
+    record = analyse(
+        analyzer,
+        "Police in three countries have arrested the operators of Boothub.net, a website that rented out "
+        "denial-of-service attacks, officials said. Investigators took the site offline and seized its servers.",
+        title="Police shut down Boothub attack-for-hire service",
+    )
+    assert record["victims"] == []

@@ -73,6 +73,10 @@ OWNER_VERBS = {
     "used", "owned", "operated", "run", "managed", "maintained", "hosted", "belonging", "belongs",
     "developed", "made", "built", "provided", "offered", "sold", "published", "distributed",
 }
+ENFORCEMENT_WORDS = {
+    "police", "investigators", "authorities", "officers", "officials", "prosecutors", "agents",
+    "detectives", "law", "enforcement", "fbi", "europol", "interpol", "nca", "doj",
+}
 OWN_WORDS = {"its", "our", "we", "own", "itself"}
 MONTHS_AND_DAYS = {
     "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
@@ -353,6 +357,19 @@ class RoleAssigner:
         return cache[sent.start]
 
     @staticmethod
+    def enforcement_agent(verb: Token) -> bool:
+        """Is the one acting police or another law-enforcement body (subject, or "by" agent)?"""
+        agents = [c for c in verb.children if c.dep_ in {"nsubj", "agent"}]
+        agents += [g for a in agents if a.dep_ == "agent" for g in a.children if g.dep_ == "pobj"]
+        spans = verb.doc.spans.get("gazetteer", [])
+        for agent in agents:
+            if agent.lower_ in ENFORCEMENT_WORDS:
+                return True
+            if any(s.label_ == AGENCY and s.start <= agent.i < s.end for s in spans):
+                return True
+        return False
+
+    @staticmethod
     def reports_on_others(verb: Token) -> bool:
         """"Microsoft found destructive malware on government systems", "X said it had
         identified a new campaign", "X attributed the attack to ...": the subject is a researcher
@@ -484,6 +501,10 @@ class RoleAssigner:
                 if g_lower in self.victim["passive_verbs"] and p_lower in {"from", "at", "on", "into"}:
                     return 2.5, f"{g_lower} {p_lower}"
             return 0.0, ""
+        if dep in {"nsubjpass", "dobj", "obj"} and head_lower in self.victim["passive_verbs"] and self.enforcement_agent(head):
+            # "investigators took the site offline", "servers were seized by police": the
+            # target of a takedown, not the victim of an attack
+            return -1.0, f"enforcement:{head_lower}"
         if dep == "nsubjpass" and head_lower in self.victim["passive_verbs"]:
             return 3.5, f"was {head_lower}"
         if dep in {"dobj", "obj"} and head_lower in self.victim["passive_verbs"] and incident_sentence:
