@@ -20,7 +20,7 @@ from spacy.language import Language
 from pipelines.nlp.pipeline import build_nlp
 from pipelines.nlp.text import clear_cache
 
-ANALYZER_VERSION = "nlp-0.1.0"
+ANALYZER_VERSION = "nlp-0.2.0"
 DEFAULT_MAX_CHARS = 100_000
 MIN_LANGUAGE_CHARS = 200
 LOG = logging.getLogger(__name__)
