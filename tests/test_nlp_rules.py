@@ -271,3 +271,21 @@ def test_target_of_a_police_takedown_is_not_a_victim(analyzer):
         title="Police shut down Boothub attack-for-hire service",
     )
     assert record["victims"] == []
+
+
+def test_account_takeover_is_not_any_breach_of_account_records(analyzer):
+    breach = analyse(
+        analyzer,
+        "Maple Mail said hackers stole data associated with 500 million user accounts, including names "
+        "and hashed passwords. The company said the accounts were compromised in the attack on its network.",
+        title="Maple Mail says hackers stole data on 500 million accounts",
+    )
+    assert "data_breach" in breach["incident_types"]
+    assert "account_takeover" not in breach["incident_types"]
+    takeover = analyse(
+        analyzer,
+        "Hackers hijacked the social media accounts of the Eastern Football League on Sunday and posted "
+        "messages promoting their services, the league said.",
+        title="Hackers hijack social media accounts of football league",
+    )
+    assert "account_takeover" in takeover["incident_types"]
