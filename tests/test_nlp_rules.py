@@ -289,3 +289,20 @@ def test_account_takeover_is_not_any_breach_of_account_records(analyzer):
         title="Hackers hijack social media accounts of football league",
     )
     assert "account_takeover" in takeover["incident_types"]
+
+
+def test_cryptojacking_espionage_and_data_volume_cues(analyzer):
+    mining = analyse(
+        analyzer,
+        "Hackers broke into Corvel Motors' cloud account and used it to mine cryptocurrency, a security "
+        "firm said. Corvel Motors said it fixed the problem within hours.",
+        title="Corvel Motors cloud account hijacked by cryptocurrency miners",
+    )
+    assert "malware" in mining["incident_types"]
+    spies = analyse(
+        analyzer,
+        "Chinese government hackers compromised the computers of Harwell Marine, a defence contractor, "
+        "and stole 614 gigabytes of sensitive data, officials said. Harwell Marine said it was investigating.",
+        title="Hackers stole sensitive data from defence contractor Harwell Marine",
+    )
+    assert {"espionage", "data_breach"} <= set(spies["incident_types"])

@@ -105,7 +105,7 @@ ORG_DESCRIPTORS = {
 PROPN_ID = POS_IDS["PROPN"]
 NUMERIC_ENTS = {"", "CARDINAL", "ORDINAL", "QUANTITY", "MONEY", "PERCENT"}
 CANDIDATE_LABELS = {"ORG"}
-WEAK_LABELS = {"GPE", "FAC", "PRODUCT", "NORP", "WORK_OF_ART", "PERSON", "LOC"}
+WEAK_LABELS = {"GPE", "FAC", "PRODUCT", "NORP", "WORK_OF_ART", "PERSON", "LOC", "EVENT"}
 WEAK_SUBJECT_VERBS = {"say", "says", "said", "is", "was", "become", "became", "report", "reports", "reported",
                       "announce", "announces", "announced", "warn", "warns", "warned", "begin", "began",
                       "start", "started", "send", "sent", "urge", "urges", "urged"}
