@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from incidents.cli import add_data_dir
+from incidents.cli import UserError, add_data_dir
 from incidents.config import DataDir
 
 
@@ -47,7 +47,10 @@ def extract(data_dir: DataDir, *, reprocess_all: bool = False, analysis: bool = 
     if analysis:
         from pipelines.nlp import ANALYZER_VERSION, Analyzer
 
-        analyze = Analyzer(model=model, n_process=processes).analyze
+        try:
+            analyze = Analyzer(model=model, n_process=processes).analyze
+        except OSError as exc:
+            raise UserError(f"cannot load spaCy model: {exc}") from None
         version = ANALYZER_VERSION
     return run_extract(data_dir, analyze, reprocess_all=reprocess_all, batch_size=batch_size,
                        extractor_version=version)
