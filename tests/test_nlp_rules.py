@@ -306,3 +306,14 @@ def test_cryptojacking_espionage_and_data_volume_cues(analyzer):
         title="Hackers stole sensitive data from defence contractor Harwell Marine",
     )
     assert {"espionage", "data_breach"} <= set(spies["incident_types"])
+
+
+def test_victim_that_discovered_its_own_breach_is_not_a_finder(analyzer):
+    record = analyse(
+        analyzer,
+        "Larkin Hotels said hackers had accessed its reservation database, exposing the details of 5 million "
+        "guests. Larkin Hotels discovered the breach in September after an internal security tool flagged an "
+        "unusual attempt to access the database.",
+        title="Larkin Hotels says hackers stole guest data",
+    )
+    assert record["victims"] == ["Larkin Hotels"]

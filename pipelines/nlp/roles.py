@@ -66,7 +66,12 @@ THREAT_NOUNS = {
     "malware", "wiper", "trojan", "backdoor", "spyware", "botnet", "campaign", "campaigns", "group",
     "groups", "hackers", "actor", "actors", "operation", "operations", "implant", "variant", "strain",
     "family", "flaw", "flaws", "vulnerability", "vulnerabilities", "bug", "bugs", "exploit", "exploits",
-    "activity", "infrastructure", "tool", "tools", "samples", "code", "ransomware", "worm", "loader",
+    "samples", "ransomware", "worm", "loader",
+}
+# What a victim discovers about itself ("discovered the breach", "detected unauthorized access").
+INCIDENT_OBJECTS = {
+    "breach", "breaches", "intrusion", "intrusions", "attack", "attacks", "incident", "access",
+    "compromise", "activity", "theft", "hack", "leak", "exposure", "infection",
 }
 # "used by X", "owned by X", "belonging to X": X owns the thing, it did not act on it.
 OWNER_VERBS = {
@@ -388,6 +393,10 @@ class RoleAssigner:
                 return False
         if lower not in FINDER_VERBS:
             return False
+        objects = [c for c in verb.children if c.dep_ in {"dobj", "obj", "ccomp"}]
+        if any(o.lower_ in INCIDENT_OBJECTS or any(c.lower_ in INCIDENT_OBJECTS for c in o.children if c.dep_ == "compound")
+               for o in objects):
+            return False  # "Marriott discovered the breach": its own incident
         tree = [t for t in verb.subtree]
         words = {t.lower_ for t in tree}
         if words & OWN_WORDS:
