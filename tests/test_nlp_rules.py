@@ -317,3 +317,111 @@ def test_victim_that_discovered_its_own_breach_is_not_a_finder(analyzer):
         title="Larkin Hotels says hackers stole guest data",
     )
     assert record["victims"] == ["Larkin Hotels"]
+
+
+# -- type cues for breach notices, vendors, lures and ransom ---------------------------------
+def types_of(analyzer, title: str, text: str) -> set[str]:
+    record = analyse(analyzer, text, title=title)
+    assert record["is_incident"], record
+    return set(record["incident_types"])
+
+
+def test_extent_hedge_in_a_breach_notice_still_asserts_the_breach(analyzer):
+    kinds = types_of(
+        analyzer,
+        "Bellmoor Clinic notifies patients of email incident",
+        "Bellmoor Clinic said an unauthorized person may have accessed protected health information of "
+        "4,100 patients after staff fell victim to a phishing attack. Bellmoor Clinic notified patients on Friday.",
+    )
+    assert {"data_breach", "phishing"} <= kinds
+
+
+def test_speculation_about_the_type_still_blocks_it(analyzer):
+    kinds = types_of(
+        analyzer,
+        "Tarnwell Foods hit by cyberattack",
+        "Tarnwell Foods said hackers attacked its systems on Monday and its plants were shut. "
+        "Analysts said the attack could have been ransomware.",
+    )
+    assert "ransomware" not in kinds
+
+
+def test_mailbox_intrusion_is_a_breach_not_an_account_takeover(analyzer):
+    kinds = types_of(
+        analyzer,
+        "Fenwick County discloses data breach",
+        "Fenwick County said two employee email accounts were accessed by an unauthorized third party in May. "
+        "The accounts contained names and Social Security numbers of 900 residents, Fenwick County said.",
+    )
+    assert "data_breach" in kinds and "account_takeover" not in kinds
+
+
+def test_impersonation_is_bec_for_money_and_phishing_for_data(analyzer):
+    money = types_of(
+        analyzer,
+        "Orland Plastics loses $1.2 million to scammers",
+        "Orland Plastics said criminals impersonating its chief executive persuaded finance staff to wire "
+        "$1.2 million to a bank account in Hong Kong. Orland Plastics said it had reported the fraud to police.",
+    )
+    assert "bec" in money and "phishing" not in money
+    data = types_of(
+        analyzer,
+        "Orland Plastics hit by W-2 scam",
+        "Orland Plastics said a scammer impersonating its chief executive asked payroll staff for the W-2 tax "
+        "forms of all employees, and staff sent them. Orland Plastics said the breach affected 2,000 workers.",
+    )
+    assert "phishing" in data and "bec" not in data
+
+
+def test_clicked_email_link_is_phishing(analyzer):
+    kinds = types_of(
+        analyzer,
+        "Dunmore city hit by ransomware",
+        "Dunmore said its servers were encrypted by ransomware after an employee clicked on an email link. "
+        "Dunmore said it was restoring its systems.",
+    )
+    assert {"ransomware", "phishing"} <= kinds
+
+
+def test_breach_through_a_vendor_is_supply_chain(analyzer):
+    kinds = types_of(
+        analyzer,
+        "Corbin Outfitters says card data stolen",
+        "Corbin Outfitters said hackers stole card data of 30,000 customers through a third-party software "
+        "vendor that runs its online checkout. Corbin Outfitters said it had notified customers.",
+    )
+    assert {"data_breach", "supply_chain"} <= kinds
+    update = types_of(
+        analyzer,
+        "Hackers hijack Velto software updates to install backdoor",
+        "Hackers compromised the update server of Velto Systems and pushed a backdoor to 40,000 customers "
+        "through a routine software update, Velto Systems said.",
+    )
+    assert {"malware", "supply_chain"} <= update
+
+
+def test_ransom_with_encrypted_files_is_ransomware_and_wiper_keeps_malware(analyzer):
+    kinds = types_of(
+        analyzer,
+        "Halby council pays ransom after cyberattack",
+        "Halby council said hackers locked its computers and it paid the ransom to unlock its files. "
+        "Halby council said services were restored on Monday.",
+    )
+    assert "ransomware" in kinds
+    wiper = types_of(
+        analyzer,
+        "Shipping firm Kordell Group hit by wiper attack",
+        "Kordell Group, a Danish shipping company, said it was hit by a cyberattack on Tuesday in which wiper "
+        "malware erased data on thousands of its computers. Kordell Group said its port terminals were shut.",
+    )
+    assert {"wiper", "malware"} <= wiper
+
+
+def test_exposed_database_without_a_password_is_a_breach(analyzer):
+    kinds = types_of(
+        analyzer,
+        "Kessler Insurance exposed customer data",
+        "Kessler Insurance said a database holding 2 million customer records was left online without a "
+        "password. Kessler Insurance confirmed the breach on Tuesday.",
+    )
+    assert kinds == {"data_breach"}

@@ -18,7 +18,7 @@ from spacy.tokens import Doc, Span, Token
 from pipelines.nlp.guard import guarded
 from pipelines.nlp.gazetteers import load_cues
 from pipelines.nlp.roles import title_end
-from pipelines.nlp.text import doc_info, is_hedged, is_past, word_ids
+from pipelines.nlp.text import doc_info, extent_phrase, is_hedged, is_past, word_ids
 
 NEGATIONS = {"not", "no", "nor", "never", "without", "denies", "denied", "rules", "ruled"}
 # Incident words that name a cyber incident rather than its consequence (outage, disruption).
@@ -40,6 +40,8 @@ TYPE_ORDER = [
 ]
 # Pattern indices of data_breach that only say "breach" (weak alongside ransomware).
 WEAK_BREACH = {1}
+# Cue lists read like types but resolved from the whole article (see `resolve`).
+SCAN_ORDER = [*TYPE_ORDER, "impersonation"]
 
 
 def masked_text(sent: Span) -> str:
@@ -90,6 +92,11 @@ class IncidentClassifier:
             if patterns
         }
         breach = cues["types"].get("data_breach", [])
+        context = cues.get("type_context", {})
+        self.context = {
+            key: re.compile("|".join(f"(?:{p})" for p in sorted(patterns)), re.IGNORECASE)
+            for key, patterns in context.items() if patterns
+        }
         self.strong_breach = re.compile(
             "|".join(f"(?:{p.pattern})" for i, p in enumerate(breach) if i not in WEAK_BREACH), re.IGNORECASE
         )
@@ -124,6 +131,12 @@ class IncidentClassifier:
         trusted = set(analysis.get("victims") or []) | {a["name"] for a in analysis.get("agencies") or []}
         untrusted = [(start, end) for start, end, speaker in analysis.get("quote_spans", []) if speaker not in trusted]
         result = []
+        if t_end:
+            # a cautious headline ("... may have exposed data of 2m patients") still names
+            # the type where no hedge is near it
+            title = doc.char_span(0, t_end, alignment_mode="expand")
+            if title is not None and is_hedged(title):
+                result.append(title.text)
         for sent in doc_info(doc).sents:
             if sent.start_char < t_end:
                 continue
@@ -140,7 +153,8 @@ class IncidentClassifier:
         emails, and many entered passwords" asserts phishing; "could be ransomware" and "no
         data was stolen" do not assert."""
         window = text[max(0, start - self.hedge_before) : min(len(text), end + self.hedge_after)]
-        return self.hedge_pattern.search(window) is not None
+        extent = extent_phrase()
+        return any(extent.match(window, m.start()) is None for m in self.hedge_pattern.finditer(window))
 
     def detect(self, doc: Doc, analysis: dict, asserted: list[tuple[str, bool]]) -> tuple[bool, float, dict]:
         t_end = title_end(doc)
@@ -182,27 +196,33 @@ class IncidentClassifier:
         found: dict[str, int] = {}
         evidence: dict[str, str] = {}
         strong_breach = False
-        for text, _is_title in asserted:
-            for kind in TYPE_ORDER:
+
+        def scan(text: str, hedged: bool) -> None:
+            nonlocal strong_breach
+            for kind in SCAN_ORDER:
                 pattern = self.types.get(kind)
-                if pattern is not None and pattern.search(text):
-                    found[kind] = found.get(kind, 0) + 1
-                    evidence.setdefault(kind, text.strip()[:300])
-                    if kind == "data_breach" and self.strong_breach.search(text):
+                if pattern is None:
+                    continue
+                kinds_here: set[str] = set()
+                for match in pattern.finditer(text):
+                    if hedged and self.locally_hedged(text, match.start(), match.end()):
+                        continue
+                    name = self.account_kind(match.group()) if kind == "account_takeover" else kind
+                    if name in kinds_here:
+                        continue
+                    kinds_here.add(name)
+                    found[name] = found.get(name, 0) + 1
+                    evidence.setdefault(name, text.strip()[:300])
+                    if kind == "data_breach" and self.strong_breach.search(text if not hedged else match.group()):
                         strong_breach = True
+                    if kind != "account_takeover":
+                        break
+
+        for text, _is_title in asserted:
+            scan(text, False)
         if self.local_hedges:
             for text in self.hedged_sentences(doc, analysis):
-                for kind in TYPE_ORDER:
-                    pattern = self.types.get(kind)
-                    if pattern is None:
-                        continue
-                    for match in pattern.finditer(text):
-                        if not self.locally_hedged(text, match.start(), match.end()):
-                            found[kind] = found.get(kind, 0) + 1
-                            evidence.setdefault(kind, text.strip()[:300])
-                            if kind == "data_breach" and self.strong_breach.search(match.group()):
-                                strong_breach = True
-                            break
+                scan(text, True)
         if not found and self.lead_fallback:
             # Nothing asserted outright: the headline and the lead still say what happened,
             # even when worded cautiously ("a suspected ransomware attack"); a negated
@@ -222,17 +242,57 @@ class IncidentClassifier:
                 found["ransomware"] = 1
             elif "state" in kinds:
                 found["espionage"] = 1
+        self.resolve(found, [text for text, _ in asserted])
         analysis["type_evidence"] = evidence
         types = [kind for kind in TYPE_ORDER if kind in found]
         if "wiper" in types:
             types = [t for t in types if t not in {"ransomware", "extortion"}]  # wipers posing as ransomware
-        if "ransomware" in types or "wiper" in types or "ddos" in types:
-            types = [t for t in types if t != "malware"]  # the malware is the ransomware / wiper / botnet
+        if "ransomware" in types or "ddos" in types:
+            types = [t for t in types if t != "malware"]  # the malware is the ransomware / botnet
         if "ransomware" in types:
             types = [t for t in types if t != "extortion"]
             if "data_breach" in types and not strong_breach:
                 types.remove("data_breach")
         return types
+
+    @staticmethod
+    def account_kind(matched: str) -> str:
+        """An account-compromise cue names a takeover of customers' or public accounts, or
+        an intrusion into mailboxes ("employee email accounts were accessed"), which breach
+        notices report as a data breach, or phishing when the article says phishing."""
+        lower = matched.lower()
+        if re.search(r"e-?mail|mailbox|office 365|outlook", lower):
+            return "mailbox_access"
+        if re.search(r"\b(?:employee|staff|worker)s?\b", lower):
+            return "staff_account"
+        return "account_takeover"
+
+    def resolve(self, found: dict[str, int], texts: list[str]) -> None:
+        """Cues whose type depends on the rest of the article. Impersonating an executive or
+        supplier is BEC when money was diverted, phishing when data or credentials were
+        handed over. A ransom demand is ransomware when files were encrypted or a decryptor
+        is mentioned, data extortion otherwise."""
+        joined = "\n".join(texts)
+        mailbox = found.pop("mailbox_access", 0)
+        staff = found.pop("staff_account", 0)
+        if staff and "phishing" not in found:
+            found.setdefault("account_takeover", staff)
+        if mailbox or staff:
+            found.setdefault("data_breach", 1)
+        if found.pop("impersonation", 0):
+            money = self.context.get("bec_money")
+            data = self.context.get("phishing_data")
+            if money is not None and money.search(joined) or data is None or not data.search(joined):
+                found.setdefault("bec", 1)
+            else:
+                found.setdefault("phishing", 1)
+        if "bec" in found and "phishing" in found and not re.search(r"phish", joined, re.IGNORECASE):
+            del found["phishing"]  # the fraudulent email was the BEC lure
+        if "extortion" in found and "ransomware" not in found:
+            context = self.context.get("ransomware_context")
+            ransom = re.search(r"\bransom\b", joined, re.IGNORECASE)
+            if ransom and context is not None and context.search(joined):
+                found["ransomware"] = 1
 
     def lead_sentences(self, doc: Doc, analysis: dict, n_body: int = 3) -> list[str]:
         """The title and the first body sentences, quotes by others and negations left out."""

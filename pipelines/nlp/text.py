@@ -141,6 +141,50 @@ def hedge_words() -> frozenset[str]:
 
 
 MODALS = frozenset({"could", "might", "may", "can", "would", "should"})
+# Words that hedge only the extent of a breach when an extent verb follows them.
+EXTENT_HEDGES = frozenset({"may", "might", "could", "potentially", "possibly", "without"})
+# "without a password": how a database was left open, not a negation of the incident.
+UNPROTECTED = frozenset({"password", "passwords", "authentication", "encryption"})
+EXTENT_FILLERS = frozenset({"have", "been", "potentially", "possibly", "also", "all", "further"})
+
+
+def extent_verbs() -> frozenset[str]:
+    return load_cues()["hedges"].get("extent_verbs", frozenset())
+
+
+def is_extent_hedge(token: Token) -> bool:
+    """"may have been accessed", "could have contained", "potentially exposed": the modal
+    hedges how much was reached, not whether the incident happened (how breach notices are
+    worded). "May be" is not one: "devices may be exposed to attacks" speculates."""
+    if token.lower_ not in EXTENT_HEDGES:
+        return False
+    doc = token.doc
+    if token.lower_ == "without":
+        following = [t.lower_ for t in doc[token.i + 1 : token.i + 3]]
+        return bool(following) and (following[0] in UNPROTECTED
+                                    or following[0] in {"a", "any"} and following[1:2] and following[1] in UNPROTECTED)
+    verbs = extent_verbs()
+    for i in range(token.i + 1, min(len(doc), token.i + 5)):
+        lower = doc[i].lower_
+        if lower in verbs:
+            return True
+        if lower in EXTENT_FILLERS:
+            continue
+        return False
+    return False
+
+
+@functools.lru_cache(maxsize=1)
+def extent_phrase() -> re.Pattern:
+    """The same test on text: a hedge-word match that starts one of these is not a hedge."""
+    verbs = "|".join(sorted(map(re.escape, extent_verbs()), key=len, reverse=True)) or "(?!)"
+    fillers = "|".join(sorted(EXTENT_FILLERS))
+    modals = "|".join(sorted(EXTENT_HEDGES - {"without"}))
+    return re.compile(
+        r"(?:(?:" + modals + r")(?:\s+(?:" + fillers + r")){0,3}\s+(?:" + verbs + r")(?![\w-])"
+        r"|without\s+(?:(?:a|any)\s+)?(?:" + "|".join(sorted(UNPROTECTED)) + r")(?![\w-]))",
+        re.IGNORECASE,
+    )
 
 
 
@@ -159,6 +203,8 @@ def is_hedged(sent: Span) -> bool:
         lower = token.lower_
         if lower in words:
             if lower in MODALS and token.tag_ != "MD":
+                continue
+            if lower in EXTENT_HEDGES and is_extent_hedge(token):
                 continue
             if lower == "if" and token.dep_ not in {"mark", "prep", "advmod"}:
                 continue
