@@ -135,3 +135,38 @@ def test_parse_command_reports_a_bad_file_and_goes_on(tmp_path):
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert "error" in lines[0] and lines[1]["title"]
     assert result.returncode == 1
+
+
+ARTICLE_PARAGRAPHS = "".join(
+    f"<p>Paragraph {i} of the story says what happened at the company and what it told customers.</p>"
+    for i in range(8)
+)
+
+
+@pytest.mark.parametrize("wrapper_class", ["l-sidebar-fixed l-article-body-segment", "post category-popular",
+                                           "entry-content social-share-enabled", "c-fixed-sidebar-layout c-sidebar"])
+def test_article_wrappers_with_boilerplate_looking_classes_are_kept(wrapper_class):
+    page = (f'<html><body><nav><a href="/">Home</a></nav><div class="{wrapper_class}"><h1>Story</h1>'
+            f'{ARTICLE_PARAGRAPHS}</div><footer><p>Copyright notice of the site.</p></footer></body></html>')
+    article = parse_html(page.encode())
+    assert "Paragraph 0 of the story" in article.text and "Paragraph 7 of the story" in article.text
+
+
+def test_short_post_among_long_teasers_stays_short():
+    teasers = "".join(
+        f'<div class="teaser"><p>Teaser {i}: another story about something else entirely, with a long '
+        f'summary that goes on for a while to look like text.</p></div>' for i in range(12)
+    )
+    page = (f'<html><body><article><h1>Short post</h1><p>The short post itself: one paragraph of real '
+            f'text that is the whole article, with a link to the rest.</p></article>'
+            f'<section class="more-stories">{teasers}</section></body></html>')
+    article = parse_html(page.encode())
+    assert "The short post itself" in article.text
+    assert "Teaser 3" not in article.text
+
+
+def test_entities_in_structured_metadata_are_decoded():
+    page = ('<html><head><script type="application/ld+json">{"@type": "NewsArticle", '
+            '"headline": "Firm&#8217;s &#8216;unhackable&#8217; lock &amp; key"}</script></head>'
+            f'<body>{ARTICLE_PARAGRAPHS}</body></html>')
+    assert parse_html(page.encode()).title == "Firm\u2019s \u2018unhackable\u2019 lock & key"

@@ -30,6 +30,7 @@ NOISE = re.compile(
     r"<(script|style|svg|template)\b[^>]*>.*?</\1\s*>|<!--.*?-->",
     re.IGNORECASE | re.DOTALL,
 )
+SITE_TAIL = re.compile(r"\s+[|\-–—:]\s+[^|\-–—:]{2,60}$")  # " | Site", " - Site"
 INLINE_DATA = re.compile(r"data:[a-z]+/[a-z0-9.+-]+;base64,[A-Za-z0-9+/=\s]{200,}", re.IGNORECASE)
 
 
@@ -102,8 +103,9 @@ def _without_title(text: str, title: str | None) -> str:
     field, so the text starts after it."""
     lines = text.split("\n")
     if title:
+        titles = {_squash(title), _squash(SITE_TAIL.sub("", title))}
         for index, line in enumerate(lines[:3]):
-            if _squash(line) == _squash(title) and all(len(l.split()) < 8 for l in lines[:index]):
+            if _squash(line) in titles and all(len(l.split()) < 8 for l in lines[:index]):
                 return "\n".join(lines[index + 1 :])
     return text
 

@@ -3,6 +3,7 @@ microdata, then visible markup (h1, <time>, bylines)."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from dataclasses import dataclass, field
@@ -246,5 +247,6 @@ def _text(value: Any) -> str | None:
         value = value.get("@value") or value.get("name")
     if not isinstance(value, str):
         return None
-    value = re.sub(r"\s+", " ", value).strip()
+    # JSON-LD and meta values often carry HTML entities ("&#8216;"): text, not markup.
+    value = re.sub(r"\s+", " ", html.unescape(value)).strip()
     return value or None

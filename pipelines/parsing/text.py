@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from copy import deepcopy
 
 import trafilatura
 from lxml.html import HtmlElement
@@ -20,52 +21,90 @@ BOILERPLATE_CLASS = re.compile(
     r"masthead|topbar|skip-link|feedback)([\s_-]|$)",
     re.IGNORECASE,
 )
+TAXONOMY_OR_LAYOUT = re.compile(r"^(category|tag|has|is|with|l)-|layout", re.IGNORECASE)
+CHROME_TAGS = {"footer", "header", "nav", "aside", "form"}
+FALLBACK_BELOW_CHARS = 200
 
 
 def main_text(tree: HtmlElement, url: str | None = None) -> str:
-    """trafilatura on a tree already stripped of the boxes that are never article text."""
+    """trafilatura on a tree already stripped of the boxes that are never article text.
+
+    Its own extraction alone (fast) is more precise on the pruned tree than with its
+    fallback extractors, which second-guess the pruning (measured on real pages); the
+    fallbacks run only when the fast pass finds next to nothing on a page full of text (a
+    short post among long teasers is a short post, not a failure).
+    """
     prune(tree)
-    text = trafilatura.extract(
+    text = normalise_text(_extract(deepcopy(tree), url, fast=True))
+    if len(text) < FALLBACK_BELOW_CHARS and _paragraph_text(tree) > 5 * FALLBACK_BELOW_CHARS:
+        text = max(text, normalise_text(_extract(tree, url, fast=False)), key=len)
+    return text
+
+
+def _extract(tree: HtmlElement, url: str | None, fast: bool) -> str:
+    return trafilatura.extract(
         tree,
         url=url,
+        fast=fast,
         include_comments=False,
         include_tables=True,
         include_images=False,
         include_links=False,
         output_format="txt",
         deduplicate=False,
-    )
-    return normalise_text(text or "")
+    ) or ""
 
 
 def prune(tree: HtmlElement) -> None:
     unwrap_layout_tables(tree)
     protected = _main_container_and_ancestors(tree)
-    doomed = [node for node in tree.xpath(BOILERPLATE_XPATH) if node not in protected]
+    candidates = list(tree.xpath(BOILERPLATE_XPATH))
     for node in tree.iter():
-        if not isinstance(node.tag, str) or node.tag in ("html", "body", "article", "main") or node in protected:
+        if not isinstance(node.tag, str) or node.tag in ("html", "body", "article", "main"):
             continue
-        marker = f"{node.get('class', '')} {node.get('id', '')}"
-        if marker.strip() and BOILERPLATE_CLASS.search(marker):
-            doomed.append(node)
-    for node in doomed:
-        parent = node.getparent()
-        if parent is not None:
-            tail = node.tail
-            parent.remove(node)
-            if tail and tail.strip():
-                previous = parent[-1] if len(parent) else None
-                if previous is not None:
-                    previous.tail = (previous.tail or "") + tail
-                else:
-                    parent.text = (parent.text or "") + tail
+        if BOILERPLATE_CLASS.search(_marker(node)):
+            candidates.append(node)
+    for node in candidates:
+        if node not in protected:
+            _remove_keeping_tail(node)
+
+
+def _marker(node: HtmlElement) -> str:
+    """Class and id words that describe what a box is, without taxonomy and layout names
+    ("category-news", "tag-ransomware", "has-sidebar", "l-grid") that describe its context."""
+    words = f"{node.get('class', '')} {node.get('id', '')}".split()
+    return " ".join(word for word in words if not TAXONOMY_OR_LAYOUT.match(word))
+
+
+def _paragraph_text(node: HtmlElement) -> int:
+    return sum(len(p.text_content()) for p in node.iter("p"))
+
+
+def _remove_keeping_tail(node: HtmlElement) -> None:
+    parent = node.getparent()
+    if parent is None:
+        return
+    tail = node.tail
+    previous = node.getprevious()
+    parent.remove(node)
+    if tail and tail.strip():
+        if previous is not None:
+            previous.tail = (previous.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
 
 
 def _main_container_and_ancestors(tree: HtmlElement) -> set:
     """The element holding the most paragraph text, and its ancestors: a class name such as
-    "social-share-enabled" on the article body must never cost the article."""
+    "social-share-enabled" or "l-sidebar-fixed" on the article body must never cost the
+    article. Searched within the page's <article> (or <main>, or articleBody) when it has
+    one; paragraphs in page chrome (footer, header, navigation, forms) do not count."""
+    scopes = tree.xpath("//article | //main | //*[@itemprop='articleBody']")
+    scope = scopes[0] if scopes and _paragraph_text(scopes[0]) else tree
     weight: dict = {}
-    for paragraph in tree.iter("p"):
+    for paragraph in scope.iter("p"):
+        if any(a.tag in CHROME_TAGS or "footer" in _marker(a).lower() for a in paragraph.iterancestors()):
+            continue
         parent = paragraph.getparent()
         if parent is not None:
             weight[parent] = weight.get(parent, 0) + len(paragraph.text_content())
