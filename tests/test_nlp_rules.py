@@ -425,3 +425,24 @@ def test_exposed_database_without_a_password_is_a_breach(analyzer):
         "password. Kessler Insurance confirmed the breach on Tuesday.",
     )
     assert kinds == {"data_breach"}
+
+
+def test_lead_dated_to_last_year_still_tells_this_breach(analyzer):
+    record = analyse(
+        analyzer,
+        "Ashby Medical Group said that in December 2018 an unauthorized party accessed a server holding "
+        "patient records. Ashby Medical Group said it learned of the breach in January 2019 and notified "
+        "10,000 patients.",
+        title="Ashby Medical Group discloses breach of patient records",
+    )
+    assert record["is_incident"] and "data_breach" in record["incident_types"]
+
+
+def test_data_offered_on_a_dark_web_forum_is_a_breach(analyzer):
+    kinds = types_of(
+        analyzer,
+        "Hackers sell Pellam Games player data",
+        "Pellam Games said hackers broke into its systems and the stolen player records were offered for sale "
+        "on a dark web marketplace. Pellam Games said it had reset passwords.",
+    )
+    assert "data_breach" in kinds

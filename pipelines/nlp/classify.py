@@ -18,7 +18,7 @@ from spacy.tokens import Doc, Span, Token
 from pipelines.nlp.guard import guarded
 from pipelines.nlp.gazetteers import load_cues
 from pipelines.nlp.roles import title_end
-from pipelines.nlp.text import doc_info, extent_phrase, is_hedged, is_past, word_ids
+from pipelines.nlp.text import doc_info, extent_phrase, has_past_marker, is_hedged, is_past, word_ids
 
 NEGATIONS = {"not", "no", "nor", "never", "without", "denies", "denied", "rules", "ruled"}
 # Incident words that name a cyber incident rather than its consequence (outage, disruption).
@@ -80,6 +80,7 @@ class IncidentClassifier:
         hedge_words = sorted(load_cues()["hedges"]["words"] | {"n't", "none", "nothing", "unclear"}, key=len, reverse=True)
         self.hedge_pattern = re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(w) for w in hedge_words) + r")(?![\w-])", re.IGNORECASE)
         self.lead_fallback = lead_fallback
+        self.lead_sentences_n = 2
         self.threshold = threshold
         cues = load_cues()
         self.incident_words = cues["incident"]["words"]
@@ -119,10 +120,28 @@ class IncidentClassifier:
             middle = (sent.start_char + sent.end_char) // 2
             if any(start <= middle < end for start, end in untrusted_quotes):
                 continue
-            if is_hedged(sent) or is_past(sent):
+            if is_hedged(sent) or self.is_past(sent, t_end):
                 continue
             result.append((masked_text(sent), False))
         return result
+
+    def is_past(self, sent: Span, t_end: int) -> bool:
+        """An earlier event's sentence. In the lead (the first body sentences) only a past
+        phrase makes it so, not a year: a breach notice dated this year tells of an
+        intrusion last December ("In December 2018, an unauthorized party accessed ...")."""
+        if not is_past(sent):
+            return False
+        info = doc_info(sent.doc)
+        lead = sent.doc.user_data.get("incident_lead_starts")
+        if lead is None:
+            lead = []
+            for s in info.sents:
+                if len(lead) >= self.lead_sentences_n:
+                    break
+                if s.start_char >= t_end:
+                    lead.append(s.start)
+            sent.doc.user_data["incident_lead_starts"] = lead
+        return sent.start not in lead or has_past_marker(info.span_text(sent))
 
     def hedged_sentences(self, doc: Doc, analysis: dict) -> list[str]:
         """Body sentences left out of `asserted_sentences` only for a hedge word: a type named
@@ -143,7 +162,7 @@ class IncidentClassifier:
             middle = (sent.start_char + sent.end_char) // 2
             if any(start <= middle < end for start, end in untrusted):
                 continue
-            if is_past(sent) or not is_hedged(sent):
+            if self.is_past(sent, t_end) or not is_hedged(sent):
                 continue
             result.append(masked_text(sent))
         return result
