@@ -38,8 +38,9 @@ TYPE_ORDER = [
     "ransomware", "data_breach", "ddos", "phishing", "bec", "malware", "supply_chain", "espionage",
     "defacement", "wiper", "extortion", "account_takeover",
 ]
-# Pattern indices of data_breach that only say "breach" (weak alongside ransomware).
-WEAK_BREACH = {1}
+# Pattern indices of data_breach that only say "breach", that patients were notified of an
+# incident, or that intruders reached data (weak alongside ransomware, whose notices say so too).
+WEAK_BREACH = {1, 20, 21}
 # Cue lists read like types but resolved from the whole article (see `resolve`).
 SCAN_ORDER = [*TYPE_ORDER, "impersonation"]
 
