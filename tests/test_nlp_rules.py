@@ -446,3 +446,17 @@ def test_data_offered_on_a_dark_web_forum_is_a_breach(analyzer):
         "on a dark web marketplace. Pellam Games said it had reset passwords.",
     )
     assert "data_breach" in kinds
+
+
+def test_an_attempted_payment_diversion_is_not_bec(analyzer):
+    record = analyse(
+        analyzer,
+        "Hackers gained access to Acme Health employee email accounts through a phishing campaign, "
+        "the hospital said. The attackers attempted to divert vendor payments to a fraudulent bank "
+        "account, but the transfer was stopped by the finance team. Patient names and dates of "
+        "birth may have been accessed.",
+        title="Acme Health reports phishing attack on staff email",
+    )
+    assert record["is_incident"]
+    assert "phishing" in record["incident_types"]
+    assert "bec" not in record["incident_types"]
