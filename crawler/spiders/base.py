@@ -97,6 +97,20 @@ class SourceSpider(scrapy.Spider):
     def parse_listing(self, response: Response) -> Iterable[Any]:
         raise NotImplementedError
 
+    def next_list_page(
+        self, response: Response, next_url: str | None, oldest: datetime | None, max_pages: int
+    ) -> scrapy.Request | None:
+        """The next page of a paged list (newest first), unless the list ends, the page limit
+        is reached or --since has been passed."""
+        page = response.meta.get("page", 1)
+        if not next_url or page >= max_pages:
+            return None
+        if self.since and oldest and oldest < self.since:
+            return None
+        return self.listing_request(
+            response.urljoin(next_url), response.meta["source"], meta={"page": page + 1, "conditional": False}
+        )
+
     def article_request(
         self, url: str, source: Source, published: datetime | None = None, **meta: Any
     ) -> scrapy.Request | None:

@@ -28,7 +28,6 @@ class MainePortalSpider(SourceSpider):
 
     def parse_listing(self, response: Response) -> Iterable[Any]:
         source: Source = response.meta["source"]
-        page = response.meta.get("page", 1)
         rows = list_rows(response)
         if rows is None:
             self.listing_broken(response, "no table of notices with links")
@@ -40,12 +39,10 @@ class MainePortalSpider(SourceSpider):
             if request is not None:
                 yield request.replace(callback=self.parse_notice)
         next_page = response.xpath("//a[@rel='next']/@href | //a[normalize-space()='Next']/@href").get()
-        if not next_page or page >= int(source_param(source, "max_pages", DEFAULT_MAX_PAGES)):
-            return
-        if self.since and oldest and oldest < self.since:  # newest first: the rest is older
-            return
-        yield self.listing_request(response.urljoin(next_page), source,
-                                   meta={"page": page + 1, "conditional": False})
+        request = self.next_list_page(response, next_page, oldest,
+                                      int(source_param(source, "max_pages", DEFAULT_MAX_PAGES)))
+        if request is not None:
+            yield request
 
     def parse_notice(self, response: Response) -> Iterable[Any]:
         source: Source = response.meta["source"]

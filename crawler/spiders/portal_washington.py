@@ -26,7 +26,6 @@ class WashingtonPortalSpider(RecordSpider):
 
     def parse_listing(self, response: Response) -> Iterable[Any]:
         source: Source = response.meta["source"]
-        page = response.meta.get("page", 1)
         rows = table_rows(response)
         if rows is None:
             self.listing_broken(response, "no table with an Organization column")
@@ -51,12 +50,10 @@ class WashingtonPortalSpider(RecordSpider):
             )
             if item is not None:
                 yield item
-        next_page = next_link(response)
-        if not next_page or page >= int(source_param(source, "max_pages", DEFAULT_MAX_PAGES)):
-            return
-        if self.since and oldest and oldest < self.since:  # newest first: the rest is older
-            return
-        yield self.listing_request(next_page, source, meta={"page": page + 1, "conditional": False})
+        request = self.next_list_page(response, next_link(response), oldest,
+                                      int(source_param(source, "max_pages", DEFAULT_MAX_PAGES)))
+        if request is not None:
+            yield request
 
 
 def table_rows(response: Response) -> list[tuple[dict[str, str], str | None]] | None:
