@@ -460,3 +460,104 @@ def test_an_attempted_payment_diversion_is_not_bec(analyzer):
     assert record["is_incident"]
     assert "phishing" in record["incident_types"]
     assert "bec" not in record["incident_types"]
+
+
+# -- precise rare types ---------------------------------------------------------------------
+def test_credential_stuffing_of_customer_accounts_is_account_takeover(analyzer):
+    record = analyse(
+        analyzer,
+        "Attackers broke into thousands of customer accounts at Acme Games using passwords reused from "
+        "other sites, Acme Games said. The attackers took over the accounts and bought in-game items.",
+        title="Acme Games hit by credential stuffing attack",
+    )
+    assert "account_takeover" in record["incident_types"]
+
+
+def test_staff_mailboxes_phished_are_not_account_takeover(analyzer):
+    record = analyse(
+        analyzer,
+        "Northfield College said a phishing email tricked staff into entering their passwords, and the "
+        "attackers accessed several employee email accounts. Northfield College has reset the passwords.",
+        title="Northfield College hit by phishing attack",
+    )
+    assert "phishing" in record["incident_types"]
+    assert "account_takeover" not in record["incident_types"]
+
+
+def test_accessed_account_records_are_a_breach_not_a_takeover(analyzer):
+    record = analyse(
+        analyzer,
+        "Hackers gained access to customer accounts data at Brightbank and stole names and addresses, "
+        "Brightbank said. Brightbank said the stolen records were posted online.",
+        title="Brightbank discloses data breach",
+    )
+    assert "account_takeover" not in record["incident_types"]
+    assert "data_breach" in record["incident_types"]
+
+
+def test_wire_fraud_charge_is_not_bec(analyzer):
+    record = analyse(
+        analyzer,
+        "Prosecutors said the hackers stole customer data from Lakeside Clinic. "
+        "Two men were charged with wire fraud and computer intrusion over the breach at Lakeside Clinic.",
+        title="Two charged over Lakeside Clinic data breach",
+    )
+    assert "bec" not in record["incident_types"]
+
+
+def test_bec_needs_money_diverted(analyzer):
+    record = analyse(
+        analyzer,
+        "Fraudsters impersonated the chief executive of Redhill Foods in emails and tricked staff into "
+        "wiring $2 million to a bank account they controlled, Redhill Foods said.",
+        title="Redhill Foods loses $2 million to email scam",
+    )
+    assert record["incident_types"] == ["bec"]
+
+
+def test_nation_state_commentary_is_not_espionage(analyzer):
+    record = analyse(
+        analyzer,
+        "Ransomware encrypted the servers of Dunmore Council on Tuesday, Dunmore Council said. "
+        "Nation-state groups are a growing concern for councils.",
+        title="Dunmore Council hit by ransomware attack",
+    )
+    assert "espionage" not in record["incident_types"]
+
+
+def test_state_hackers_behind_the_intrusion_is_espionage(analyzer):
+    record = analyse(
+        analyzer,
+        "Hackers breached the network of Acme Defence Systems, the company said on Monday. "
+        "Acme Defence Systems said state-sponsored hackers were behind the intrusion and stole design files.",
+        title="Acme Defence Systems hacked",
+    )
+    assert "espionage" in record["incident_types"]
+
+
+def test_pages_replaced_with_messages_is_defacement(analyzer):
+    record = analyse(
+        analyzer,
+        "Hackers attacked the website of Greenvale City Council overnight. The council said its "
+        "homepage was replaced with a political message, and the site was taken offline.",
+        title="Greenvale City Council website hacked",
+    )
+    assert "defacement" in record["incident_types"]
+    assert "unspecified" not in record["incident_types"]
+
+
+def test_unspecified_only_without_any_type_cue(analyzer):
+    record = analyse(
+        analyzer,
+        "Harbor Logistics said a cyberattack disrupted its systems on Monday. "
+        "Harbor Logistics said it had taken systems offline and was investigating the attack.",
+        title="Harbor Logistics hit by cyberattack",
+    )
+    assert record["incident_types"] == ["unspecified"]
+    record = analyse(
+        analyzer,
+        "Harbor Logistics said a ransomware attack encrypted its servers on Monday. "
+        "Harbor Logistics said it had taken systems offline.",
+        title="Harbor Logistics hit by cyberattack",
+    )
+    assert record["incident_types"] == ["ransomware"]

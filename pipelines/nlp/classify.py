@@ -41,6 +41,29 @@ TYPE_ORDER = [
 # Pattern indices of data_breach that only say "breach", that patients were notified of an
 # incident, or that intruders reached data (weak alongside ransomware, whose notices say so too).
 WEAK_BREACH = {1, 20, 21}
+# Espionage cues that name who attacked, not what they did: they count only in a sentence
+# that tells of an intrusion ("state-sponsored hackers broke into the ministry").
+WEAK_ESPIONAGE = re.compile(r"state|nation|apt ?\d|government|military|spies|spying|chinese|russian|iranian|korean|foreign", re.IGNORECASE)
+INTRUSION = re.compile(
+    r"\b(?:attack\w*|hack\w*|breach\w*|intru\w+|compromis\w+|accessed|infiltrat\w+|penetrat\w+|"
+    r"broke into|stole|stolen|exfiltrat\w+|behind|responsible|attribut\w+|carried out|targeted|spied|campaign|espionage)\b",
+    re.IGNORECASE,
+)
+# Takeover cues that need no owner named: they only ever mean users' accounts.
+STRONG_TAKEOVER = re.compile(r"takeover|credential[- ]stuffing|sim[- ](?:swap|hijack)|twitter|facebook|instagram|youtube|linkedin|social media|verified", re.IGNORECASE)
+# What intruders did with accounts they reached: used them, so the accounts were taken over.
+TAKEOVER_EFFECT = re.compile(
+    r"\b(?:control|hijack\w*|took over|taken over|locked out|lock\w* (?:\w+ )?out|changed (?:\w+ )?passwords?|drain\w*|"
+    r"purchases?|bought|posted|tweet\w*|sent (?:\w+ )?messages|credential[- ]stuffing|reused|recycled|re-used|impersonat\w*)\b",
+    re.IGNORECASE,
+)
+# Whose accounts were taken over: users, customers and the public, or a public figure.
+ACCOUNT_OWNERS = re.compile(
+    r"\b(?:users?|customers?|members?|subscribers?|players?|gamers?|shoppers?|clients?|account ?holders?|"
+    r"consumers?|people|celebrit\w+|influencers?|fans?|followers?|twitter|facebook|instagram|youtube|tiktok|"
+    r"social media|verified|prominent|high-profile|public figures?|gmail|icloud|steam|xbox|playstation|coinbase|wallets?)\b",
+    re.IGNORECASE,
+)
 # Cue lists read like types but resolved from the whole article (see `resolve`).
 SCAN_ORDER = [*TYPE_ORDER, "impersonation"]
 
@@ -227,6 +250,8 @@ class IncidentClassifier:
                 for match in pattern.finditer(text):
                     if hedged and self.locally_hedged(text, match.start(), match.end()):
                         continue
+                    if not self.cue_applies(kind, text, match):
+                        continue
                     name = self.account_kind(match.group()) if kind == "account_takeover" else kind
                     if name in kinds_here:
                         continue
@@ -275,6 +300,29 @@ class IncidentClassifier:
                 types.remove("data_breach")
         return types
 
+    def cue_applies(self, kind: str, text: str, match: re.Match) -> bool:
+        """Rare types need their cue to be about this incident, not a neighbouring reading:
+        a criminal charge of "wire fraud" or a ransom paid to criminals is not BEC; a
+        "nation-state" or "APT" mention is espionage only in a sentence about an intrusion;
+        an account cue is a takeover only of users' or public accounts (bank accounts and
+        account records are not taken over)."""
+        context = self.context.get(f"{kind}_reject")
+        if context is not None and context.search(text):
+            return False
+        if kind == "espionage" and WEAK_ESPIONAGE.search(match.group()):
+            return bool(INTRUSION.search(text))
+        if kind == "account_takeover":
+            matched = match.group().lower()
+            if re.search(r"\bbank\b|\brecords?\b|\bdata\b", matched):
+                return False
+            if re.match(r"(?:gained|gain|obtained|accessed)\b", matched) and not TAKEOVER_EFFECT.search(text):
+                # reaching accounts is a breach of their records unless the intruders used them
+                return False
+            if not STRONG_TAKEOVER.search(matched) and not re.search(r"e-?mail|mailbox|office 365|outlook|employee|staff|worker", matched):
+                # "took over accounts", "gained access to accounts": whose accounts?
+                return bool(ACCOUNT_OWNERS.search(text) or re.search(r"\baccounts? (?:of|belonging to) (?:[A-Z]|\d)", text))
+        return True
+
     @staticmethod
     def account_kind(matched: str) -> str:
         """An account-compromise cue names a takeover of customers' or public accounts, or
@@ -283,7 +331,7 @@ class IncidentClassifier:
         lower = matched.lower()
         if re.search(r"e-?mail|mailbox|office 365|outlook", lower):
             return "mailbox_access"
-        if re.search(r"\b(?:employee|staff|worker)s?\b", lower):
+        if re.search(r"\b(?:employee|staff|worker|executive)s?\b", lower):
             return "staff_account"
         return "account_takeover"
 
@@ -295,17 +343,23 @@ class IncidentClassifier:
         joined = "\n".join(texts)
         mailbox = found.pop("mailbox_access", 0)
         staff = found.pop("staff_account", 0)
-        if staff and "phishing" not in found:
-            found.setdefault("account_takeover", staff)
+        # staff or mailbox accounts broken into are the organisation's own: a breach (or the
+        # phishing that led to it), not a takeover of users' accounts
         if mailbox or staff:
             found.setdefault("data_breach", 1)
         if found.pop("impersonation", 0):
             money = self.context.get("bec_money")
             data = self.context.get("phishing_data")
-            if money is not None and money.search(joined) or data is None or not data.search(joined):
+            if money is not None and money.search(joined):
                 found.setdefault("bec", 1)
-            else:
+            elif data is not None and data.search(joined):
                 found.setdefault("phishing", 1)
+        if "bec" in found:
+            # business email compromise is money or payments diverted by impersonation: with
+            # no payment, invoice or transfer anywhere in the article, the cue was a mention
+            money = self.context.get("bec_money")
+            if money is not None and not money.search(joined):
+                del found["bec"]
         if "bec" in found and "phishing" in found and not re.search(r"phish", joined, re.IGNORECASE):
             del found["phishing"]  # the fraudulent email was the BEC lure
         if "extortion" in found and "ransomware" not in found:
