@@ -561,3 +561,13 @@ def test_unspecified_only_without_any_type_cue(analyzer):
         title="Harbor Logistics hit by cyberattack",
     )
     assert record["incident_types"] == ["ransomware"]
+
+
+def test_homepage_showing_slogans_is_defacement(analyzer):
+    record = analyse(
+        analyzer,
+        "Hackers compromised the website of Lakeside City Council on Sunday, the council said. "
+        "The homepage showed pro-Russian slogans for several hours.",
+        title="City website hacked",
+    )
+    assert record["incident_types"] == ["defacement"]
