@@ -11,6 +11,7 @@ example) and outside quotes by commentators: "often tied to ransomware" is not r
 from __future__ import annotations
 
 import re
+from typing import Iterator
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
@@ -66,6 +67,19 @@ ACCOUNT_OWNERS = re.compile(
 )
 # Cue lists read like types but resolved from the whole article (see `resolve`).
 SCAN_ORDER = [*TYPE_ORDER, "impersonation"]
+
+
+def own_body_sentences(doc: Doc, analysis: dict, t_end: int) -> Iterator[Span]:
+    """Body sentences (after the title) that are not inside a quote by someone other than the
+    victim or an agency: a commentator's words about ransomware in general assert nothing."""
+    trusted = set(analysis.get("victims") or []) | {a["name"] for a in analysis.get("agencies") or []}
+    untrusted = [(start, end) for start, end, speaker in analysis.get("quote_spans", []) if speaker not in trusted]
+    for sent in doc_info(doc).sents:
+        if sent.start_char < t_end:
+            continue
+        middle = (sent.start_char + sent.end_char) // 2
+        if not any(start <= middle < end for start, end in untrusted):
+            yield sent
 
 
 def masked_text(sent: Span) -> str:
@@ -129,21 +143,12 @@ class IncidentClassifier:
     def asserted_sentences(self, doc: Doc, analysis: dict) -> list[tuple[str, bool]]:
         """(sentence text, is it the title) for sentences that assert rather than speculate."""
         t_end = title_end(doc)
-        trusted = set(analysis.get("victims") or []) | {a["name"] for a in analysis.get("agencies") or []}
-        untrusted_quotes = [
-            (start, end) for start, end, speaker in analysis.get("quote_spans", []) if speaker not in trusted
-        ]
         result = []
         if t_end:
             title = doc.char_span(0, t_end, alignment_mode="expand")
             if title is not None and not is_hedged(title):
                 result.append((title.text, True))
-        for sent in doc_info(doc).sents:
-            if sent.start_char < t_end:
-                continue
-            middle = (sent.start_char + sent.end_char) // 2
-            if any(start <= middle < end for start, end in untrusted_quotes):
-                continue
+        for sent in own_body_sentences(doc, analysis, t_end):
             if is_hedged(sent) or self.is_past(sent, t_end):
                 continue
             result.append((masked_text(sent), False))
@@ -171,8 +176,6 @@ class IncidentClassifier:
         """Body sentences left out of `asserted_sentences` only for a hedge word: a type named
         in them still counts when no hedge is near it (see `locally_hedged`)."""
         t_end = title_end(doc)
-        trusted = set(analysis.get("victims") or []) | {a["name"] for a in analysis.get("agencies") or []}
-        untrusted = [(start, end) for start, end, speaker in analysis.get("quote_spans", []) if speaker not in trusted]
         result = []
         if t_end:
             # a cautious headline ("... may have exposed data of 2m patients") still names
@@ -180,12 +183,7 @@ class IncidentClassifier:
             title = doc.char_span(0, t_end, alignment_mode="expand")
             if title is not None and is_hedged(title):
                 result.append(title.text)
-        for sent in doc_info(doc).sents:
-            if sent.start_char < t_end:
-                continue
-            middle = (sent.start_char + sent.end_char) // 2
-            if any(start <= middle < end for start, end in untrusted):
-                continue
+        for sent in own_body_sentences(doc, analysis, t_end):
             if self.is_past(sent, t_end) or not is_hedged(sent):
                 continue
             result.append(masked_text(sent))
@@ -372,20 +370,13 @@ class IncidentClassifier:
         """The title and the first body sentences, quotes by others and negations left out."""
         t_end = title_end(doc)
         info = doc_info(doc)
-        trusted = set(analysis.get("victims") or []) | {a["name"] for a in analysis.get("agencies") or []}
-        untrusted = [(start, end) for start, end, speaker in analysis.get("quote_spans", []) if speaker not in trusted]
         neg = doc.vocab.strings["neg"]
         result = []
         if t_end:
             result.append(info.text[:t_end])
-        for sent in info.sents:
-            if sent.start_char < t_end:
-                continue
+        for sent in own_body_sentences(doc, analysis, t_end):
             if len(result) > n_body:
                 break
-            middle = (sent.start_char + sent.end_char) // 2
-            if any(start <= middle < end for start, end in untrusted):
-                continue
             if (info.dep[sent.start : sent.end] == neg).any():
                 continue
             result.append(masked_text(sent))
