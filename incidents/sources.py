@@ -42,9 +42,6 @@ class Source:
     headers: dict[str, str] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if v not in (None, {}, "")}
-
 
 def load_sources(path: str | Path, known_kinds: Iterable[str] | None = None) -> list[Source]:
     """Read and validate a sources file; every problem is reported with file and entry."""
