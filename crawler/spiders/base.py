@@ -150,7 +150,9 @@ class SourceSpider(scrapy.Spider):
             self.crawler.stats.inc_value(source_key(source.name, "skipped", "not_html"))
             self.logger.info("skipped %s: content type %s", response.url, content_type.decode())
             return
-        yield self.page_item(response)
+        # A spider whose "articles" are HTML records of another kind (notice pages) says so in
+        # the request's meta; they are stored like any page, under that kind.
+        yield self.page_item(response, content_kind=response.meta.get("content_kind", "html"))
 
     def page_item(self, response: Response, content_kind: str = "html", body: bytes | None = None) -> PageItem:
         source: Source = response.meta["source"]

@@ -14,7 +14,6 @@ from lxml import html as lxml_html
 from scrapy.http import Response
 
 from crawler.spiders.base import SourceSpider
-from crawler.stats import source_key
 from crawler.spiders.records import source_param
 from incidents.sources import Source
 from pipelines.parsing.breach_notice import parse_us_date
@@ -35,19 +34,14 @@ class MainePortalSpider(SourceSpider):
         oldest = None
         for href, when in rows:
             oldest = min(filter(None, (oldest, when)), default=None)
-            request = self.article_request(response.urljoin(href), source, when)
+            request = self.article_request(response.urljoin(href), source, when, content_kind=CONTENT_KIND)
             if request is not None:
-                yield request.replace(callback=self.parse_notice)
+                yield request
         next_page = response.xpath("//a[@rel='next']/@href | //a[normalize-space()='Next']/@href").get()
         request = self.next_list_page(response, next_page, oldest,
                                       int(source_param(source, "max_pages", DEFAULT_MAX_PAGES)))
         if request is not None:
             yield request
-
-    def parse_notice(self, response: Response) -> Iterable[Any]:
-        source: Source = response.meta["source"]
-        self.crawler.stats.inc_value(source_key(source.name, "fetched"))
-        yield self.page_item(response, content_kind=CONTENT_KIND)
 
 
 def list_rows(response: Response) -> list[tuple[str, Any]] | None:
