@@ -20,10 +20,12 @@ import pyarrow as pa
 
 from analysis import storage
 from analysis.cluster import GAP_DAYS, IDENTICAL, SIMILAR, STORY_WINDOW_DAYS, assign_incidents
-from analysis.names import Gazetteer, country_code, load_gazetteers, looks_like_acronym, normalise
+from core.gazetteers import AGENCY, THREAT_ACTOR, AliasIndex, alias_index
+from core.countries import country_code
+from core.names import looks_like_acronym, normalise
 from analysis.schema import ROLES, SCHEMAS, to_arrow, validate
-from incidents import __version__
-from incidents.config import GAZETTEERS, DataDir
+from core import __version__
+from core.config import GAZETTEERS, DataDir
 from pipelines.extracted import read_table as read_extracted_table
 
 log = logging.getLogger(__name__)
@@ -109,7 +111,7 @@ def _spelling(victims: pd.DataFrame) -> dict[str, str]:
     return dict(zip(votes.drop_duplicates("key")["key"], votes.drop_duplicates("key")["value"]))
 
 
-def prepare_articles(extracted: pa.Table, agencies: Gazetteer, actors: Gazetteer) -> pd.DataFrame:
+def prepare_articles(extracted: pa.Table, agencies: AliasIndex, actors: AliasIndex) -> pd.DataFrame:
     """Extracted rows with canonical names, clean country codes and a date to cluster on."""
     frame = extracted.to_pandas()
     frame = frame.sort_values("article_id", kind="stable").reset_index(drop=True)
@@ -129,7 +131,7 @@ def prepare_articles(extracted: pa.Table, agencies: Gazetteer, actors: Gazetteer
 
 
 def build_incidents(
-    frame: pd.DataFrame, aliases: Gazetteer | None = None
+    frame: pd.DataFrame, aliases: AliasIndex | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(articles with incident_id/story_id, incidents) from prepared articles."""
     candidates = frame[(frame["is_incident"] == True) & frame["date"].notna()]  # noqa: E712
@@ -388,7 +390,7 @@ def build_dataset(data_dir: DataDir | str | Path | None = None, gazetteers: Path
     """Rebuild every table of D/dataset/ from D/extracted/, validated, swapped in atomically."""
     started = time.perf_counter()
     data_dir = data_dir if isinstance(data_dir, DataDir) else DataDir.resolve(data_dir)
-    agencies, actors = load_gazetteers(Path(gazetteers))
+    agencies, actors = alias_index(AGENCY, str(gazetteers)), alias_index(THREAT_ACTOR, str(gazetteers))
     frame = prepare_articles(read_extracted_table(data_dir.extracted), agencies, actors)
     frame, incidents = build_incidents(frame, agencies)
     frames = {

@@ -35,7 +35,8 @@ import numpy as np
 import pandas as pd
 
 from analysis.dedup import near_duplicate_pairs
-from analysis.names import Gazetteer, slug, victim_keys
+from core.gazetteers import AliasIndex
+from core.names import slug, victim_keys
 
 STORY_WINDOW_DAYS = 14
 GAP_DAYS = 45
@@ -110,7 +111,7 @@ def _story_keys(copies: list[list[str]]) -> list[str]:
     return sorted(everything, key=lambda key: (-votes[key], everything.index(key)))
 
 
-def assign_incidents(articles: pd.DataFrame, aliases: Gazetteer | None = None) -> Assignment:
+def assign_incidents(articles: pd.DataFrame, aliases: AliasIndex | None = None) -> Assignment:
     """Assign each incident article (columns article_id, date, text, title, victims,
     incident_types) to a story and an incident; returns one row per input article."""
     frame = articles.sort_values(["date", "article_id"], kind="stable").reset_index(drop=True)

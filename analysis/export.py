@@ -16,9 +16,11 @@ from pathlib import Path
 import pandas as pd
 import xlsxwriter
 
-from analysis.names import acronym, country_code, load_gazetteers, looks_like_acronym, normalise
+from core.names import acronym, looks_like_acronym, normalise
+from core.countries import country_code
+from core.gazetteers import AGENCY, alias_index
 from analysis.query import load_dataset
-from incidents.config import DataDir
+from core.config import DataDir
 
 FORMULA_START = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")
 CONTROL_START = frozenset("\t\r\n")
@@ -94,7 +96,7 @@ def make_filters(
     ValueError so a typo does not silently export nothing."""
     codes = []
     for name in _split(countries):
-        code = country_code(name)
+        code = country_code(name, codes_any_case=True)
         if code is None:
             raise ValueError(f"unknown country {name!r}: use an ISO code such as GB or a country name")
         codes.append(code)
@@ -133,7 +135,7 @@ def apply_filters(incidents: pd.DataFrame, filters: Filters) -> pd.DataFrame:
         sectors = incidents["sector"].astype(object).map(lambda s: s.casefold() if isinstance(s, str) else "")
         keep &= sectors.map(lambda s: any(w == s or w in s for w in filters.sectors))
     if filters.agencies:
-        gazetteer, _ = load_gazetteers()
+        gazetteer = alias_index(AGENCY)
         canonical = {normalise(gazetteer.resolve(a)) for a in filters.agencies}
         parts = [normalise(a) for a in filters.agencies]
         initials = {normalise(a).replace(" ", "") for a in filters.agencies if looks_like_acronym(a)}

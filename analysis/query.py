@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from analysis import storage
-from incidents.config import DataDir
+from core.config import DataDir
 
 VIEWS = storage.TABLES
 FORMATS = ("table", "csv", "json", "parquet")

@@ -26,7 +26,7 @@ import pandas as pd  # noqa: E402
 import pycountry  # noqa: E402
 
 from analysis.query import load_dataset  # noqa: E402
-from incidents.config import DataDir  # noqa: E402
+from core.config import DataDir  # noqa: E402
 
 LATEST_ROWS = 50
 TOP = 12

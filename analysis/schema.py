@@ -1,6 +1,6 @@
 """The dataset's tables: explicit pyarrow schemas and the pandera checks run before writing.
 
-Columns listed in DESIGN.md come first and keep their names; extra columns follow. Strings
+Columns of the dataset contract (docs/architecture.md, "Dataset tables") come first and keep their names; extra columns follow. Strings
 with few distinct values (source, country, label...) are dictionary-encoded, so pandas reads
 them as categoricals and parquet stores them compactly.
 """
@@ -11,15 +11,12 @@ import pandas as pd
 import pandera.pandas as pa_check
 import pyarrow as pa
 
+from core.vocabulary import INCIDENT_TYPES, ROLES
+
 UTC = pa.timestamp("us", tz="UTC")
 CATEGORY = pa.dictionary(pa.int32(), pa.string())
 STRINGS = pa.list_(pa.string())
 
-INCIDENT_TYPES = (
-    "ransomware data_breach ddos phishing bec malware supply_chain espionage defacement wiper "
-    "extortion account_takeover unspecified"
-).split()
-ROLES = ("victim", "agency", "attacker", "vendor", "other")
 
 ARTICLES = pa.schema(
     [

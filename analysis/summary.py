@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from analysis.query import dataset_dir, load_dataset
-from incidents.config import DataDir
+from core.config import DataDir
 
 
 def _listed(value) -> list[str]:

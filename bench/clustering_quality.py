@@ -28,7 +28,7 @@ import pandas as pd
 
 from analysis.build import build_dataset
 from analysis.storage import read_frame
-from incidents.config import SAMPLE_WEB, DataDir
+from core.config import SAMPLE_WEB, DataDir
 from pipelines.extracted import write_batch
 
 

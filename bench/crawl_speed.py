@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from incidents.sample_web.server import serve
+from sample_web.server import serve
 
 REPO = Path(__file__).resolve().parent.parent
 SETTINGS = {

@@ -29,12 +29,12 @@ import pyarrow.parquet as pq
 from analysis import load_dataset
 from analysis.query import run_query
 from bench.clustering_quality import scores
-from incidents.config import DataDir
+from core.vocabulary import SPECIFIC_INCIDENT_TYPES
+from core.config import DataDir
 from pipelines.extracted import articles_dir
 from pipelines.records import EXTRACTED_ARTICLE
 
-TYPES = ["ransomware", "data_breach", "ddos", "phishing", "bec", "malware", "supply_chain", "espionage",
-         "defacement", "wiper", "extortion", "account_takeover"]
+TYPES = list(SPECIFIC_INCIDENT_TYPES)
 TYPE_WEIGHTS = np.array([30, 25, 10, 5, 3, 6, 3, 3, 2, 1, 8, 4], dtype=float)
 ATTACKERS = ["LockBit", "ALPHV", "Cl0p", "Black Basta", "Akira", "Play", "Rhysida", "Qilin", "BlackSuit",
              "Medusa", "Scattered Spider", "Lazarus Group", "APT29", "Killnet", "NoName057(16)", "8Base",

@@ -20,10 +20,10 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from incidents.config import REPO_DATA
+from core.config import REPO_DATA
 from pipelines.nlp import Analyzer
-from pipelines.nlp.gazetteers import load_gazetteer
-from pipelines.nlp.text import names_match
+from core.gazetteers import load_gazetteer
+from core.names import names_match
 
 SAMPLE = REPO_DATA / "sample" / "content"
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "nlp"

@@ -22,7 +22,7 @@ from pathlib import Path
 import spacy
 
 from bench.nlp_quality import SAMPLE, load_articles
-from incidents.config import spacy_model_name
+from core.config import spacy_model_name
 from pipelines.nlp import Analyzer
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "nlp"

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import trafilatura
 
-from incidents.config import SAMPLE_WEB
-from incidents.sample_web.render import with_base_url
+from core.config import SAMPLE_WEB
+from sample_web.render import with_base_url
 from pipelines.parsing import parse_html
 
 TOKEN = re.compile(r"\w+", re.UNICODE)

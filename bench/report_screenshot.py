@@ -19,7 +19,7 @@ from pathlib import Path
 
 from analysis.build import build_dataset
 from analysis.report import write_report
-from incidents.config import SAMPLE_WEB, DataDir
+from core.config import SAMPLE_WEB, DataDir
 from pipelines.extracted import write_batch
 
 HOSTILE_TITLE = '=HYPERLINK("http://evil.example","x") <script>alert(1)</script> $x^2$ & <b>bold</b>'

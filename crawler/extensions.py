@@ -10,7 +10,7 @@ from scrapy import signals
 from twisted.internet import task
 
 from crawler.stats import per_source, totals
-from incidents.config import DataDir
+from core.config import DataDir
 
 
 class CrawlProgress:

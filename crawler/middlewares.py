@@ -17,7 +17,7 @@ from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet import task
 
 from crawler.stats import per_source, source_key
-from incidents.config import DataDir
+from core.config import DataDir
 
 RETRY_DELAY_META = "retry_delay"
 

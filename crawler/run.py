@@ -15,8 +15,8 @@ from scrapy.spiderloader import SpiderLoader
 from scrapy.utils.project import get_project_settings
 
 from crawler.stats import per_source
-from incidents.config import DataDir, user_agent
-from incidents.sources import Source, load_sources
+from core.config import DataDir, user_agent
+from core.sources import Source, load_sources
 
 
 class CrawlFailed(RuntimeError):

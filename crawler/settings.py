@@ -2,11 +2,11 @@
 
 import os
 
-from incidents.config import CONTACT_ENV, DATA_DIR_ENV, user_agent
+from core.config import CONTACT_ENV, DATA_DIR_ENV, user_agent
 
 BOT_NAME = "incident-tracker"
-SPIDER_MODULES = ["crawler.spiders"]
-NEWSPIDER_MODULE = "crawler.spiders"
+SPIDER_MODULES = ["sources"]
+NEWSPIDER_MODULE = "sources"
 
 # Who we are: sites and EDGAR want a contact. No URL in the string: some agency sites
 # (ASD/ACSC) drop requests whose User-Agent contains one.
@@ -53,7 +53,7 @@ DOWNLOAD_SLOTS: dict = {}
 
 # Google News links are decoded by this callable ("module:function", async or not):
 # (urls, user_agent) -> [decoded URL or None], one per URL. Tests inject an offline one.
-GOOGLE_NEWS_DECODER = "crawler.spiders.google_news:decode_online"
+GOOGLE_NEWS_DECODER = "sources.google_news.spider:decode_online"
 # EDGAR fair access: at most 10 requests per second in total, whatever else is set.
 EDGAR_MIN_DELAY = 0.1
 ITEM_PIPELINES = {

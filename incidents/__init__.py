@@ -1,3 +1,5 @@
-"""incident-tracker: public reporting of cyber incidents, turned into a queryable dataset."""
+"""The `incidents` command line: a thin layer over the library packages."""
 
-__version__ = "0.1.0"
+from core import __version__
+
+__all__ = ["__version__"]

@@ -10,12 +10,12 @@ import logging
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
 
-from crawler.urls import article_id, canonical_url
-from incidents.config import DataDir
+from core.urls import article_id, canonical_url
+from core.config import DataDir
 from pipelines import extracted
 from pipelines.parsing import ParseError
 from pipelines.parsing.registry import UnknownContentKind, parser_for
-from pipelines.store import RawStore, StoredPage
+from core.raw_store import RawStore, StoredPage
 
 STAGE = "extract"
 log = logging.getLogger(__name__)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from crawler.items import PageItem
+from core.records import PageItem
 from crawler.stats import source_key
-from incidents.config import DataDir
-from pipelines.store import RawStore
+from core.config import DataDir
+from core.raw_store import RawStore
 
 
 class RawStorePipeline:

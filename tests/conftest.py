@@ -14,8 +14,8 @@ from typing import Iterator
 
 import pytest
 
-from incidents.config import SAMPLE_WEB
-from incidents.sample_web.server import serve
+from core.config import SAMPLE_WEB
+from sample_web.server import serve
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures"

@@ -11,10 +11,10 @@ from fixtures.dataset.factory import article, sample_rows, write_extracted
 
 from analysis import load_dataset, storage
 from analysis.build import build_dataset
-from analysis.names import normalise, victim_keys
+from core.names import normalise, victim_keys
 from analysis.schema import validate
 from incidents.cli import main
-from incidents.config import DataDir
+from core.config import DataDir
 
 TABLES = ("incidents", "articles", "mentions", "statements")
 
@@ -210,7 +210,7 @@ def test_build_command(tmp_path, capsys):
 def test_filing_agency_statement_and_press_merge_into_one_incident(tmp_path):
     """A regulatory filing (its filer as the victim, as EDGAR spells it), an agency's
     statement and press coverage of one incident become one record with every source."""
-    from pipelines.parsing.sec_edgar import company_and_tickers
+    from sources.sec_edgar.parser import company_and_tickers
 
     filer, _ = company_and_tickers("CLOROX CO /DE/  (CLX)  (CIK 0000021076)")
     rows = [

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
-from incidents.sample_web.server import serve
-from pipelines.store import RawStore
+from sample_web.server import serve
+from core.raw_store import RawStore
 from tests.conftest import FAST_CRAWL, FIXTURES, REPO, run_cli, write_sources
 
 
@@ -124,7 +124,7 @@ def test_store_keeps_pages_as_received_in_warc(fixture_web, tmp_path):
 
 def test_user_agent_names_project_and_contact(tmp_path):
     from crawler.run import crawl_settings
-    from incidents.config import DataDir
+    from core.config import DataDir
 
     settings = crawl_settings(DataDir(tmp_path), {"INCIDENTS_CONTACT": "analyst@example.org"})
     agent = settings.get("USER_AGENT")

@@ -12,7 +12,7 @@ from fixtures.dataset.factory import HOSTILE_TITLE, sample_rows, write_extracted
 from analysis.build import build_dataset
 from analysis.export import COLUMNS, FORMULA_START, export_incidents, make_filters, neutralise
 from incidents.cli import main
-from incidents.config import DataDir
+from core.config import DataDir
 
 
 @pytest.fixture(scope="module")

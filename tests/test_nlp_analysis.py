@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from pipelines.nlp import ANALYZER_VERSION, Analyzer
-from pipelines.nlp.text import country_code, find_quotes, is_acronym, names_match
+from core.countries import country_code
+from pipelines.nlp.text import find_quotes
+from core.names import is_acronym, names_match
 
 EXAMPLES = Path(__file__).parent / "fixtures" / "nlp"  # copied from shared/examples
 FIXTURES = Path(__file__).parent / "fixtures" / "nlp"

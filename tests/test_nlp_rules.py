@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from pipelines.nlp import Analyzer, build_nlp
-from pipelines.nlp.gazetteers import load_gazetteer
-from pipelines.nlp.text import names_match
+from core.gazetteers import load_gazetteer
+from core.names import names_match
 
 
 @pytest.fixture(scope="module")

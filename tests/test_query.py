@@ -13,7 +13,7 @@ from analysis import load_dataset
 from analysis.build import build_dataset
 from analysis.query import QueryError, run_query
 from incidents.cli import main
-from incidents.config import DataDir
+from core.config import DataDir
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from fixtures.dataset.factory import HOSTILE_TITLE, article, sample_rows, write_
 from analysis.build import build_dataset
 from analysis.summary import dataset_overview, format_incidents, latest_incidents
 from incidents.cli import main
-from incidents.config import DataDir
+from core.config import DataDir
 
 
 @pytest.fixture(scope="module")

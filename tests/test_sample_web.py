@@ -6,8 +6,8 @@ import filecmp
 import json
 from collections import Counter
 
-from incidents.config import SAMPLE_WEB
-from incidents.sample_web.render import load_articles, render
+from core.config import SAMPLE_WEB
+from sample_web.render import load_articles, render
 
 
 def test_rendered_site_and_gold_are_up_to_date(tmp_path):
@@ -17,7 +17,7 @@ def test_rendered_site_and_gold_are_up_to_date(tmp_path):
     render(rendered)
     comparison = filecmp.dircmp(rendered / "web", SAMPLE_WEB / "web")
     stale = _differences(comparison)
-    assert not stale, f"run `python -m incidents.sample_web.render`: {stale[:5]}"
+    assert not stale, f"run `python -m sample_web.render`: {stale[:5]}"
     assert (rendered / "gold.jsonl").read_text() == (SAMPLE_WEB / "gold.jsonl").read_text()
 
 

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from incidents.config import DEFAULT_SOURCES
-from incidents.sources import SourcesFileError, load_sources
+from core.config import DEFAULT_SOURCES
+from core.sources import SourcesFileError, load_sources
 from tests.conftest import run_cli
 
 KINDS = {"feed", "sitemap"}
@@ -70,7 +70,7 @@ def test_crawl_reports_a_bad_sources_file_without_a_traceback(tmp_path):
 
 def test_the_real_registry_is_valid_against_the_real_spiders(tmp_path):
     from crawler.run import crawl_settings, load_crawlable_sources
-    from incidents.config import DataDir
+    from core.config import DataDir
 
     sources = load_crawlable_sources(DEFAULT_SOURCES, crawl_settings(DataDir(tmp_path)))
     assert len(sources) >= 12

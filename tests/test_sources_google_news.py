@@ -8,10 +8,10 @@ import json
 import os
 from pathlib import Path
 
-from crawler.spiders.google_news import GoogleNewsSpider, decode_old_token, is_google_news_link
+from sources.google_news.spider import GoogleNewsSpider, decode_old_token, is_google_news_link
 from tests.test_sources_registry import (
     CONTACT,
-    SOURCE_FIXTURES,
+    kind_fixtures,
     crawl,
     latest_report,
     serve_sources,
@@ -19,7 +19,7 @@ from tests.test_sources_registry import (
     write_toml_sources,
 )
 
-FIXTURE = SOURCE_FIXTURES / "google-news"
+FIXTURE = kind_fixtures("google-news")
 SEARCH = "/rss/search?q=%22cyber+attack%22+when:1d&hl=en-US&gl=US&ceid=US:en"
 # Tokens made before July 2024: the article URL is inside (the first one also carries an AMP URL).
 OLD_TOKEN = (

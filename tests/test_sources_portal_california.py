@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pipelines.parsing.breach_notice import us_dates
+from sources.breach_notice import us_dates
 from tests.test_sources_registry import (
-    SOURCE_FIXTURES,
+    kind_fixtures,
     assert_matches_expected,
     crawl,
     latest_report,
@@ -17,7 +17,7 @@ from tests.test_sources_registry import (
     write_toml_sources,
 )
 
-FIXTURE = SOURCE_FIXTURES / "portal-california"
+FIXTURE = kind_fixtures("portal-california")
 
 
 def california_sources(path: Path, base_url: str) -> Path:
@@ -74,7 +74,7 @@ def test_us_dates():
 
 
 def test_notice_records_flow_through_extract_with_their_structured_fields_winning(tmp_path):
-    from incidents.config import DataDir
+    from core.config import DataDir
     from pipelines import extracted
     from pipelines.extract import run_extract
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.test_sources_registry import (
-    SOURCE_FIXTURES,
+    kind_fixtures,
     assert_matches_expected,
     crawl,
     latest_report,
@@ -15,7 +15,7 @@ from tests.test_sources_registry import (
     write_toml_sources,
 )
 
-FIXTURE = SOURCE_FIXTURES / "portal-maine"
+FIXTURE = kind_fixtures("portal-maine")
 LIST = "/agviewer/content/ag/985235c7-cb95-4be2-8792-a1252b4f8318/list.html"
 
 

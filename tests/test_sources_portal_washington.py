@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.test_sources_registry import (
-    SOURCE_FIXTURES,
+    kind_fixtures,
     assert_matches_expected,
     crawl,
     latest_report,
@@ -15,7 +15,7 @@ from tests.test_sources_registry import (
     write_toml_sources,
 )
 
-FIXTURE = SOURCE_FIXTURES / "portal-washington"
+FIXTURE = kind_fixtures("portal-washington")
 
 
 def washington_sources(path: Path, base_url: str, max_pages: int = 3) -> Path:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pipelines.parsing.ransomware_live import claim_record, date_field
+from sources.ransomware_live.parser import claim_record, date_field
 from tests.test_sources_registry import (
-    SOURCE_FIXTURES,
+    kind_fixtures,
     assert_matches_expected,
     crawl,
     latest_report,
@@ -18,7 +18,7 @@ from tests.test_sources_registry import (
     write_toml_sources,
 )
 
-FIXTURE = SOURCE_FIXTURES / "ransomware-live"
+FIXTURE = kind_fixtures("ransomware-live")
 
 
 def ransomware_live_sources(path: Path, base_url: str) -> Path:

@@ -22,13 +22,16 @@ from typing import Any, Iterator
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from crawler.run import crawl_settings, load_crawlable_sources, source_download_slots
-from incidents.config import DEFAULT_SOURCES, DataDir
-from incidents.sample_web.server import PLACEHOLDER, TEMPLATED, SampleWebHandler
+from core.config import DEFAULT_SOURCES, DataDir
+from sample_web.server import PLACEHOLDER, TEMPLATED, SampleWebHandler
 from pipelines.parsing.registry import PARSERS, parser_for
-from pipelines.store import RawStore, StoredPage
-from tests.conftest import FAST_CRAWL, FIXTURES, run_cli
+from core.raw_store import RawStore, StoredPage
+from tests.conftest import FAST_CRAWL, REPO, run_cli
 
-SOURCE_FIXTURES = FIXTURES / "sources"
+
+def kind_fixtures(kind: str) -> Path:
+    """The fixtures folder of a source kind: sources/<kind>/fixtures."""
+    return REPO / "sources" / kind.replace("-", "_") / "fixtures"
 GROUPS = {"press", "official", "regulatory", "portal", "discovery"}
 CONTACT = "research-desk@example.org"
 
@@ -229,7 +232,7 @@ def test_sources_command_lists_every_source_with_its_group():
 
 
 def test_sources_check_fetches_each_once_and_reports(tmp_path):
-    with serve_sources(SOURCE_FIXTURES / "feed") as web:
+    with serve_sources(kind_fixtures("feed")) as web:
         sources = write_toml_sources(tmp_path / "s.toml", [
             {"name": "ok-feed", "kind": "feed", "url": f"{web.base_url}/feed.xml", "publisher": "Fixture", "group": "press",
              "headers": {"Accept-Encoding": "gzip"}},
@@ -255,13 +258,13 @@ def test_source_settings_become_download_slots(tmp_path):
          "settings": {"delay": 5, "concurrency": 1}},
         {"name": "c", "kind": "feed", "url": "https://other.example/c.xml", "publisher": "C"},
     ])
-    from incidents.sources import load_sources
+    from core.sources import load_sources
 
     assert source_download_slots(load_sources(sources)) == {"news.example": {"delay": 5.0, "jitter": 0, "concurrency": 1}}
 
 
 def test_per_source_delay_holds_and_unchanged_listings_are_not_refetched(tmp_path):
-    with serve_sources(SOURCE_FIXTURES / "feed") as web:
+    with serve_sources(kind_fixtures("feed")) as web:
         sources = write_toml_sources(tmp_path / "s.toml", [
             {"name": "slow-feed", "kind": "feed", "url": f"{web.base_url}/feed.xml", "publisher": "Fixture",
              "settings": {"delay": 0.4, "concurrency": 1}},

@@ -8,13 +8,13 @@ from pathlib import Path
 from scrapy.crawler import Crawler
 
 from crawler.run import crawl_settings
-from crawler.spiders.sec_edgar import SecEdgarSpider, document_url, enforce_fair_access
-from incidents.config import DataDir
-from incidents.sources import Source
-from pipelines.parsing.sec_edgar import company_and_tickers, incident_text, item_section
+from sources.sec_edgar.spider import SecEdgarSpider, document_url, enforce_fair_access
+from core.config import DataDir
+from core.sources import Source
+from sources.sec_edgar.parser import company_and_tickers, incident_text, item_section
 from tests.test_sources_registry import (
     CONTACT,
-    SOURCE_FIXTURES,
+    kind_fixtures,
     assert_matches_expected,
     crawl,
     latest_report,
@@ -24,7 +24,7 @@ from tests.test_sources_registry import (
     write_toml_sources,
 )
 
-FIXTURE = SOURCE_FIXTURES / "sec-edgar"
+FIXTURE = kind_fixtures("sec-edgar")
 ARCHIVES = "/Archives/edgar/data/"
 
 

@@ -14,12 +14,12 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 from twisted.internet.error import TimeoutError as TwistedTimeoutError
 
-from crawler.items import PageItem
+from core.records import PageItem
 from crawler.stats import source_key
-from crawler.urls import canonical_url
-from incidents.config import DEFAULT_SOURCES, DataDir
-from incidents.sources import Source, load_sources
-from pipelines.store import RawStore
+from core.urls import canonical_url
+from core.config import DEFAULT_SOURCES, DataDir
+from core.sources import Source, load_sources
+from core.raw_store import RawStore
 
 HTML_TYPES = (b"text/html", b"application/xhtml", b"text/plain", b"application/xml", b"text/xml")
 

@@ -16,10 +16,10 @@ from urllib.parse import urlencode
 
 from scrapy.http import Response
 
-from crawler.items import PageItem
+from core.records import PageItem
 from crawler.spiders.base import SourceSpider
 from crawler.stats import source_key
-from incidents.sources import Source
+from core.sources import Source
 
 JSON_TYPE = "application/json; charset=utf-8"
 

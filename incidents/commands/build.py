@@ -8,7 +8,7 @@ import argparse
 
 from analysis.build import build_dataset
 from incidents.cli import add_data_dir
-from incidents.config import DataDir
+from core.config import DataDir
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 
 from incidents.cli import UserError, add_data_dir
-from incidents.config import DEFAULT_SOURCES, DataDir
-from incidents.sources import SourcesFileError
+from core.config import DEFAULT_SOURCES, DataDir
+from core.sources import SourcesFileError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from incidents.cli import UserError
-from incidents.config import SAMPLE_WEB, DataDir
+from core.config import SAMPLE_WEB, DataDir
 
 MARKER = ".incidents-demo"
 # Loopback needs no politeness; everything else stays as a real crawl runs it.
@@ -34,8 +34,8 @@ def run(args: argparse.Namespace) -> int:
     from crawler.run import run_crawl
     from incidents.commands.crawl import format_crawl_summary
     from incidents.commands.extract import extract
-    from incidents.sample_web.render import sources_toml
-    from incidents.sample_web.server import serve
+    from sample_web.render import sources_toml
+    from sample_web.server import serve
 
     with serve(SAMPLE_WEB / "web") as base_url:
         sources_file = data_dir.root / "demo-sources.toml"

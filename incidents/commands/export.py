@@ -16,7 +16,7 @@ from datetime import date
 from analysis.export import export_incidents, make_filters
 from analysis.query import MissingDataset
 from incidents.cli import UserError, add_data_dir
-from incidents.config import DataDir
+from core.config import DataDir
 
 
 def _iso_date(value: str) -> date:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 
 from incidents.cli import UserError, add_data_dir
-from incidents.config import DataDir
+from core.config import DataDir
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -17,7 +17,7 @@ import sys
 
 from analysis.query import FORMATS, MissingDataset, QueryError, run_query, write_result
 from incidents.cli import UserError, add_data_dir
-from incidents.config import DataDir
+from core.config import DataDir
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -9,7 +9,7 @@ import argparse
 from analysis.query import MissingDataset
 from analysis.report import write_report
 from incidents.cli import UserError, add_data_dir
-from incidents.config import DataDir
+from core.config import DataDir
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

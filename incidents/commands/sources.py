@@ -22,8 +22,8 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
 from incidents.cli import UserError
-from incidents.config import CONTACT_ENV, DEFAULT_SOURCES, user_agent
-from incidents.sources import Source, SourcesFileError, load_sources
+from core.config import CONTACT_ENV, DEFAULT_SOURCES, user_agent
+from core.sources import Source, SourcesFileError, load_sources
 
 MAX_CHECK_BYTES = 20_000_000
 
@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
 def check_url(source: Source) -> str:
     """What the crawler asks first: the source URL, or for EDGAR one page of its query."""
     if source.kind == "sec-edgar":
-        from crawler.spiders.sec_edgar import search_url
+        from sources.sec_edgar.spider import search_url
 
         end = date.today()
         return search_url(source, end - timedelta(days=int(source.params.get("days", 14))), end, 0)

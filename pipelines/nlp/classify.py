@@ -16,8 +16,9 @@ from typing import Iterator
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
+from core.vocabulary import SPECIFIC_INCIDENT_TYPES
 from pipelines.nlp.guard import guarded
-from pipelines.nlp.gazetteers import load_cues
+from pipelines.nlp.cues import load_cues
 from pipelines.nlp.roles import title_end
 from pipelines.nlp.text import doc_info, extent_phrase, has_past_marker, is_hedged, is_past, word_ids
 
@@ -35,10 +36,7 @@ CYBER_WORDS = {
     "tricked", "wiper", "trojanized", "backdoored", "spied", "scraped", "spyware", "botnet",
 }
 
-TYPE_ORDER = [
-    "ransomware", "data_breach", "ddos", "phishing", "bec", "malware", "supply_chain", "espionage",
-    "defacement", "wiper", "extortion", "account_takeover",
-]
+TYPE_ORDER = list(SPECIFIC_INCIDENT_TYPES)
 # Pattern indices of data_breach that only say "breach", that patients were notified of an
 # incident, or that intruders reached data (weak alongside ransomware, whose notices say so too).
 WEAK_BREACH = {1, 20, 21}
@@ -384,7 +382,7 @@ class IncidentClassifier:
 
     @staticmethod
     def actor_kind(name: str) -> str | None:
-        from pipelines.nlp.gazetteers import THREAT_ACTOR, load_gazetteer
+        from core.gazetteers import THREAT_ACTOR, load_gazetteer
 
         entries = [e for e in load_gazetteer().lookup(name, THREAT_ACTOR) if e.name == name]
         return (entries[0].kind or "").lower() if entries else None

@@ -20,9 +20,11 @@ from spacy.tokens import Doc
 
 from pipelines.nlp.guard import guarded
 from pipelines.nlp.gazetteer_component import COUNTRY_LABELS
-from pipelines.nlp.gazetteers import load_cues, load_gazetteer
+from pipelines.nlp.cues import load_cues
+from core.gazetteers import load_gazetteer
 from pipelines.nlp.roles import title_end
-from pipelines.nlp.text import country_code, doc_info, release, word_ids
+from core.countries import country_code
+from pipelines.nlp.text import doc_info, release, word_ids
 
 
 @Language.component("paragraph_sentences")

@@ -19,8 +19,9 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from pipelines.nlp.guard import guarded
-from pipelines.nlp.gazetteers import AGENCY, SERVICE, THREAT_ACTOR, VENDOR, Entry, load_gazetteer
-from pipelines.nlp.text import country_code, doc_info
+from core.gazetteers import AGENCY, Entry, SERVICE, THREAT_ACTOR, VENDOR, load_gazetteer
+from core.countries import country_code
+from pipelines.nlp.text import doc_info
 
 SPANS_KEY = "gazetteer"
 COUNTRY_LABELS = {"GPE", "NORP", "LOC"}

@@ -13,7 +13,7 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from incidents.config import spacy_model_name
+from core.config import spacy_model_name
 
 # Importing the modules registers their factories with spaCy.
 from pipelines.nlp import classify, context, gazetteer_component, roles, selective, services, statements  # noqa: F401
@@ -50,7 +50,7 @@ def build_nlp(
     fast_pos: bool = True,
     selective_ner: bool = True,
 ) -> Language:
-    """Load the English model (name per incidents.config.spacy_model_name) and add the
+    """Load the English model (name per core.config.spacy_model_name) and add the
     project's components after it; `component_config` overrides a component's settings,
     e.g. {"incident_roles": {"max_victims": 2}}. With `fast_pos` the attribute ruler is
     replaced by a tag → POS lookup (same POS, lemmas and morphology are not needed)."""

@@ -22,10 +22,11 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span, Token
 
 from pipelines.nlp.guard import guarded
-from pipelines.nlp.gazetteers import AGENCY, THREAT_ACTOR, VENDOR, load_cues
-from pipelines.nlp.text import (
-    NOT_ORG, clean_name, country_code, doc_info, is_acronym, is_past, name_key, only_earlier_years, word_ids,
-)
+from core.gazetteers import AGENCY, THREAT_ACTOR, VENDOR
+from pipelines.nlp.cues import load_cues
+from pipelines.nlp.text import NOT_ORG, doc_info, is_past, only_earlier_years, word_ids
+from core.names import clean_name, is_acronym, name_key
+from core.countries import country_code
 
 SPEAKER_NOUNS = {"spokesperson", "spokesman", "spokeswoman", "spokespeople", "representative", "statement"}
 VENDOR_BEFORE = re.compile(
@@ -628,14 +629,14 @@ class RoleAssigner:
     @staticmethod
     def is_malware(name: str) -> bool:
         """Malware families and tools (NotPetya, Cobalt Strike) are not attackers."""
-        from pipelines.nlp.gazetteers import load_gazetteer
+        from core.gazetteers import load_gazetteer
 
         entries = [e for e in load_gazetteer().lookup(name, THREAT_ACTOR) if e.name == name]
         return bool(entries) and all((e.kind or "").lower() in {"malware", "tool", "botnet"} for e in entries)
 
     def agency_entry(self, cluster: Cluster) -> tuple[str | None, str | None]:
         """(country, kind) of an agency from its gazetteer entry."""
-        from pipelines.nlp.gazetteers import load_gazetteer
+        from core.gazetteers import load_gazetteer
 
         for entry in load_gazetteer().lookup(cluster.name, AGENCY):
             if entry.name == cluster.name:

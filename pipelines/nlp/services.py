@@ -16,7 +16,8 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
 from pipelines.nlp.guard import guarded
-from pipelines.nlp.gazetteers import SERVICE, load_cues, load_gazetteer
+from core.gazetteers import SERVICE, load_gazetteer
+from pipelines.nlp.cues import load_cues
 from pipelines.nlp.roles import title_end
 from pipelines.nlp.text import MODALS, doc_info, is_past, word_ids
 

@@ -14,9 +14,11 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
 from pipelines.nlp.guard import guarded
-from pipelines.nlp.gazetteers import AGENCY, THREAT_ACTOR, VENDOR, load_cues
+from core.gazetteers import AGENCY, THREAT_ACTOR, VENDOR
+from pipelines.nlp.cues import load_cues
 from pipelines.nlp.roles import SPEAKER_NOUNS, title_end
-from pipelines.nlp.text import Quote, clean_name, doc_info, find_quotes, names_match
+from pipelines.nlp.text import Quote, doc_info, find_quotes
+from core.names import clean_name, names_match
 
 ORG_PRONOUNS = {"it", "they", "we"}
 PERSON_PRONOUNS = {"he", "she"}

@@ -10,19 +10,12 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
-import pycountry
 from spacy.attrs import DEP, ENT_TYPE, LOWER, POS, TAG
 from spacy.strings import hash_string
 from spacy.tokens import Doc, Span, Token
 
-from pipelines.nlp.gazetteers import load_cues, load_gazetteer
-
-CORPORATE_SUFFIX = re.compile(
-    r"(?:,?\s+(?:inc|incorporated|corp|corporation|co|company|ltd|limited|plc|llc|llp|lp|ag|sa|nv|bv|gmbh|se|pty|holdings?|group plc))\.?$",
-    re.IGNORECASE,
-)
-LEADING_ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
-POSSESSIVE = re.compile(r"\s*['’]s?$")
+from pipelines.nlp.cues import load_cues
+from core.gazetteers import load_gazetteer
 
 # Names the NER labels ORG that are never organisations in this domain.
 NOT_ORG = re.compile(
@@ -33,57 +26,6 @@ NOT_ORG = re.compile(
     r"\d+|[^a-z]*)$",
     re.IGNORECASE,
 )
-
-
-@functools.lru_cache(maxsize=65536)
-def clean_name(text: str) -> str:
-    """A display form of an organisation name: no leading article, possessive or Inc./Ltd."""
-    name = re.sub(r"\s+", " ", text.replace("’", "'")).strip(" ,.;:\"“”'")
-    name = LEADING_ARTICLE.sub("", name)
-    name = POSSESSIVE.sub("", name)
-    previous = None
-    while previous != name:
-        previous = name
-        name = CORPORATE_SUFFIX.sub("", name).strip(" ,")
-    return name
-
-
-def name_key(text: str) -> str:
-    return clean_name(text).lower()
-
-
-def names_match(a: str, b: str) -> bool:
-    """Lenient identity of two organisation names: one contains the other word-wise, or acronym."""
-    ka, kb = name_key(a), name_key(b)
-    if not ka or not kb:
-        return False
-    if ka == kb:
-        return True
-    short, long_ = sorted((ka, kb), key=len)
-    if len(short) >= 3 and _contains_word(long_, short):
-        return True
-    return is_acronym(a, b) or is_acronym(b, a)
-
-
-@functools.lru_cache(maxsize=4096)
-def _word_pattern(word: str) -> re.Pattern:
-    return re.compile(r"(?<!\w)" + re.escape(word) + r"(?!\w)")
-
-
-def _contains_word(text: str, word: str) -> bool:
-    return _word_pattern(word).search(text) is not None
-
-
-def is_acronym(short: str, long_: str) -> bool:
-    """True when `short` (e.g. "NCA") is the initials of `long_` ("National Crime Agency")."""
-    s = clean_name(short).replace("&", "")
-    if not (2 <= len(s) <= 6 and s.isalpha() and s[0].isupper() and sum(c.isupper() for c in s) >= 2):
-        return False
-    words = [w for w in re.split(r"[\s\-]+", clean_name(long_)) if w and w[0].isalpha()]
-    if len(words) < 2:
-        return False
-    initials = "".join(w[0] for w in words if w[0].isupper())
-    return initials == s.upper() or "".join(w[0] for w in words).upper() == s.upper()
 
 
 @dataclass(frozen=True)
@@ -263,57 +205,6 @@ def only_earlier_years(sent: Span) -> bool:
     years = [int(y) for y in YEAR.findall(doc_info(sent.doc).span_text(sent))]
     now = current_year(sent.doc)
     return bool(years and now and max(years) < now)
-
-
-@functools.lru_cache(maxsize=8192)
-def country_code(text: str) -> str | None:
-    """ISO 3166-1 alpha-2 code for a country name, alias or demonym (None if not a country)."""
-    raw = re.sub(r"\s+", " ", text.replace("’", "'")).strip(" .,;:")
-    key = LEADING_ARTICLE.sub("", raw).lower()
-    key = re.sub(r"'s$", "", key)
-    if not key:
-        return None
-    aliases = load_gazetteer().country_aliases
-    if key in aliases:
-        return aliases[key]
-    if key in BUILTIN_COUNTRY_ALIASES:
-        return BUILTIN_COUNTRY_ALIASES[key]
-    if len(key) <= 3 and not raw.isupper():
-        return None
-    try:
-        country = pycountry.countries.lookup(key)
-    except LookupError:
-        return None
-    return country.alpha_2
-
-
-# Names pycountry does not know; countries.csv extends and overrides these.
-BUILTIN_COUNTRY_ALIASES = {
-    "uk": "GB", "u.k": "GB", "u.k.": "GB", "britain": "GB", "great britain": "GB", "british": "GB",
-    "england": "GB", "scotland": "GB", "wales": "GB", "northern ireland": "GB", "english": "GB",
-    "scottish": "GB", "welsh": "GB", "us": "US", "u.s": "US", "u.s.": "US", "usa": "US",
-    "u.s.a.": "US", "america": "US", "american": "US", "united states": "US",
-    "the united states": "US", "russia": "RU", "russian": "RU", "china": "CN", "chinese": "CN",
-    "iran": "IR", "iranian": "IR", "north korea": "KP", "north korean": "KP",
-    "south korea": "KR", "south korean": "KR", "korea": "KR", "taiwan": "TW", "taiwanese": "TW",
-    "vietnam": "VN", "vietnamese": "VN", "syria": "SY", "venezuela": "VE", "bolivia": "BO",
-    "tanzania": "TZ", "moldova": "MD", "laos": "LA", "czech republic": "CZ", "czechia": "CZ",
-    "turkey": "TR", "turkish": "TR", "german": "DE", "french": "FR", "canadian": "CA",
-    "australian": "AU", "indian": "IN", "japanese": "JP", "israeli": "IL", "ukrainian": "UA",
-    "italian": "IT", "spanish": "ES", "dutch": "NL", "the netherlands": "NL", "holland": "NL",
-    "irish": "IE", "swedish": "SE", "norwegian": "NO", "danish": "DK", "finnish": "FI",
-    "belgian": "BE", "swiss": "CH", "austrian": "AT", "polish": "PL", "brazilian": "BR",
-    "mexican": "MX", "singaporean": "SG", "new zealand": "NZ", "kiwi": "NZ", "emirati": "AE",
-    "uae": "AE", "saudi": "SA", "pakistani": "PK", "nigerian": "NG", "south african": "ZA",
-    "greek": "GR", "portuguese": "PT", "hungarian": "HU", "romanian": "RO", "estonian": "EE",
-    "latvian": "LV", "lithuanian": "LT", "filipino": "PH", "philippine": "PH", "thai": "TH",
-    "malaysian": "MY", "indonesian": "ID", "chilean": "CL", "argentine": "AR",
-    "argentinian": "AR", "colombian": "CO", "peruvian": "PE", "egyptian": "EG", "kenyan": "KE",
-    "qatari": "QA", "kuwaiti": "KW", "bahraini": "BH", "lebanese": "LB", "jordanian": "JO",
-    "hong kong": "HK", "macau": "MO", "palestinian": "PS", "georgian": "GE", "belarusian": "BY",
-    "kazakh": "KZ", "serbian": "RS", "croatian": "HR", "bulgarian": "BG", "slovak": "SK",
-    "slovenian": "SI", "icelandic": "IS", "luxembourg": "LU", "maltese": "MT", "cypriot": "CY",
-}
 
 
 class DocInfo:

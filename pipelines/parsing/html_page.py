@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pipelines.parsing import parse_html
-from pipelines.store import StoredPage
+from core.raw_store import StoredPage
 
 
 def parse_stored_html(page: StoredPage) -> dict:

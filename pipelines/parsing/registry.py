@@ -12,19 +12,19 @@ from __future__ import annotations
 import importlib
 from typing import Callable
 
-from pipelines.store import StoredPage
+from core.raw_store import StoredPage
 
 PageParser = Callable[[StoredPage], dict]
 
 # content_kind → "module:function"; a module per source format, next to its fixtures' tests.
 PARSERS: dict[str, str] = {
     "html": "pipelines.parsing.html_page:parse_stored_html",
-    "sec-8k": "pipelines.parsing.sec_edgar:parse_sec_filing",
-    "portal-california": "pipelines.parsing.portal_california:parse_california_notice",
-    "portal-maine": "pipelines.parsing.portal_maine:parse_maine_notice",
-    "portal-washington": "pipelines.parsing.portal_washington:parse_washington_notice",
-    "ransomware-live-attack": "pipelines.parsing.ransomware_live:parse_attack",
-    "leak-claim": "pipelines.parsing.ransomware_live:parse_claim",
+    "sec-8k": "sources.sec_edgar.parser:parse_sec_filing",
+    "portal-california": "sources.portal_california.parser:parse_california_notice",
+    "portal-maine": "sources.portal_maine.parser:parse_maine_notice",
+    "portal-washington": "sources.portal_washington.parser:parse_washington_notice",
+    "ransomware-live-attack": "sources.ransomware_live.parser:parse_attack",
+    "leak-claim": "sources.ransomware_live.parser:parse_claim",
 }
 
 

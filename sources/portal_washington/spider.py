@@ -14,9 +14,9 @@ from lxml import html as lxml_html
 from scrapy.http import Response
 
 from crawler.spiders.records import RecordSpider, record_key, source_param
-from incidents.sources import Source
-from pipelines.parsing.breach_notice import parse_us_date
-from pipelines.parsing.portal_washington import CONTENT_KIND, column
+from core.sources import Source
+from sources.breach_notice import parse_us_date
+from sources.portal_washington.parser import CONTENT_KIND, column
 
 DEFAULT_MAX_PAGES = 3
 

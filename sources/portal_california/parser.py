@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from pipelines.parsing.breach_notice import notice_fields, parse_us_date, us_dates
-from pipelines.store import StoredPage
+from sources.breach_notice import notice_fields, parse_us_date, us_dates
+from core.raw_store import StoredPage
 
 CONTENT_KIND = "portal-california"
 PORTAL = "California Attorney General"

@@ -17,7 +17,7 @@ from typing import Any
 import lxml.html
 from lxml import etree
 
-from pipelines.store import StoredPage
+from core.raw_store import StoredPage
 
 CONTENT_KIND = "sec-8k"
 INCIDENT_BLOCK = re.compile(r"^MaterialCybersecurityIncident\w*TextBlock$", re.IGNORECASE)

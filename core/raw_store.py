@@ -20,7 +20,7 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from crawler.items import PageItem
+from core.records import PageItem
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS pages (

@@ -17,9 +17,9 @@ from lxml import html as lxml_html
 from scrapy.http import Response
 
 from crawler.spiders.records import RecordSpider, record_key, source_param
-from incidents.sources import Source
-from pipelines.parsing.breach_notice import parse_us_date
-from pipelines.parsing.portal_california import BREACH_DATES, CONTENT_KIND, ORGANIZATION, REPORTED_DATE
+from core.sources import Source
+from sources.breach_notice import parse_us_date
+from sources.portal_california.parser import BREACH_DATES, CONTENT_KIND, ORGANIZATION, REPORTED_DATE
 
 
 class CaliforniaPortalSpider(RecordSpider):

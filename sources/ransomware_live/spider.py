@@ -15,8 +15,8 @@ from typing import Any, Iterable
 from scrapy.http import Response
 
 from crawler.spiders.records import RecordSpider, record_key, source_param
-from incidents.sources import Source
-from pipelines.parsing.ransomware_live import (
+from core.sources import Source
+from sources.ransomware_live.parser import (
     ATTACK_KIND,
     CLAIM_KIND,
     attack_record,

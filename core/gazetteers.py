@@ -1,4 +1,5 @@
-"""Load the gazetteers in data/gazetteers/ and the cue lists in data/nlp/ into lookup tables.
+"""The one gazetteer loader: data/gazetteers/*.csv (agencies, threat actors, vendors, sectors,
+services, country aliases) into lookup tables, for the analysis and the dataset build alike.
 
 The CSV files are maintained by hand (one entry per row, multi-values joined with "|"), so
 the loader is lenient: a missing file or column yields an empty table rather than an error,
@@ -12,13 +13,12 @@ import csv
 import functools
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from incidents.config import GAZETTEERS, REPO_DATA
+from core.config import GAZETTEERS, REPO_DATA
+from core.names import normalise
 
-CUES_FILE = REPO_DATA / "nlp" / "cues.toml"
 EXTRA_ACTORS_FILE = REPO_DATA / "nlp" / "threat_actors_extra.csv"
 GAZETTEER_DIR_ENV = "INCIDENTS_GAZETTEER_DIR"  # another folder of the same CSV files (tests, experiments)
 
@@ -156,39 +156,31 @@ def _load_gazetteer(folder: str) -> Gazetteer:
     return gaz
 
 
-VERB_LISTS = {"subject_verbs", "passive_verbs", "verbs"}
+@dataclass
+class AliasIndex:
+    """One label's entries keyed by the merge key of every alias (`core.names.normalise`):
+    what the dataset build needs to give each organisation one canonical spelling."""
+
+    canonical: dict[str, str] = field(default_factory=dict)
+    country: dict[str, str] = field(default_factory=dict)
+
+    def resolve(self, name: str) -> str:
+        """The canonical spelling of a name, or the name itself (trimmed) when unknown."""
+        cleaned = " ".join((name or "").split())
+        return self.canonical.get(normalise(cleaned), cleaned)
 
 
-def inflect(words: list[str]) -> set[str]:
-    """Word forms of each verb (hit → hits, hitting; affect → affecting, affected), so lists
-    work without a lemmatizer; over-generated forms are harmless."""
-    forms = set()
-    for word in words:
-        forms.add(word)
-        if " " in word or not word.isalpha():
-            continue
-        stem = word[:-1] if word.endswith("e") else word
-        forms.update({word + "s", word + "es", stem + "ed", stem + "ing", word + "d"})
-        if len(word) <= 4 and word[-1] not in "aeiouwy":
-            forms.update({word + word[-1] + "ing", word + word[-1] + "ed"})
-    return forms
-
-
-@functools.lru_cache(maxsize=2)
-def load_cues(path: str | None = None) -> dict:
-    """The cue lists of data/nlp/cues.toml, lists turned into frozensets where they are word sets."""
-    with open(path or CUES_FILE, "rb") as handle:
-        raw = tomllib.load(handle)
-    cues: dict = {}
-    for section, values in raw.items():
-        cues[section] = {}
-        for key, value in values.items():
-            if section == "types":
-                cues[section][key] = [re.compile(p, re.IGNORECASE) for p in value]
-            elif section == "services" or key in {"past_markers", "publishers"}:
-                cues[section][key] = list(value)
-            elif key in VERB_LISTS:
-                cues[section][key] = frozenset(inflect(value))
-            else:
-                cues[section][key] = frozenset(value)
-    return cues
+@functools.lru_cache(maxsize=16)
+def alias_index(label: str, folder: str | None = None) -> AliasIndex:
+    """The AliasIndex of one label (AGENCY, THREAT_ACTOR, VENDOR) of the gazetteer in `folder`."""
+    index = AliasIndex()
+    for alias, entries in load_gazetteer(folder).aliases.items():
+        for entry in entries:
+            if entry.label != label:
+                continue
+            key = normalise(alias)
+            if key:
+                index.canonical.setdefault(key, entry.name)
+            if entry.country:
+                index.country.setdefault(entry.name, entry.country)
+    return index

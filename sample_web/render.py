@@ -2,7 +2,7 @@
 
 Each outlet has its own page style and listing format, the way real sites differ: the
 parser and the spiders are tested against the variety, and the gold file says what a
-careful reader takes from each page. Run `python -m incidents.sample_web.render` after
+careful reader takes from each page. Run `python -m sample_web.render` after
 editing content; a test fails when web/ or gold.jsonl is stale.
 """
 
@@ -18,7 +18,7 @@ from html import escape
 from pathlib import Path
 from typing import Callable, Iterable
 
-from incidents.config import SAMPLE_WEB
+from core.config import SAMPLE_WEB
 
 BASE = "__BASE_URL__"
 OUTLETS = {

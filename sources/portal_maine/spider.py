@@ -15,9 +15,9 @@ from scrapy.http import Response
 
 from crawler.spiders.base import SourceSpider
 from crawler.spiders.records import source_param
-from incidents.sources import Source
-from pipelines.parsing.breach_notice import parse_us_date
-from pipelines.parsing.portal_maine import CONTENT_KIND
+from core.sources import Source
+from sources.breach_notice import parse_us_date
+from sources.portal_maine.parser import CONTENT_KIND
 
 DEFAULT_MAX_PAGES = 3
 

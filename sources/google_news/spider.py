@@ -22,11 +22,11 @@ from urllib.parse import urlparse
 import feedparser
 from scrapy.http import Response
 
-from crawler.items import PageItem
+from core.records import PageItem
 from crawler.spiders.base import SourceSpider
-from crawler.spiders.feed import entry_date
+from sources.feed.spider import entry_date
 from crawler.stats import source_key
-from incidents.sources import Source
+from core.sources import Source
 
 Decoder = Callable[[list[str], str], "list[str | None] | Awaitable[list[str | None]]"]
 OLD_PREFIX = b"\x08\x13\x22"
@@ -130,7 +130,7 @@ def read_varint(data: bytes, offset: int) -> tuple[int | None, int]:
 
 
 def load_decoder(target: str | None) -> Decoder:
-    module, _, function = (target or "crawler.spiders.google_news:decode_online").partition(":")
+    module, _, function = (target or "sources.google_news.spider:decode_online").partition(":")
     return getattr(importlib.import_module(module), function)
 
 

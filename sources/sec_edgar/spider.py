@@ -28,8 +28,8 @@ from scrapy.settings import Settings
 from crawler.middlewares import FIXED_DELAY_META
 from crawler.spiders.records import RecordSpider, source_param
 from crawler.stats import source_key
-from incidents.sources import Source
-from pipelines.parsing.sec_edgar import CONTENT_KIND, has_cyber_wording, incident_text
+from core.sources import Source
+from sources.sec_edgar.parser import CONTENT_KIND, has_cyber_wording, incident_text
 
 SLOT = "sec.gov"
 FAIR_ACCESS_MIN_DELAY = 0.1  # 10 requests per second

@@ -8,19 +8,16 @@ lower-case, space-separated tokens, so they are stable and cheap to compare.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import re
 import unicodedata
 from collections import defaultdict
-from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
-import pycountry
+if TYPE_CHECKING:
+    from core.gazetteers import AliasIndex
 
-from incidents.config import GAZETTEERS
 
 # Legal forms and corporate wrappers that do not change which organisation is meant.
 LEGAL_SUFFIXES = frozenset(
@@ -40,7 +37,6 @@ GENERIC_WORDS = frozenset(
 )
 ACRONYM_STOPWORDS = frozenset({"of", "and", "the", "for", "in", "on", "at", "de", "la", "le", "du"})
 
-_COUNTRY_FIXES = {"UK": "GB", "EL": "GR"}
 _TOKEN = re.compile(r"[a-z0-9]+")
 _POSSESSIVE = re.compile(r"['’]s\b")
 
@@ -80,46 +76,7 @@ def slug(key: str, limit: int = 48) -> str:
     return text or "org-" + hashlib.sha1(key.encode()).hexdigest()[:8]
 
 
-@dataclass
-class Gazetteer:
-    """Canonical names by alias key, from data/gazetteers/*.csv (name, aliases, country...)."""
-
-    canonical: dict[str, str] = field(default_factory=dict)
-    country: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def load(cls, *paths: Path) -> "Gazetteer":
-        gaz = cls()
-        for path in paths:
-            if not Path(path).is_file():
-                continue
-            with open(path, newline="", encoding="utf-8") as handle:
-                for row in csv.DictReader(handle):
-                    name = (row.get("name") or "").strip()
-                    if not name:
-                        continue
-                    aliases = re.split(r"[;|]", row.get("aliases") or "")
-                    for alias in [name, *aliases]:
-                        key = normalise(alias.strip())
-                        if key:
-                            gaz.canonical.setdefault(key, name)
-                    if (row.get("country") or "").strip():
-                        gaz.country.setdefault(name, row["country"].strip().upper())
-        return gaz
-
-    def resolve(self, name: str) -> str:
-        """The canonical spelling of a name, or the name itself (trimmed) when unknown."""
-        cleaned = " ".join((name or "").split())
-        return self.canonical.get(normalise(cleaned), cleaned)
-
-
-@lru_cache(maxsize=4)
-def load_gazetteers(root: Path = GAZETTEERS) -> tuple[Gazetteer, Gazetteer]:
-    """(agencies, threat actors); empty when the files are not there yet."""
-    return Gazetteer.load(root / "agencies.csv"), Gazetteer.load(root / "threat_actors.csv")
-
-
-def victim_keys(names: Iterable[str], aliases: Gazetteer | None = None) -> dict[str, str]:
+def victim_keys(names: Iterable[str], aliases: "AliasIndex | None" = None) -> dict[str, str]:
     """Map every victim spelling in the data to its merge key.
 
     Order of rules: gazetteer alias → base key; an acronym ("BA", "NHS") maps to the one
@@ -173,16 +130,61 @@ def victim_keys(names: Iterable[str], aliases: Gazetteer | None = None) -> dict[
     return resolved
 
 
+# Display forms and lenient matching, for the analysis of one document.
+CORPORATE_SUFFIX = re.compile(
+    r"(?:,?\s+(?:inc|incorporated|corp|corporation|co|company|ltd|limited|plc|llc|llp|lp|ag|sa|nv|bv|gmbh|se|pty|holdings?|group plc))\.?$",
+    re.IGNORECASE,
+)
+LEADING_ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
+POSSESSIVE = re.compile(r"\s*['’]s?$")
+
+@lru_cache(maxsize=65536)
+def clean_name(text: str) -> str:
+    """A display form of an organisation name: no leading article, possessive or Inc./Ltd."""
+    name = re.sub(r"\s+", " ", text.replace("’", "'")).strip(" ,.;:\"“”'")
+    name = LEADING_ARTICLE.sub("", name)
+    name = POSSESSIVE.sub("", name)
+    previous = None
+    while previous != name:
+        previous = name
+        name = CORPORATE_SUFFIX.sub("", name).strip(" ,")
+    return name
+
+
+def name_key(text: str) -> str:
+    """The comparison key of a name: its merge key (`normalise`)."""
+    return normalise(text)
+
+
+def names_match(a: str, b: str) -> bool:
+    """Lenient identity of two organisation names: one contains the other word-wise, or acronym."""
+    ka, kb = name_key(a), name_key(b)
+    if not ka or not kb:
+        return False
+    if ka == kb:
+        return True
+    short, long_ = sorted((ka, kb), key=len)
+    if len(short) >= 3 and _contains_word(long_, short):
+        return True
+    return is_acronym(a, b) or is_acronym(b, a)
+
+
 @lru_cache(maxsize=4096)
-def country_code(value: str) -> str | None:
-    """ISO 3166-1 alpha-2 for a code or a country name; None when it is neither."""
-    text = (value or "").strip()
-    if not text:
-        return None
-    upper = _COUNTRY_FIXES.get(text.upper(), text.upper())
-    if len(upper) == 2 and pycountry.countries.get(alpha_2=upper):
-        return upper
-    try:
-        return pycountry.countries.lookup(text).alpha_2
-    except LookupError:
-        return None
+def _word_pattern(word: str) -> re.Pattern:
+    return re.compile(r"(?<!\w)" + re.escape(word) + r"(?!\w)")
+
+
+def _contains_word(text: str, word: str) -> bool:
+    return _word_pattern(word).search(text) is not None
+
+
+def is_acronym(short: str, long_: str) -> bool:
+    """True when `short` (e.g. "NCA") is the initials of `long_` ("National Crime Agency")."""
+    s = clean_name(short).replace("&", "")
+    if not (2 <= len(s) <= 6 and s.isalpha() and s[0].isupper() and sum(c.isupper() for c in s) >= 2):
+        return False
+    words = [w for w in re.split(r"[\s\-]+", clean_name(long_)) if w and w[0].isalpha()]
+    if len(words) < 2:
+        return False
+    initials = "".join(w[0] for w in words if w[0].isupper())
+    return initials == s.upper() or "".join(w[0] for w in words).upper() == s.upper()

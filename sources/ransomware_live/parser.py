@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlparse
 
-from pipelines.store import StoredPage
+from core.raw_store import StoredPage
 
 ATTACK_KIND = "ransomware-live-attack"
 CLAIM_KIND = "leak-claim"

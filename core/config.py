@@ -63,6 +63,6 @@ class DataDir:
 
 def user_agent(contact: str | None) -> str:
     """Names the project and the operator's contact; no URL (some agency sites drop those)."""
-    from incidents import __version__
+    from core import __version__
 
     return f"incident-tracker/{__version__} (research crawler; contact: {contact or 'unset'})"

@@ -1,0 +1,1 @@
+"""The google-news source kind."""

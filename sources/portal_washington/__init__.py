@@ -1,0 +1,1 @@
+"""The portal-washington source kind."""

@@ -1,0 +1,1 @@
+"""The ransomware-live source kind."""

@@ -1,0 +1,1 @@
+"""The sec-edgar source kind."""
