@@ -32,7 +32,7 @@ from bench.clustering_quality import scores
 from core.vocabulary import SPECIFIC_INCIDENT_TYPES
 from core.config import DataDir
 from pipelines.extracted import articles_dir
-from pipelines.records import EXTRACTED_ARTICLE
+from pipelines.extracted_schema import EXTRACTED_ARTICLE
 
 TYPES = list(SPECIFIC_INCIDENT_TYPES)
 TYPE_WEIGHTS = np.array([30, 25, 10, 5, 3, 6, 3, 3, 2, 1, 8, 4], dtype=float)

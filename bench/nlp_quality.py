@@ -96,7 +96,7 @@ def evaluate(articles: list[dict], analyzer: Analyzer, show_errors: bool = False
     counts = {f: [0, 0, 0] for f in FIELDS}
     detect = {"tp": 0, "fp": 0, "fn": 0, "tn": 0}
     type_counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-    records = analyzer.analyze({k: a[k] for k in ("id", "title", "text")} for a in articles)
+    records = (r.to_dict() for r in analyzer.analyze({k: a[k] for k in ("id", "title", "text")} for a in articles))
     for article, record in zip(articles, records):
         gold = article["gold"]
         problems = []

@@ -12,6 +12,7 @@ from typing import Callable, Iterable, Iterator
 
 from core.urls import article_id, canonical_url
 from core.config import DataDir
+from core.records import ANALYSIS_COLUMNS, AnalysisRecord
 from pipelines import extracted
 from pipelines.parsing import ParseError
 from pipelines.parsing.registry import UnknownContentKind, parser_for
@@ -21,7 +22,7 @@ STAGE = "extract"
 log = logging.getLogger(__name__)
 
 # Analysis: documents {id, title, text, url, published} in, analysis records out, in order.
-Analyze = Callable[[Iterable[dict]], Iterator[dict]]
+Analyze = Callable[[Iterable[dict]], Iterator[AnalysisRecord]]
 
 
 @dataclass
@@ -98,8 +99,8 @@ def _finish_batch(
             for row in rows
         )
         for row, record in zip(rows, analyze(documents)):
-            row.update({key: value for key, value in record.items() if key not in ("id", "error")})
-            row["analysis_error"] = record.get("error")
+            row.update({column: getattr(record, column) for column in ANALYSIS_COLUMNS})
+            row["analysis_error"] = record.error
     for row in rows:
         # What a structured source states outright wins over what text analysis found.
         row.update(row.pop("structured", None) or {})

@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipelines.records import EXTRACTED_ARTICLE
+from pipelines.extracted_schema import EXTRACTED_ARTICLE
 
 
 def articles_dir(extracted_root: Path) -> Path:

@@ -17,7 +17,7 @@ def analyzer() -> Analyzer:
 
 
 def analyse(analyzer: Analyzer, text: str, title: str = "", **extra) -> dict:
-    return analyzer.analyze_one({"id": "t", "title": title, "text": text, **extra})
+    return analyzer.analyze_one({"id": "t", "title": title, "text": text, **extra}).to_dict()
 
 
 # -- names --------------------------------------------------------------------------------

@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         for index, record in enumerate(analyzer.analyze(inputs())):
             if index in markers:
                 record = empty_record(None, markers.pop(index))
-            failures += bool(record.get("error"))
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            failures += bool(record.error)
+            out.write(json.dumps(record.to_dict(), ensure_ascii=False) + "\n")
     out.flush()
     return 0

@@ -17,7 +17,9 @@ from typing import Any, Iterable, Iterator
 
 from spacy.language import Language
 
+from core.records import AnalysisRecord
 from pipelines.nlp.pipeline import build_nlp
+from pipelines.nlp.state import DocAnalysis, doc_analysis
 from pipelines.nlp.text import clear_cache
 
 ANALYZER_VERSION = "nlp-0.2.0"
@@ -25,32 +27,9 @@ DEFAULT_MAX_CHARS = 100_000
 MIN_LANGUAGE_CHARS = 200
 LOG = logging.getLogger(__name__)
 
-RECORD_KEYS = (
-    "id", "is_incident", "incident_types", "victims", "attackers", "agencies", "services_affected",
-    "services", "organisations", "countries", "sector", "statements", "mentions", "error",
-)
-
-
-def empty_record(doc_id: Any, error: str | None = None) -> dict:
+def empty_record(doc_id: Any, error: str | None = None) -> AnalysisRecord:
     """The record of a document with nothing found (or that could not be analysed)."""
-    return {
-        "id": doc_id,
-        "is_incident": False,
-        "incident_types": [],
-        "victims": [],
-        "attackers": [],
-        "agencies": [],
-        "services_affected": [],
-        "services": [],
-        "organisations": [],
-        "countries": [],
-        "sector": None,
-        "statements": [],
-        "mentions": [],
-        "error": error,
-        "truncated": False,
-        "analyzer_version": ANALYZER_VERSION,
-    }
+    return AnalysisRecord(id=doc_id, error=error, analyzer_version=ANALYZER_VERSION)
 
 
 @dataclass
@@ -145,10 +124,10 @@ def published_year(value: Any) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def attackers_of(p: Prepared, analysis: dict, is_incident: bool) -> list[str]:
+def attackers_of(p: Prepared, analysis: DocAnalysis, is_incident: bool) -> list[str]:
     """Attackers of the incident. An article that is not about an incident (a trend report,
     an advisory) names groups in passing; only one its title is about is kept."""
-    attackers = list(analysis.get("attackers") or [])
+    attackers = list(analysis.attackers)
     if is_incident or not attackers:
         return attackers
     title = p.text[: p.title_end].lower()
@@ -174,7 +153,7 @@ class Analyzer:
         self.max_chars = max_chars
         self.chunk_size = max(chunk_size, self.batch_size * self.n_process)
 
-    def analyze(self, docs: Iterable[dict]) -> Iterator[dict]:
+    def analyze(self, docs: Iterable[dict]) -> Iterator[AnalysisRecord]:
         """One record per input, in input order; lazily, so a stream of any length works."""
         iterator = iter(docs)
         while True:
@@ -183,10 +162,10 @@ class Analyzer:
                 return
             yield from self._analyze_chunk(chunk)
 
-    def analyze_one(self, doc: dict) -> dict:
+    def analyze_one(self, doc: dict) -> AnalysisRecord:
         return next(iter(self.analyze([doc])))
 
-    def _analyze_chunk(self, chunk: list[Any]) -> Iterator[dict]:
+    def _analyze_chunk(self, chunk: list[Any]) -> Iterator[AnalysisRecord]:
         prepared = [prepare(record, self.max_chars) for record in chunk]
         with self.nlp.memory_zone():
             good = [(index, p) for index, p in enumerate(prepared) if p.error is None]
@@ -206,42 +185,38 @@ class Analyzer:
                 doc, doc_index = next(results)
                 assert doc_index == good[next_good][0]
                 next_good += 1
-                yield self.to_record(p, doc._.analysis or {})
+                yield self.to_record(p, doc_analysis(doc))
             for _ in results:
                 pass
             clear_cache()
 
     @staticmethod
-    def to_record(p: Prepared, analysis: dict) -> dict:
-        """The contract's record from the components' results."""
-        record = empty_record(p.doc_id, None)
-        record["truncated"] = p.truncated
+    def to_record(p: Prepared, analysis: DocAnalysis) -> AnalysisRecord:
+        """The contract's record from the components' findings."""
+        record = empty_record(p.doc_id, "; ".join(analysis.errors) or None)
+        record.truncated = p.truncated
         if p.truncated:
-            record["note"] = f"text longer than the limit; analysed its first {len(p.text)} characters"
-        errors = analysis.get("errors") or []
-        if errors:
-            record["error"] = "; ".join(errors)
-        is_incident = bool(analysis.get("is_incident"))
-        victims = list(analysis.get("victims") or []) if is_incident else []
-        record.update(
-            is_incident=is_incident,
-            incident_types=list(analysis.get("incident_types") or []) if is_incident else [],
-            victims=victims,
-            attackers=attackers_of(p, analysis, is_incident),
-            agencies=[dict(a) for a in analysis.get("agencies") or []],
-            services=list(analysis.get("services") or []) if is_incident else [],
-            services_affected=list(analysis.get("services_affected") or []) if is_incident else [],
-            organisations=list(analysis.get("organisations") or []),
-            countries=list(analysis.get("countries") or []),
-            sector=analysis.get("sector") if is_incident else None,
-            statements=[{"speaker": s.get("speaker"), "quote": s.get("quote")} for s in analysis.get("statements") or []],
-        )
-        mentions = []
-        for mention in analysis.get("mentions") or []:
-            role = mention.get("role", "other")
-            if role == "victim" and not is_incident:
-                role = "other"
-            mentions.append({"text": mention.get("text"), "label": mention.get("label"), "role": role,
-                             "sentence": mention.get("sentence")})
-        record["mentions"] = mentions
+            record.note = f"text longer than the limit; analysed its first {len(p.text)} characters"
+        is_incident = analysis.is_incident
+        record.is_incident = is_incident
+        record.attackers = attackers_of(p, analysis, is_incident)
+        record.agencies = [dict(a) for a in analysis.agencies]
+        record.organisations = list(analysis.organisations)
+        record.countries = list(analysis.countries)
+        record.statements = [{"speaker": s.get("speaker"), "quote": s.get("quote")} for s in analysis.statements]
+        if is_incident:
+            record.incident_types = list(analysis.incident_types)
+            record.victims = list(analysis.victims)
+            record.services = list(analysis.services)
+            record.services_affected = list(analysis.services_affected)
+            record.sector = analysis.sector
+        record.mentions = [
+            {
+                "text": m.get("text"),
+                "label": m.get("label"),
+                "role": "other" if m.get("role", "other") == "victim" and not is_incident else m.get("role", "other"),
+                "sentence": m.get("sentence"),
+            }
+            for m in analysis.mentions
+        ]
         return record

@@ -21,6 +21,7 @@ from pipelines.nlp.guard import guarded
 from pipelines.nlp.cues import load_cues
 from pipelines.nlp.roles import title_end
 from pipelines.nlp.text import doc_info, extent_phrase, has_past_marker, is_hedged, is_past, word_ids
+from pipelines.nlp.state import DocAnalysis, doc_analysis
 
 NEGATIONS = {"not", "no", "nor", "never", "without", "denies", "denied", "rules", "ruled"}
 # Incident words that name a cyber incident rather than its consequence (outage, disruption).
@@ -67,11 +68,11 @@ ACCOUNT_OWNERS = re.compile(
 SCAN_ORDER = [*TYPE_ORDER, "impersonation"]
 
 
-def own_body_sentences(doc: Doc, analysis: dict, t_end: int) -> Iterator[Span]:
+def own_body_sentences(doc: Doc, analysis: DocAnalysis, t_end: int) -> Iterator[Span]:
     """Body sentences (after the title) that are not inside a quote by someone other than the
     victim or an agency: a commentator's words about ransomware in general assert nothing."""
-    trusted = set(analysis.get("victims") or []) | {a["name"] for a in analysis.get("agencies") or []}
-    untrusted = [(start, end) for start, end, speaker in analysis.get("quote_spans", []) if speaker not in trusted]
+    trusted = set(analysis.victims) | {a["name"] for a in analysis.agencies}
+    untrusted = [(start, end) for start, end, speaker in analysis.quote_spans if speaker not in trusted]
     for sent in doc_info(doc).sents:
         if sent.start_char < t_end:
             continue
@@ -138,7 +139,7 @@ class IncidentClassifier:
             "|".join(f"(?:{p.pattern})" for i, p in enumerate(breach) if i not in WEAK_BREACH), re.IGNORECASE
         )
 
-    def asserted_sentences(self, doc: Doc, analysis: dict) -> list[tuple[str, bool]]:
+    def asserted_sentences(self, doc: Doc, analysis: DocAnalysis) -> list[tuple[str, bool]]:
         """(sentence text, is it the title) for sentences that assert rather than speculate."""
         t_end = title_end(doc)
         result = []
@@ -170,7 +171,7 @@ class IncidentClassifier:
             sent.doc.user_data["incident_lead_starts"] = lead
         return sent.start not in lead or has_past_marker(info.span_text(sent))
 
-    def hedged_sentences(self, doc: Doc, analysis: dict) -> list[str]:
+    def hedged_sentences(self, doc: Doc, analysis: DocAnalysis) -> list[str]:
         """Body sentences left out of `asserted_sentences` only for a hedge word: a type named
         in them still counts when no hedge is near it (see `locally_hedged`)."""
         t_end = title_end(doc)
@@ -195,7 +196,7 @@ class IncidentClassifier:
         extent = extent_phrase()
         return any(extent.match(window, m.start()) is None for m in self.hedge_pattern.finditer(window))
 
-    def detect(self, doc: Doc, analysis: dict, asserted: list[tuple[str, bool]]) -> tuple[bool, float, dict]:
+    def detect(self, doc: Doc, analysis: DocAnalysis, asserted: list[tuple[str, bool]]) -> tuple[bool, float, dict]:
         t_end = title_end(doc)
         title_tokens = [t.lower_ for t in doc if t.idx < t_end]
         # "blames storm, not hackers": a negated headline word does not count
@@ -215,8 +216,8 @@ class IncidentClassifier:
         hits = sum(1 for text, is_title in asserted if not is_title and any(w in self.incident_words for w in re.findall(r"[\w-]+", text.lower())))
         body_cyber = any(not is_title and any(w in CYBER_WORDS or w.startswith("cyber") for w in re.findall(r"[\w-]+", text.lower()))
                          for text, is_title in asserted)
-        victims = analysis.get("victims") or []
-        strong = float(analysis.get("victim_strong") or 0.0)
+        victims = analysis.victims
+        strong = float(analysis.victim_strong)
         score = 0.0
         score += 1.5 * min(title_inc, 2)
         score -= 1.5 * min(title_non, 2)
@@ -231,7 +232,7 @@ class IncidentClassifier:
         features["cyber"] = title_cyber or body_cyber
         return score >= self.threshold and (title_cyber or body_cyber), score, features
 
-    def classify(self, doc: Doc, analysis: dict, asserted: list[tuple[str, bool]]) -> list[str]:
+    def classify(self, doc: Doc, analysis: DocAnalysis, asserted: list[tuple[str, bool]]) -> list[str]:
         found: dict[str, int] = {}
         evidence: dict[str, str] = {}
         strong_breach = False
@@ -278,13 +279,13 @@ class IncidentClassifier:
                             strong_breach = True
         if not found:
             # The actor the article attributes the incident to tells its kind.
-            kinds = {self.actor_kind(name) for name in analysis.get("attackers") or []}
+            kinds = {self.actor_kind(name) for name in analysis.attackers}
             if "ransomware" in kinds:
                 found["ransomware"] = 1
             elif "state" in kinds:
                 found["espionage"] = 1
         self.resolve(found, [text for text, _ in asserted])
-        analysis["type_evidence"] = evidence
+        analysis.type_evidence = evidence
         types = [kind for kind in TYPE_ORDER if kind in found]
         if "wiper" in types:
             types = [t for t in types if t not in {"ransomware", "extortion"}]  # wipers posing as ransomware
@@ -364,7 +365,7 @@ class IncidentClassifier:
             if ransom and context is not None and context.search(joined):
                 found["ransomware"] = 1
 
-    def lead_sentences(self, doc: Doc, analysis: dict, n_body: int = 3) -> list[str]:
+    def lead_sentences(self, doc: Doc, analysis: DocAnalysis, n_body: int = 3) -> list[str]:
         """The title and the first body sentences, quotes by others and negations left out."""
         t_end = title_end(doc)
         info = doc_info(doc)
@@ -389,17 +390,16 @@ class IncidentClassifier:
 
     @guarded
     def __call__(self, doc: Doc) -> Doc:
-        analysis = doc._.analysis if doc._.analysis is not None else {}
+        analysis = doc_analysis(doc)
         asserted = self.asserted_sentences(doc, analysis)
         is_incident, score, features = self.detect(doc, analysis, asserted)
-        analysis["is_incident"] = is_incident
-        analysis["incident_score"] = round(score, 2)
-        analysis["incident_features"] = features
+        analysis.is_incident = is_incident
+        analysis.incident_score = round(score, 2)
+        analysis.incident_features = features
         if is_incident:
-            analysis["incident_types"] = self.classify(doc, analysis, asserted) or ["unspecified"]
+            analysis.incident_types = self.classify(doc, analysis, asserted) or ["unspecified"]
         else:
-            analysis["incident_types"] = []
-        doc._.analysis = analysis
+            analysis.incident_types = []
         return doc
 
 

@@ -25,6 +25,7 @@ from core.gazetteers import load_gazetteer
 from pipelines.nlp.roles import title_end
 from core.countries import country_code
 from pipelines.nlp.text import doc_info, release, word_ids
+from pipelines.nlp.state import doc_analysis
 
 
 @Language.component("paragraph_sentences")
@@ -92,8 +93,8 @@ class ContextFinder:
 
     @guarded
     def __call__(self, doc: Doc) -> Doc:
-        analysis = doc._.analysis if doc._.analysis is not None else {}
-        victim_forms = [f.lower() for f in analysis.get("victim_forms", [])]
+        analysis = doc_analysis(doc)
+        victim_forms = [f.lower() for f in analysis.victim_forms]
         t_end = title_end(doc)
         info = doc_info(doc)
         counts: Counter = Counter()
@@ -105,13 +106,12 @@ class ContextFinder:
                     weight = 2 if any(f in info.span_text(info.sent(ent)).lower() for f in victim_forms) else 1
                     counts[code] += weight
                     first_seen.setdefault(code, ent.start)
-        for agency in analysis.get("agencies", []):
+        for agency in analysis.agencies:
             if agency.get("country") and len(agency["country"]) == 2:
                 counts[agency["country"]] += 0.5
                 first_seen.setdefault(agency["country"], len(doc))
-        analysis["countries"] = sorted(counts, key=lambda c: (-counts[c], first_seen.get(c, 0)))
-        analysis["sector"] = self.sector(doc, victim_forms, t_end) if analysis.get("victims") else None
-        doc._.analysis = analysis
+        analysis.countries = sorted(counts, key=lambda c: (-counts[c], first_seen.get(c, 0)))
+        analysis.sector = self.sector(doc, victim_forms, t_end) if analysis.victims else None
         release(doc)
         return doc
 

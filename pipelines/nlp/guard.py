@@ -12,6 +12,7 @@ import logging
 from typing import Callable
 
 from spacy.tokens import Doc
+from pipelines.nlp.state import doc_analysis
 
 LOG = logging.getLogger(__name__)
 
@@ -25,9 +26,8 @@ def guarded(method: Callable) -> Callable:
             return method(self, doc)
         except Exception as exc:  # noqa: BLE001 - the point is to contain any failure
             LOG.warning("component %s failed: %s", getattr(self, "name", "?"), exc, exc_info=True)
-            analysis = doc._.analysis if doc._.analysis is not None else {}
-            analysis.setdefault("errors", []).append(f"{getattr(self, 'name', '?')}: {type(exc).__name__}: {exc}")
-            doc._.analysis = analysis
+            analysis = doc_analysis(doc)
+            analysis.errors.append(f"{getattr(self, 'name', '?')}: {type(exc).__name__}: {exc}")
             return doc
 
     return wrapper

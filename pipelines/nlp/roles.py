@@ -27,6 +27,7 @@ from pipelines.nlp.cues import load_cues
 from pipelines.nlp.text import NOT_ORG, doc_info, is_past, only_earlier_years, word_ids
 from core.names import clean_name, is_acronym, name_key
 from core.countries import country_code
+from pipelines.nlp.state import doc_analysis
 
 SPEAKER_NOUNS = {"spokesperson", "spokesman", "spokeswoman", "spokespeople", "representative", "statement"}
 VENDOR_BEFORE = re.compile(
@@ -549,7 +550,7 @@ class RoleAssigner:
 
     @guarded
     def __call__(self, doc: Doc) -> Doc:
-        analysis = doc._.analysis if doc._.analysis is not None else {}
+        analysis = doc_analysis(doc)
         clusters = self.collect(doc)
         self.score(doc, clusters)
         # A security vendor is a victim only when the headline names it and the grammar puts
@@ -577,7 +578,7 @@ class RoleAssigner:
                     victims.append(cluster)
         for cluster in victims:
             cluster.role = "victim"
-        analysis["clusters"] = [
+        analysis.clusters = [
             {
                 "name": c.name,
                 "role": c.role,
@@ -589,18 +590,18 @@ class RoleAssigner:
             }
             for c in sorted(clusters, key=lambda c: -c.score)
         ]
-        analysis["victims"] = [c.name for c in victims]
-        analysis["victim_forms"] = sorted({f for c in victims for f in c.forms})
-        analysis["victim_score"] = round(victims[0].score, 2) if victims else round(candidates[0].score, 2) if candidates else 0.0
-        analysis["victim_strong"] = round(victims[0].strong, 2) if victims else 0.0
-        analysis["attackers"] = unique([c.name for c in clusters if c.role == "attacker" and not self.is_malware(c.name)
+        analysis.victims = [c.name for c in victims]
+        analysis.victim_forms = sorted({f for c in victims for f in c.forms})
+        analysis.victim_score = round(victims[0].score, 2) if victims else round(candidates[0].score, 2) if candidates else 0.0
+        analysis.victim_strong = round(victims[0].strong, 2) if victims else 0.0
+        analysis.attackers = unique([c.name for c in clusters if c.role == "attacker" and not self.is_malware(c.name)
                                         and self.about_this_incident(doc, c)])
-        analysis["agencies"] = [
+        analysis.agencies = [
             {"name": c.name, "alias": sorted(c.forms, key=len)[0], "country": self.agency_entry(c)[0], "kind": self.agency_entry(c)[1]}
             for c in clusters
             if c.role == "agency"
         ]
-        analysis["organisations"] = unique(
+        analysis.organisations = unique(
             [c.name for c in sorted(clusters, key=lambda c: min((m.start for m in c.mentions), default=0))
              if c.role in {"victim", "other", "vendor", "publisher"} and c.labels.get("ORG", 0) + c.labels.get(VENDOR, 0) > 0]
         )
@@ -613,9 +614,8 @@ class RoleAssigner:
                 mentions.append((mention.start_char, {"text": mention.text, "label": label, "role": role,
                                                       "sentence": info.span_text(info.sent(mention)).strip()[:600], "name": cluster.name}))
         mentions.sort(key=lambda item: item[0])
-        analysis["mentions"] = [m for _, m in mentions]
+        analysis.mentions = [m for _, m in mentions]
         doc.user_data.pop("incident_sentences", None)
-        doc._.analysis = analysis
         return doc
 
     @staticmethod

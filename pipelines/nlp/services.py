@@ -20,6 +20,7 @@ from core.gazetteers import SERVICE, load_gazetteer
 from pipelines.nlp.cues import load_cues
 from pipelines.nlp.roles import title_end
 from pipelines.nlp.text import MODALS, doc_info, is_past, word_ids
+from pipelines.nlp.state import doc_analysis
 
 STATUSES = ["unaffected", "restored", "suspended", "degraded", "disrupted"]
 CLAUSE_DEPS = {"ROOT", "ccomp", "conj", "advcl", "relcl", "xcomp", "csubj", "parataxis", "pcomp"}
@@ -168,13 +169,13 @@ class ServiceFinder:
 
     @guarded
     def __call__(self, doc: Doc) -> Doc:
-        analysis = doc._.analysis if doc._.analysis is not None else {}
+        analysis = doc_analysis(doc)
         t_end = title_end(doc)
-        victim_forms = [f.lower() for f in analysis.get("victim_forms", [])]
+        victim_forms = [f.lower() for f in analysis.victim_forms]
         services: list[dict] = []
         seen: set[tuple[str, str]] = set()
-        trusted = set(analysis.get("victims") or []) | {a["name"] for a in analysis.get("agencies") or []}
-        untrusted = [(s, e) for s, e, speaker in analysis.get("quote_spans", []) if speaker not in trusted]
+        trusted = set(analysis.victims) | {a["name"] for a in analysis.agencies}
+        untrusted = [(s, e) for s, e, speaker in analysis.quote_spans if speaker not in trusted]
         previous: tuple[Span, list] | None = None
         info = doc_info(doc)
         for sent in info.sents:
@@ -199,9 +200,8 @@ class ServiceFinder:
                     seen.add((name, status))
                     services.append({"service": name, "status": status, "sentence": info.span_text(sent).strip()[:600]})
             previous = (sent, cues)
-        analysis["services"] = services
-        analysis["services_affected"] = list(dict.fromkeys(s["service"] for s in services if s["status"] != "unaffected"))
-        doc._.analysis = analysis
+        analysis.services = services
+        analysis.services_affected = list(dict.fromkeys(s["service"] for s in services if s["status"] != "unaffected"))
         return doc
 
 

@@ -19,6 +19,7 @@ from pipelines.nlp.cues import load_cues
 from pipelines.nlp.roles import SPEAKER_NOUNS, title_end
 from pipelines.nlp.text import Quote, doc_info, find_quotes
 from core.names import clean_name, names_match
+from pipelines.nlp.state import doc_analysis
 
 ORG_PRONOUNS = {"it", "they", "we"}
 PERSON_PRONOUNS = {"he", "she"}
@@ -38,7 +39,7 @@ class StatementFinder:
 
     @guarded
     def __call__(self, doc: Doc) -> Doc:
-        analysis = doc._.analysis if doc._.analysis is not None else {}
+        analysis = doc_analysis(doc)
         self.doc = doc
         self.analysis = analysis
         self.org_spans = self.named_spans(doc)
@@ -62,9 +63,8 @@ class StatementFinder:
                 continue
             previous = (quote, speaker)
             statements.append({"speaker": speaker, "quote": text[: self.max_quote_chars]})
-        analysis["statements"] = statements
-        analysis["quote_spans"] = spans
-        doc._.analysis = analysis
+        analysis.statements = statements
+        analysis.quote_spans = spans
         return doc
 
     # -- names ------------------------------------------------------------------------------
@@ -89,10 +89,10 @@ class StatementFinder:
     def name_of(self, span: Span, kind: str, name: str) -> str:
         if kind == "person":
             return self.full_person_name(span, name)
-        for victim in self.analysis.get("victims", []):
+        for victim in self.analysis.victims:
             if names_match(victim, name):
                 return victim
-        for cluster in self.analysis.get("clusters", []):
+        for cluster in self.analysis.clusters:
             if name in cluster.get("forms", []) or cluster["name"] == name:
                 return cluster["name"]
         return name
@@ -194,7 +194,7 @@ class StatementFinder:
         return None
 
     def victim(self) -> str | None:
-        victims = self.analysis.get("victims") or []
+        victims = self.analysis.victims
         return victims[0] if victims else None
 
     def resolve_it(self, token: Token) -> str | None:

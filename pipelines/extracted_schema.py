@@ -8,14 +8,9 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-UTC_TIMESTAMP = pa.timestamp("us", tz="UTC")
+from core.records import ANALYSIS_COLUMNS
 
-AGENCY = pa.struct([("name", pa.string()), ("country", pa.string())])
-SERVICE = pa.struct([("service", pa.string()), ("status", pa.string()), ("sentence", pa.string())])
-STATEMENT = pa.struct([("speaker", pa.string()), ("quote", pa.string())])
-MENTION = pa.struct(
-    [("text", pa.string()), ("label", pa.string()), ("role", pa.string()), ("sentence", pa.string())]
-)
+UTC_TIMESTAMP = pa.timestamp("us", tz="UTC")
 
 PARSED_FIELDS = [
     pa.field("article_id", pa.string(), nullable=False),
@@ -35,19 +30,8 @@ PARSED_FIELDS = [
     pa.field("parse_error", pa.string()),
 ]
 
-ANALYSIS_FIELDS = [
-    pa.field("is_incident", pa.bool_()),
-    pa.field("incident_types", pa.list_(pa.string())),
-    pa.field("victims", pa.list_(pa.string())),
-    pa.field("attackers", pa.list_(pa.string())),
-    pa.field("agencies", pa.list_(AGENCY)),
-    pa.field("services_affected", pa.list_(pa.string())),
-    pa.field("services", pa.list_(SERVICE)),
-    pa.field("organisations", pa.list_(pa.string())),
-    pa.field("countries", pa.list_(pa.string())),
-    pa.field("sector", pa.string()),
-    pa.field("statements", pa.list_(STATEMENT)),
-    pa.field("mentions", pa.list_(MENTION)),
+# The analysis fields, typed once in core.records, then the stage's own bookkeeping.
+ANALYSIS_FIELDS = [pa.field(name, type_) for name, type_ in ANALYSIS_COLUMNS.items()] + [
     pa.field("analysis_error", pa.string()),
     pa.field("extractor_version", pa.string()),
 ]
