@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -20,12 +20,12 @@ import pyarrow as pa
 
 from analysis import storage
 from analysis.cluster import GAP_DAYS, IDENTICAL, SIMILAR, STORY_WINDOW_DAYS, assign_incidents
-from core.gazetteers import AGENCY, THREAT_ACTOR, AliasIndex, alias_index
-from core.countries import country_code
-from core.names import looks_like_acronym, normalise
 from analysis.schema import ROLES, SCHEMAS, to_arrow, validate
 from core import __version__
 from core.config import GAZETTEERS, DataDir
+from core.countries import country_code
+from core.gazetteers import AGENCY, THREAT_ACTOR, AliasIndex, alias_index
+from core.names import looks_like_acronym, normalise
 from pipelines.extracted import read_table as read_extracted_table
 
 log = logging.getLogger(__name__)
@@ -72,8 +72,12 @@ def _ranked(long: pd.DataFrame) -> pd.DataFrame:
         .agg(list)
     )
     spelled = long.groupby(["incident_id", "norm", "value"]).size().rename("uses").reset_index()
-    spelled = spelled.sort_values(["incident_id", "norm", "uses", "value"], ascending=[True, True, False, True])
-    stats["display"] = spelled.drop_duplicates(["incident_id", "norm"]).set_index(["incident_id", "norm"])["value"]
+    spelled = spelled.sort_values(
+        ["incident_id", "norm", "uses", "value"], ascending=[True, True, False, True]
+    )
+    stats["display"] = spelled.drop_duplicates(["incident_id", "norm"]).set_index(["incident_id", "norm"])[
+        "value"
+    ]
     stats = stats.reset_index().sort_values(
         ["incident_id", "stories", "first", "norm"], ascending=[True, False, True, True]
     )
@@ -101,7 +105,13 @@ def _spelling(victims: pd.DataFrame) -> dict[str, str]:
     organisation shows the same name: the spelling used by most stories, then a full name
     before a fragment ("British Library" before "Library") or an acronym, then the shortest
     ("Royal Mail" before "Royal Mail Group")."""
-    votes = victims.drop_duplicates(["story_id", "value"]).groupby(["key", "value"]).size().rename("n").reset_index()
+    votes = (
+        victims.drop_duplicates(["story_id", "value"])
+        .groupby(["key", "value"])
+        .size()
+        .rename("n")
+        .reset_index()
+    )
     votes["partial"] = [normalise(v) != k for v, k in zip(votes["value"], votes["key"])]
     votes["acronym"] = votes["value"].map(looks_like_acronym)
     votes["length"] = votes["value"].str.len()
@@ -115,18 +125,31 @@ def prepare_articles(extracted: pa.Table, agencies: AliasIndex, actors: AliasInd
     """Extracted rows with canonical names, clean country codes and a date to cluster on."""
     frame = extracted.to_pandas()
     frame = frame.sort_values("article_id", kind="stable").reset_index(drop=True)
-    for column in ("incident_types", "victims", "attackers", "services_affected", "countries",
-                   "agencies", "services", "statements", "mentions"):
+    for column in (
+        "incident_types",
+        "victims",
+        "attackers",
+        "services_affected",
+        "countries",
+        "agencies",
+        "services",
+        "statements",
+        "mentions",
+    ):
         frame[column] = _lists(frame[column])
     frame["date"] = frame["published_at"].fillna(frame["fetched_at"])
-    frame["attackers"] = frame["attackers"].map(lambda names: list(dict.fromkeys(actors.resolve(n) for n in names if n)))
+    frame["attackers"] = frame["attackers"].map(
+        lambda names: list(dict.fromkeys(actors.resolve(n) for n in names if n))
+    )
     frame["agency_names"] = frame["agencies"].map(
         lambda items: list(dict.fromkeys(agencies.resolve(a["name"]) for a in items if a and a.get("name")))
     )
     frame["country_codes"] = frame["countries"].map(
         lambda codes: list(dict.fromkeys(c for c in map(country_code, codes) if c))
     )
-    frame["incident_types"] = frame["incident_types"].map(lambda types: list(dict.fromkeys(t for t in types if t)))
+    frame["incident_types"] = frame["incident_types"].map(
+        lambda types: list(dict.fromkeys(t for t in types if t))
+    )
     return frame
 
 
@@ -134,7 +157,7 @@ def build_incidents(
     frame: pd.DataFrame, aliases: AliasIndex | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(articles with incident_id/story_id, incidents) from prepared articles."""
-    candidates = frame[(frame["is_incident"] == True) & frame["date"].notna()]  # noqa: E712
+    candidates = frame[frame["is_incident"].eq(True) & frame["date"].notna()]
     assignment = assign_incidents(
         candidates[["article_id", "date", "text", "title", "victims", "incident_types"]], aliases
     )
@@ -174,7 +197,9 @@ def build_incidents(
     else:
         incidents["victims"] = _as_lists(_ranked(victims), index)
         victims["key"] = victims["value"].map(keymap)
-        main = victims[victims["key"].to_numpy() == victims["incident_id"].map(incidents["victim_key"]).to_numpy()]
+        main = victims[
+            victims["key"].to_numpy() == victims["incident_id"].map(incidents["victim_key"]).to_numpy()
+        ]
         incidents["victim"] = incidents["victim_key"].map(_spelling(main))
 
     evidence_parts = []
@@ -186,7 +211,11 @@ def build_incidents(
         ("countries", "country_codes"),
     ):
         long = _long(incident_rows, column)
-        stats = _ranked(long) if not long.empty else pd.DataFrame(columns=["incident_id", "display", "norm", "article_ids"])
+        stats = (
+            _ranked(long)
+            if not long.empty
+            else pd.DataFrame(columns=["incident_id", "display", "norm", "article_ids"])
+        )
         if field == "incident_types":
             specific = set(stats.loc[stats["norm"] != UNSPECIFIED, "incident_id"])
             stats = stats[~((stats["norm"] == UNSPECIFIED) & stats["incident_id"].isin(specific))]
@@ -194,16 +223,22 @@ def build_incidents(
         evidence_parts.append(_evidence(field, stats))
     incidents["country"] = incidents["countries"].map(lambda codes: codes[0] if codes else None)
 
-    sectors = incident_rows.assign(sector_list=incident_rows["sector"].map(lambda s: [s] if isinstance(s, str) and s.strip() else []))
+    sectors = incident_rows.assign(
+        sector_list=incident_rows["sector"].map(lambda s: [s] if isinstance(s, str) and s.strip() else [])
+    )
     sector_long = _long(sectors, "sector_list")
     if not sector_long.empty:
         sector_stats = _ranked(sector_long)
-        incidents["sector"] = sector_stats.drop_duplicates("incident_id").set_index("incident_id")["display"].reindex(index)
+        incidents["sector"] = (
+            sector_stats.drop_duplicates("incident_id").set_index("incident_id")["display"].reindex(index)
+        )
         evidence_parts.append(_evidence("sector", sector_stats))
     else:
         incidents["sector"] = None
     incidents["services_status"] = _services_status(incident_rows).reindex(index)
-    incidents["services_status"] = incidents["services_status"].map(lambda v: v if isinstance(v, list) else [])
+    incidents["services_status"] = incidents["services_status"].map(
+        lambda v: v if isinstance(v, list) else []
+    )
 
     evidence = pd.concat(evidence_parts, ignore_index=True)
     incidents["evidence"] = (
@@ -249,7 +284,10 @@ def build_mentions(frame: pd.DataFrame) -> pd.DataFrame:
             "incident_id": long["incident_id"].to_numpy(),
             "text": [m.get("text") for m in long["mentions"]],
             "label": [m.get("label") for m in long["mentions"]],
-            "role": [m.get("role") if m.get("role") in ROLES else ("other" if m.get("role") else None) for m in long["mentions"]],
+            "role": [
+                m.get("role") if m.get("role") in ROLES else ("other" if m.get("role") else None)
+                for m in long["mentions"]
+            ],
             "sentence": [m.get("sentence") for m in long["mentions"]],
         }
     )
@@ -287,7 +325,10 @@ def build_redirects(dataset: Path, articles: pd.DataFrame, incident_ids: set[str
     )
     joined = joined[~joined["incident_id_old"].isin(incident_ids)]
     moved = (
-        joined.groupby(["incident_id_old", "incident_id"]).size().rename("n").reset_index()
+        joined.groupby(["incident_id_old", "incident_id"])
+        .size()
+        .rename("n")
+        .reset_index()
         .sort_values(["incident_id_old", "n", "incident_id"], ascending=[True, False, True])
         .drop_duplicates("incident_id_old")
     )
@@ -312,15 +353,18 @@ def dataset_card(frame: pd.DataFrame, tables: dict[str, pa.Table], seconds: floa
     """What the dataset is and where it came from, stored beside the tables."""
     by_source = (
         frame.groupby(frame["source"].astype(str), dropna=False)
-        .agg(publisher=("publisher", "first"), articles=("article_id", "size"),
-             incident_articles=("is_incident", lambda s: int((s == True).sum())))  # noqa: E712
+        .agg(
+            publisher=("publisher", "first"),
+            articles=("article_id", "size"),
+            incident_articles=("is_incident", lambda s: int(s.eq(True).sum())),
+        )
         .reset_index()
     )
     versions = frame["extractor_version"].fillna("unknown").value_counts().sort_index()
     dates = frame["date"].dropna()
     return {
         "name": "incident-tracker dataset",
-        "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "build_seconds": round(seconds, 3),
         "builder_version": __version__,
         "extractor_versions": {str(k): int(v) for k, v in versions.items()},
@@ -329,8 +373,12 @@ def dataset_card(frame: pd.DataFrame, tables: dict[str, pa.Table], seconds: floa
             "to": dates.max().isoformat() if len(dates) else None,
         },
         "sources": [
-            {"source": r.source, "publisher": None if pd.isna(r.publisher) else str(r.publisher),
-             "articles": int(r.articles), "incident_articles": int(r.incident_articles)}
+            {
+                "source": r.source,
+                "publisher": None if pd.isna(r.publisher) else str(r.publisher),
+                "articles": int(r.articles),
+                "incident_articles": int(r.incident_articles),
+            }
             for r in by_source.itertuples()
         ],
         "rows": {name: table.num_rows for name, table in tables.items()},
@@ -354,7 +402,8 @@ def card_readme(card: dict) -> str:
         "",
         f"Built {card['built_at']} by incident-tracker {card['builder_version']} in "
         f"{card['build_seconds']} s. Extractor versions: "
-        + (", ".join(f"{k} ({v} articles)" for k, v in card["extractor_versions"].items()) or "none") + ".",
+        + (", ".join(f"{k} ({v} articles)" for k, v in card["extractor_versions"].items()) or "none")
+        + ".",
         f"Articles published from {card['articles_published']['from']} to {card['articles_published']['to']}.",
         "",
         "Each table is a parquet dataset directory: `pandas.read_parquet('incidents')`, or in DuckDB",
@@ -368,7 +417,10 @@ def card_readme(card: dict) -> str:
         "",
         "| source | publisher | articles | incident articles |",
         "| --- | --- | --- | --- |",
-        *[f"| {s['source']} | {s['publisher'] or ''} | {s['articles']} | {s['incident_articles']} |" for s in card["sources"]],
+        *[
+            f"| {s['source']} | {s['publisher'] or ''} | {s['articles']} | {s['incident_articles']} |"
+            for s in card["sources"]
+        ],
         "",
         "## How articles become incidents",
         "",
@@ -386,7 +438,9 @@ def card_readme(card: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def build_dataset(data_dir: DataDir | str | Path | None = None, gazetteers: Path = GAZETTEERS) -> BuildSummary:
+def build_dataset(
+    data_dir: DataDir | str | Path | None = None, gazetteers: Path = GAZETTEERS
+) -> BuildSummary:
     """Rebuild every table of D/dataset/ from D/extracted/, validated, swapped in atomically."""
     started = time.perf_counter()
     data_dir = data_dir if isinstance(data_dir, DataDir) else DataDir.resolve(data_dir)
@@ -400,10 +454,19 @@ def build_dataset(data_dir: DataDir | str | Path | None = None, gazetteers: Path
         "statements": build_statements(frame),
     }
     frames["incidents"]["n_statements"] = (
-        frames["statements"].groupby("incident_id").size().reindex(incidents["incident_id"]).fillna(0).astype("int32").to_numpy()
-        if not incidents.empty else []
+        frames["statements"]
+        .groupby("incident_id")
+        .size()
+        .reindex(incidents["incident_id"])
+        .fillna(0)
+        .astype("int32")
+        .to_numpy()
+        if not incidents.empty
+        else []
     )
-    frames["redirects"] = build_redirects(data_dir.dataset, frames["articles"], set(incidents.get("incident_id", [])))
+    frames["redirects"] = build_redirects(
+        data_dir.dataset, frames["articles"], set(incidents.get("incident_id", []))
+    )
     tables = {}
     for name, table_frame in frames.items():
         validate(name, table_frame)
@@ -421,5 +484,7 @@ def build_dataset(data_dir: DataDir | str | Path | None = None, gazetteers: Path
         seconds=time.perf_counter() - started,
         dataset=data_dir.dataset,
     )
-    log.info("built %s incidents from %s articles in %.1f s", summary.incidents, summary.articles, summary.seconds)
+    log.info(
+        "built %s incidents from %s articles in %.1f s", summary.incidents, summary.articles, summary.seconds
+    )
     return summary

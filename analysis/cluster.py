@@ -46,9 +46,7 @@ MAX_LINK_VICTIMS = 2
 LOOKBACK_RECENT_DAYS = 120
 UNSPECIFIED = "unspecified"
 
-_MONTHS = (
-    "january february march april may june july august september october november december"
-).split()
+_MONTHS = ("january february march april may june july august september october november december").split()
 _MONTH_YEAR = re.compile(r"\b(" + "|".join(_MONTHS) + r")\s+((?:19|20)\d\d)\b", re.IGNORECASE)
 _YEAR = re.compile(r"\b((?:19|20)\d\d)\b")
 
@@ -149,7 +147,7 @@ def assign_incidents(articles: pd.DataFrame, aliases: AliasIndex | None = None) 
         for key in named if len(named) <= MAX_LINK_VICTIMS else named[:1]:
             by_key[key].append(story)
     gap = np.timedelta64(GAP_DAYS, "D")
-    for key, chain in by_key.items():
+    for chain in by_key.values():
         for previous, current in zip(chain, chain[1:]):
             if dates[current] - dates[previous] <= gap:
                 incidents.union(index_of[previous], index_of[current])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import zlib
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
@@ -52,9 +52,7 @@ def minhashes(texts: Sequence[str]) -> list[MinHash | None]:
     return out
 
 
-def near_duplicate_pairs(
-    texts: Sequence[str], threshold: float = 0.5
-) -> list[tuple[int, int, float]]:
+def near_duplicate_pairs(texts: Sequence[str], threshold: float = 0.5) -> list[tuple[int, int, float]]:
     """Index pairs (i < j) whose estimated Jaccard similarity of shingles is ≥ threshold.
 
     LSH finds candidates in roughly linear time; each candidate is then checked against the

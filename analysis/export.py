@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 import pandas as pd
 import xlsxwriter
 
-from core.names import acronym, looks_like_acronym, normalise
-from core.countries import country_code
-from core.gazetteers import AGENCY, alias_index
 from analysis.query import load_dataset
 from core.config import DataDir
+from core.countries import country_code
+from core.gazetteers import AGENCY, alias_index
+from core.names import acronym, looks_like_acronym, normalise
 
 FORMULA_START = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")
 CONTROL_START = frozenset("\t\r\n")
@@ -121,9 +121,9 @@ def apply_filters(incidents: pd.DataFrame, filters: Filters) -> pd.DataFrame:
     keep = pd.Series(True, index=incidents.index)
     first = incidents["first_reported_at"]
     if filters.since:
-        keep &= first >= pd.Timestamp(datetime.combine(filters.since, time(), timezone.utc))
+        keep &= first >= pd.Timestamp(datetime.combine(filters.since, time(), UTC))
     if filters.until:
-        keep &= first < pd.Timestamp(datetime.combine(filters.until, time(), timezone.utc)) + pd.Timedelta(days=1)
+        keep &= first < pd.Timestamp(datetime.combine(filters.until, time(), UTC)) + pd.Timedelta(days=1)
     if filters.types:
         wanted = set(filters.types)
         keep &= incidents["incident_types"].map(lambda cell: _any_in(cell, wanted))
@@ -165,7 +165,9 @@ def summary_rows(incidents: pd.DataFrame) -> list[dict]:
                 value = "" if pd.isna(value) else value.strftime("%Y-%m-%d")
             elif column.startswith("n_"):
                 value = int(value)
-            elif value is None or (not isinstance(value, str) and not hasattr(value, "__len__") and pd.isna(value)):
+            elif value is None or (
+                not isinstance(value, str) and not hasattr(value, "__len__") and pd.isna(value)
+            ):
                 value = ""
             elif not isinstance(value, str):
                 value = LIST_SEPARATOR.join(str(v) for v in value)

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Iterable
 
 import duckdb
 import pandas as pd
@@ -108,9 +108,7 @@ class Dataset:
         return moved.get(incident_id, incident_id)
 
 
-def load_dataset(
-    data_dir: DataDir | str | Path | None = None, tables: Iterable[str] = VIEWS
-) -> Dataset:
+def load_dataset(data_dir: DataDir | str | Path | None = None, tables: Iterable[str] = VIEWS) -> Dataset:
     """Load the dataset's tables as pandas DataFrames (lists as arrays, timestamps in UTC).
 
     `data_dir` is a data directory (default: $INCIDENTS_DATA_DIR, else data/) or the
@@ -132,7 +130,11 @@ def _cell(value, width: int | None) -> str:
     elif isinstance(value, dict):
         text = json.dumps(value, default=str, ensure_ascii=False)
     elif isinstance(value, datetime):
-        text = value.strftime("%Y-%m-%d %H:%M") if (value.hour, value.minute) != (0, 0) else value.strftime("%Y-%m-%d")
+        text = (
+            value.strftime("%Y-%m-%d %H:%M")
+            if (value.hour, value.minute) != (0, 0)
+            else value.strftime("%Y-%m-%d")
+        )
     else:
         text = str(value)
     text = " ".join(text.split())
@@ -147,15 +149,22 @@ def format_table(table: pa.Table, max_width: int = 48, max_rows: int = 200) -> s
     names = table.column_names
     cells = [[_cell(row[name], max_width) for name in names] for row in rows]
     widths = [max([len(n)] + [len(r[i]) for r in cells]) for i, n in enumerate(names)]
-    numeric = [pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t) for t in table.schema.types]
+    numeric = [
+        pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t)
+        for t in table.schema.types
+    ]
 
     def line(values: list[str]) -> str:
-        return "  ".join(v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric)).rstrip()
+        return "  ".join(
+            v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric)
+        ).rstrip()
 
     out = [line(names), line(["-" * w for w in widths]), *(line(r) for r in cells)]
     shown = len(rows)
-    out.append(f"({table.num_rows} row{'s' if table.num_rows != 1 else ''}"
-               + (f", first {shown} shown)" if shown < table.num_rows else ")"))
+    out.append(
+        f"({table.num_rows} row{'s' if table.num_rows != 1 else ''}"
+        + (f", first {shown} shown)" if shown < table.num_rows else ")")
+    )
     return "\n".join(out)
 
 
@@ -181,7 +190,9 @@ def write_result(table: pa.Table, fmt: str, out) -> None:
     if fmt == "table":
         out.write(format_table(table) + "\n")
     elif fmt == "csv":
-        frame = pd.DataFrame({name: [_csv_cell(v) for v in table.column(name).to_pylist()] for name in table.column_names})
+        frame = pd.DataFrame(
+            {name: [_csv_cell(v) for v in table.column(name).to_pylist()] for name in table.column_names}
+        )
         frame.to_csv(out, index=False)
     elif fmt == "json":
         json.dump(table.to_pylist(), out, default=_json_default, ensure_ascii=False, indent=1)

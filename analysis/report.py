@@ -13,20 +13,17 @@ import html
 import io
 import re
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import matplotlib
+import pandas as pd
+import pycountry
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-import pycountry  # noqa: E402
-
-from analysis.query import load_dataset  # noqa: E402
-from core.config import DataDir  # noqa: E402
+from analysis.query import load_dataset
+from core.config import DataDir
 
 LATEST_ROWS = 50
 TOP = 12
@@ -39,8 +36,19 @@ RC = {
     "axes.spines.right": False,
 }
 PALETTE = [
-    "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
-    "#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#637939", "#8c6d31",
+    "#1f77b4",
+    "#d62728",
+    "#2ca02c",
+    "#ff7f0e",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+    "#393b79",
+    "#637939",
+    "#8c6d31",
 ]
 
 
@@ -52,11 +60,10 @@ def _short(text: str, limit: int = 42) -> str:
 def _svg(fig, name: str) -> str:
     """The figure as an inline <svg> element (no XML prologue, IDs unique to the chart)."""
     buffer = io.StringIO()
-    with plt.rc_context({"svg.hashsalt": name}):
+    with matplotlib.rc_context({"svg.hashsalt": name}):
         fig.savefig(buffer, format="svg", bbox_inches="tight")
-    plt.close(fig)
     svg = buffer.getvalue()
-    svg = svg[svg.index("<svg"):]
+    svg = svg[svg.index("<svg") :]
     prefix = re.sub(r"[^a-z0-9]+", "-", name.lower())
     svg = re.sub(r'\bid="', f'id="{prefix}-', svg)
     svg = re.sub(r'(href="#|url\(#)', rf"\g<1>{prefix}-", svg)
@@ -64,7 +71,8 @@ def _svg(fig, name: str) -> str:
 
 
 def _empty(name: str) -> str:
-    fig, ax = plt.subplots(figsize=(5.5, 1.2))
+    fig = Figure(figsize=(5.5, 1.2))
+    ax = fig.subplots()
     ax.axis("off")
     ax.text(0.5, 0.5, "no data yet", ha="center", va="center", color="#777")
     return _svg(fig, name)
@@ -83,7 +91,8 @@ def _barh(counter: Counter, name: str, color: str) -> str:
     if not counter:
         return _empty(name)
     items = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP][::-1]
-    fig, ax = plt.subplots(figsize=(5.5, 0.32 * len(items) + 0.7))
+    fig = Figure(figsize=(5.5, 0.32 * len(items) + 0.7))
+    ax = fig.subplots()
     ax.barh([_short(k) for k, _ in items], [v for _, v in items], color=color)
     for y, (_, value) in enumerate(items):
         ax.text(value, y, f" {value}", va="center", fontsize=8)
@@ -103,17 +112,31 @@ def _per_month(incidents: pd.DataFrame) -> str:
     table = table.reindex(pd.period_range(months.min(), months.max(), freq="M"), fill_value=0)
     order = table.sum().sort_values(ascending=False).index
     table = table[order]
-    fig, ax = plt.subplots(figsize=(11, 3.6))
+    fig = Figure(figsize=(11, 3.6))
+    ax = fig.subplots()
     bottom = None
     positions = range(len(table))
     for index, column in enumerate(table.columns):
-        ax.bar(positions, table[column], bottom=bottom, label=column, color=PALETTE[index % len(PALETTE)], width=0.85)
+        ax.bar(
+            positions,
+            table[column],
+            bottom=bottom,
+            label=column,
+            color=PALETTE[index % len(PALETTE)],
+            width=0.85,
+        )
         bottom = table[column] if bottom is None else bottom + table[column]
     step = max(1, len(table) // 18)
     ax.set_xticks(list(positions)[::step], [str(p) for p in table.index][::step], rotation=45, ha="right")
     ax.set_ylabel("incidents (first reported)")
     ax.yaxis.get_major_locator().set_params(integer=True)
-    ax.legend(ncols=min(len(table.columns), 7), fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(0, 1.18))
+    ax.legend(
+        ncols=min(len(table.columns), 7),
+        fontsize=8,
+        frameon=False,
+        loc="upper left",
+        bbox_to_anchor=(0, 1.18),
+    )
     return _svg(fig, name)
 
 
@@ -124,21 +147,38 @@ def _country_label(code: str) -> str:
 
 def charts(incidents: pd.DataFrame) -> list[tuple[str, str, str]]:
     """(title, caption, inline svg) for each chart of the report."""
-    with plt.rc_context(RC):
+    with matplotlib.rc_context(RC):
         countries = Counter(_country_label(str(c)) for c in incidents["country"].dropna())
         sectors = Counter(str(s) for s in incidents["sector"].dropna())
         services = Counter()
         for cell in incidents["services_affected"]:
             services.update({" ".join(str(s).split()).lower() for s in (cell if cell is not None else ())})
         return [
-            ("Incidents per month by type", "By month of first report; an incident of several types counts once per type.",
-             _per_month(incidents)),
-            ("By sector", "Incidents per sector of the victim.", _barh(sectors, "Incidents by sector", "#2ca02c")),
-            ("By country", "Incidents per country of the victim.", _barh(countries, "Incidents by country", "#1f77b4")),
-            ("Agencies most involved", "Incidents in which each agency is reported as involved.",
-             _barh(_counts(incidents["agencies"]), "Agencies most involved", "#9467bd")),
-            ("Services most affected", "Incidents in which each service is reported affected.",
-             _barh(services, "Services most affected", "#d62728")),
+            (
+                "Incidents per month by type",
+                "By month of first report; an incident of several types counts once per type.",
+                _per_month(incidents),
+            ),
+            (
+                "By sector",
+                "Incidents per sector of the victim.",
+                _barh(sectors, "Incidents by sector", "#2ca02c"),
+            ),
+            (
+                "By country",
+                "Incidents per country of the victim.",
+                _barh(countries, "Incidents by country", "#1f77b4"),
+            ),
+            (
+                "Agencies most involved",
+                "Incidents in which each agency is reported as involved.",
+                _barh(_counts(incidents["agencies"]), "Agencies most involved", "#9467bd"),
+            ),
+            (
+                "Services most affected",
+                "Incidents in which each service is reported affected.",
+                _barh(services, "Services most affected", "#d62728"),
+            ),
         ]
 
 
@@ -176,8 +216,17 @@ def latest_table(incidents: pd.DataFrame, rows: int = LATEST_ROWS) -> str:
             "</tr>"
         )
     head = "".join(
-        f"<th>{h}</th>" for h in ("First reported", "Victim / headline", "Types", "Services affected",
-                                  "Agencies", "Claimed by", "Sources", "Links")
+        f"<th>{h}</th>"
+        for h in (
+            "First reported",
+            "Victim / headline",
+            "Types",
+            "Services affected",
+            "Agencies",
+            "Claimed by",
+            "Sources",
+            "Links",
+        )
     )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
@@ -208,7 +257,7 @@ footer{color:#778;font-size:12px;padding:16px 32px}
 
 def render(incidents: pd.DataFrame, card: dict, source: str) -> str:
     """The report's HTML."""
-    generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     first = incidents["first_reported_at"]
     span = f"{first.min():%Y-%m-%d} – {first.max():%Y-%m-%d}" if len(first) else "no incidents yet"
     stats = [
@@ -233,12 +282,12 @@ def render(incidents: pd.DataFrame, card: dict, source: str) -> str:
 <header><h1>Cyber incidents in public reporting</h1>
 <p>First reported {html.escape(span)} · generated {generated} from {html.escape(source)}</p></header>
 <main>
-<div class="stats">{''.join(f'<div class="stat"><b>{v}</b>{html.escape(k)}</div>' for k, v in stats)}</div>
-<div class="grid">{''.join(figures)}</div>
+<div class="stats">{"".join(f'<div class="stat"><b>{v}</b>{html.escape(k)}</div>' for k, v in stats)}</div>
+<div class="grid">{"".join(figures)}</div>
 <section><h2>Latest incidents</h2>{latest_table(incidents)}</section>
 </main>
-<footer>Dataset built {html.escape(str(card.get('built_at', 'unknown')))} ·
-incident-tracker {html.escape(str(card.get('builder_version', '')))} · every figure counts incidents, not articles;
+<footer>Dataset built {html.escape(str(card.get("built_at", "unknown")))} ·
+incident-tracker {html.escape(str(card.get("builder_version", "")))} · every figure counts incidents, not articles;
 syndicated copies of one story count once.</footer>
 </body></html>
 """

@@ -134,7 +134,8 @@ CHECKS: dict[str, pa_check.DataFrameSchema] = {
         {
             "incident_id": _ID,
             "country": pa_check.Column(
-                nullable=True, checks=pa_check.Check(lambda s: s.dropna().astype(str).str.fullmatch(r"[A-Z]{2}"))
+                nullable=True,
+                checks=pa_check.Check(lambda s: s.dropna().astype(str).str.fullmatch(r"[A-Z]{2}")),
             ),
             "incident_types": pa_check.Column(checks=_all_in(INCIDENT_TYPES)),
             "n_articles": pa_check.Column(checks=pa_check.Check.ge(1)),
@@ -164,9 +165,7 @@ CHECKS: dict[str, pa_check.DataFrameSchema] = {
     "statements": pa_check.DataFrameSchema(
         {"article_id": pa_check.Column(nullable=False), "quote": pa_check.Column(nullable=True)}
     ),
-    "redirects": pa_check.DataFrameSchema(
-        {"old_incident_id": pa_check.Column(nullable=False, unique=True)}
-    ),
+    "redirects": pa_check.DataFrameSchema({"old_incident_id": pa_check.Column(nullable=False, unique=True)}),
 }
 
 

@@ -78,4 +78,3 @@ def dataset_overview(data_dir: DataDir | str | Path | None = None) -> dict:
         "first_reported_to": None if first.empty else first.max().strftime("%Y-%m-%d"),
         "built_at": dataset.card.get("built_at"),
     }
-

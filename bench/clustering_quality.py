@@ -65,7 +65,8 @@ def gold_rows(content: Path) -> list[dict]:
                 "countries": gold.get("countries") or [],
                 "sector": gold.get("sector"),
                 "statements": [
-                    {"speaker": s["speaker"], "quote": s.get("quote_starts")} for s in gold.get("statements") or []
+                    {"speaker": s["speaker"], "quote": s.get("quote_starts")}
+                    for s in gold.get("statements") or []
                 ],
                 "mentions": [],
                 "extractor_version": "gold",
@@ -149,7 +150,9 @@ def disagreements(truth: dict[str, str], predicted: dict[str, str]) -> list[str]
     return lines
 
 
-def evaluate(data_dir: DataDir, keys: dict[str, tuple[str, str]], match_by_path: bool) -> tuple[dict, list[str]]:
+def evaluate(
+    data_dir: DataDir, keys: dict[str, tuple[str, str]], match_by_path: bool
+) -> tuple[dict, list[str]]:
     articles = read_frame(data_dir.dataset, "articles")
     if match_by_path:
         # Matched on the page's file name: robust to hosts, ports and base-path rewrites.
@@ -169,7 +172,9 @@ def evaluate(data_dir: DataDir, keys: dict[str, tuple[str, str]], match_by_path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--content", type=Path, default=SAMPLE_WEB / "content")
     parser.add_argument("--data-dir", type=Path, help="evaluate the articles extracted into this data dir")
     parser.add_argument("--no-build", action="store_true", help="with --data-dir: use its current dataset")

@@ -26,10 +26,12 @@ SETTINGS = {
     "LOG_LEVEL": "WARNING",
     "PROGRESS_INTERVAL": "0",
 }
-PARAGRAPH = ("The company said it had detected unusual activity on its network and had taken systems "
-             "offline as a precaution while investigators worked to establish what had happened. ")
+PARAGRAPH = (
+    "The company said it had detected unusual activity on its network and had taken systems "
+    "offline as a precaution while investigators worked to establish what had happened. "
+)
 
-BARE_SPIDER = '''
+BARE_SPIDER = """
 import json, sys, feedparser, scrapy
 from scrapy.crawler import CrawlerProcess
 
@@ -53,7 +55,7 @@ process.start()
 stats = crawler.stats.get_stats()
 print(json.dumps({"elapsed": stats["elapsed_time_seconds"], "pages": stats.get("response_received_count", 0),
                   "memory": stats.get("memusage/max")}))
-'''
+"""
 
 
 def generate_site(root: Path, pages: int, per_feed: int = 250) -> list[str]:
@@ -88,17 +90,31 @@ def generate_site(root: Path, pages: int, per_feed: int = 250) -> list[str]:
 def run_full(base: str, feeds: list[str], work: Path) -> dict:
     data_dir = Path(tempfile.mkdtemp(dir=work))
     sources = work / f"sources-{data_dir.name}.toml"
-    sources.write_text("\n".join(
-        f'[[sources]]\nname = "bench-{i}"\nkind = "feed"\nurl = "{base}/{feed}"\npublisher = "Bench"\n'
-        for i, feed in enumerate(feeds)
-    ))
-    command = [sys.executable, "-m", "incidents", "crawl", "--sources", str(sources), "--data-dir", str(data_dir)]
+    sources.write_text(
+        "\n".join(
+            f'[[sources]]\nname = "bench-{i}"\nkind = "feed"\nurl = "{base}/{feed}"\npublisher = "Bench"\n'
+            for i, feed in enumerate(feeds)
+        )
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "incidents",
+        "crawl",
+        "--sources",
+        str(sources),
+        "--data-dir",
+        str(data_dir),
+    ]
     for name, value in SETTINGS.items():
         command += ["-s", f"{name}={value}"]
     subprocess.run(command, cwd=REPO, check=True, capture_output=True)
     report = json.loads(sorted((data_dir / "reports").glob("crawl-*.json"))[-1].read_text())
-    return {"elapsed": report["elapsed_seconds"], "pages": report["totals"]["stored"],
-            "memory": report["peak_memory_bytes"]}
+    return {
+        "elapsed": report["elapsed_seconds"],
+        "pages": report["totals"]["stored"],
+        "memory": report["peak_memory_bytes"],
+    }
 
 
 def run_bare(base: str, feeds: list[str], work: Path) -> dict:
@@ -107,7 +123,10 @@ def run_bare(base: str, feeds: list[str], work: Path) -> dict:
     script.write_text(BARE_SPIDER)
     result = subprocess.run(
         [sys.executable, str(script), ",".join(f"{base}/{feed}" for feed in feeds), json.dumps(settings)],
-        cwd=REPO, check=True, capture_output=True, text=True,
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     outcome = json.loads(result.stdout.strip().splitlines()[-1])
     outcome["pages"] -= len(feeds) + 1  # feeds and robots.txt are not articles
@@ -126,17 +145,27 @@ def main() -> int:
         best = {"full": None, "bare": None}
         with serve(site) as base:
             for _ in range(args.rounds):
-                for name, runner in (("bare", lambda: run_bare(base, feeds, work)), ("full", lambda: run_full(base, feeds, work))):
+                for name, runner in (
+                    ("bare", lambda: run_bare(base, feeds, work)),
+                    ("full", lambda: run_full(base, feeds, work)),
+                ):
                     outcome = runner()
                     rate = outcome["pages"] / outcome["elapsed"]
-                    print(f"{name:<5} {outcome['pages']} pages in {outcome['elapsed']:.1f} s = {rate:.0f} pages/s, "
-                          f"peak memory {outcome['memory'] / 2**20:.0f} MiB", flush=True)
+                    print(
+                        f"{name:<5} {outcome['pages']} pages in {outcome['elapsed']:.1f} s = {rate:.0f} pages/s, "
+                        f"peak memory {outcome['memory'] / 2**20:.0f} MiB",
+                        flush=True,
+                    )
                     if best[name] is None or rate > best[name][0]:
                         best[name] = (rate, outcome)
     ratio = best["full"][0] / best["bare"][0]
-    print(f"\nbest of {args.rounds}: full pipeline {best['full'][0]:.0f} pages/s, bare Scrapy {best['bare'][0]:.0f} pages/s")
+    print(
+        f"\nbest of {args.rounds}: full pipeline {best['full'][0]:.0f} pages/s, bare Scrapy {best['bare'][0]:.0f} pages/s"
+    )
     print(f"ratio full / bare: {ratio:.2f} (target >= 0.80)")
-    print(f"peak memory: full {best['full'][1]['memory'] / 2**20:.0f} MiB, bare {best['bare'][1]['memory'] / 2**20:.0f} MiB")
+    print(
+        f"peak memory: full {best['full'][1]['memory'] / 2**20:.0f} MiB, bare {best['bare'][1]['memory'] / 2**20:.0f} MiB"
+    )
     return 0
 
 

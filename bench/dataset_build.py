@@ -29,43 +29,108 @@ import pyarrow.parquet as pq
 from analysis import load_dataset
 from analysis.query import run_query
 from bench.clustering_quality import scores
-from core.vocabulary import SPECIFIC_INCIDENT_TYPES
 from core.config import DataDir
+from core.vocabulary import SPECIFIC_INCIDENT_TYPES
 from pipelines.extracted import articles_dir
 from pipelines.extracted_schema import EXTRACTED_ARTICLE
 
 TYPES = list(SPECIFIC_INCIDENT_TYPES)
 TYPE_WEIGHTS = np.array([30, 25, 10, 5, 3, 6, 3, 3, 2, 1, 8, 4], dtype=float)
-ATTACKERS = ["LockBit", "ALPHV", "Cl0p", "Black Basta", "Akira", "Play", "Rhysida", "Qilin", "BlackSuit",
-             "Medusa", "Scattered Spider", "Lazarus Group", "APT29", "Killnet", "NoName057(16)", "8Base",
-             "Royal", "Conti", "REvil", "Hive"]
-AGENCIES = [("National Cyber Security Centre", "GB"), ("National Crime Agency", "GB"),
-            ("Information Commissioner's Office", "GB"), ("Federal Bureau of Investigation", "US"),
-            ("Cybersecurity and Infrastructure Security Agency", "US"), ("Europol", None),
-            ("Australian Federal Police", "AU"), ("Australian Signals Directorate", "AU"),
-            ("Bundesamt für Sicherheit in der Informationstechnik", "DE"), ("ANSSI", "FR"),
-            ("Canadian Centre for Cyber Security", "CA"), ("Securities and Exchange Commission", "US")]
+ATTACKERS = [
+    "LockBit",
+    "ALPHV",
+    "Cl0p",
+    "Black Basta",
+    "Akira",
+    "Play",
+    "Rhysida",
+    "Qilin",
+    "BlackSuit",
+    "Medusa",
+    "Scattered Spider",
+    "Lazarus Group",
+    "APT29",
+    "Killnet",
+    "NoName057(16)",
+    "8Base",
+    "Royal",
+    "Conti",
+    "REvil",
+    "Hive",
+]
+AGENCIES = [
+    ("National Cyber Security Centre", "GB"),
+    ("National Crime Agency", "GB"),
+    ("Information Commissioner's Office", "GB"),
+    ("Federal Bureau of Investigation", "US"),
+    ("Cybersecurity and Infrastructure Security Agency", "US"),
+    ("Europol", None),
+    ("Australian Federal Police", "AU"),
+    ("Australian Signals Directorate", "AU"),
+    ("Bundesamt für Sicherheit in der Informationstechnik", "DE"),
+    ("ANSSI", "FR"),
+    ("Canadian Centre for Cyber Security", "CA"),
+    ("Securities and Exchange Commission", "US"),
+]
 COUNTRIES = ["US", "GB", "DE", "FR", "AU", "CA", "NL", "IT", "ES", "JP", "IE", "BE", "SE", "IN", "BR"]
 COUNTRY_WEIGHTS = np.array([40, 15, 7, 6, 6, 5, 3, 3, 3, 3, 2, 2, 2, 2, 1], dtype=float)
-SECTORS = ["healthcare", "education", "manufacturing", "retail", "finance", "government", "telecommunications",
-           "energy", "transport", "technology", "hospitality", "legal services", "media", "logistics",
-           "public transport"]
-SERVICES = ["online orders", "card payments", "email", "website", "patient records", "appointments",
-            "payroll", "customer portal", "phone lines", "IT systems", "mobile app", "deliveries"]
+SECTORS = [
+    "healthcare",
+    "education",
+    "manufacturing",
+    "retail",
+    "finance",
+    "government",
+    "telecommunications",
+    "energy",
+    "transport",
+    "technology",
+    "hospitality",
+    "legal services",
+    "media",
+    "logistics",
+    "public transport",
+]
+SERVICES = [
+    "online orders",
+    "card payments",
+    "email",
+    "website",
+    "patient records",
+    "appointments",
+    "payroll",
+    "customer portal",
+    "phone lines",
+    "IT systems",
+    "mobile app",
+    "deliveries",
+]
 SOURCES = [f"outlet-{i:02d}" for i in range(40)]
 SUFFIXES = ["", "", "", " Ltd", " Inc", " Group", " plc", " Holdings"]
-WORDS = ("northern southern global united metro city river coast valley summit harbor crown pine oak "
-         "apex atlas beacon cedar delta echo falcon granite horizon iris juniper keystone lumen meridian "
-         "nova orbit pioneer quartz ridge sterling tidal union vertex willow zenith").split()
-NOUNS = ("health bank logistics energy foods systems university council hospital airlines insurance "
-         "telecom retail motors pharma water railways media school clinic labs capital partners").split()
+WORDS = (
+    "northern southern global united metro city river coast valley summit harbor crown pine oak "
+    "apex atlas beacon cedar delta echo falcon granite horizon iris juniper keystone lumen meridian "
+    "nova orbit pioneer quartz ridge sterling tidal union vertex willow zenith"
+).split()
+NOUNS = (
+    "health bank logistics energy foods systems university council hospital airlines insurance "
+    "telecom retail motors pharma water railways media school clinic labs capital partners"
+).split()
 
 
 def generate(n_articles: int, n_victims: int, seed: int = 42) -> tuple[pa.Table, np.ndarray]:
     """(extracted-article table, true incident label per article)."""
     rng = np.random.default_rng(seed)
-    names = sorted({f"{a.title()} {b.title()} {c.title()}" for a, b, c in zip(
-        rng.choice(WORDS, n_victims * 3), rng.choice(WORDS, n_victims * 3), rng.choice(NOUNS, n_victims * 3))})
+    names = sorted(
+        {
+            f"{a.title()} {b.title()} {c.title()}"
+            for a, b, c in zip(
+                rng.choice(WORDS, n_victims * 3),
+                rng.choice(WORDS, n_victims * 3),
+                rng.choice(NOUNS, n_victims * 3),
+            )
+        }
+    )
     names = list(rng.permutation(names)[:n_victims])
     start = np.datetime64("2022-01-01T00:00", "m")
     span = 3 * 365 * 24 * 60
@@ -80,7 +145,9 @@ def generate(n_articles: int, n_victims: int, seed: int = 42) -> tuple[pa.Table,
         if incident_victim[prev] == incident_victim[cur] and incident_start[cur] - incident_start[prev] < gap:
             incident_start[cur] = incident_start[prev] + gap
     incident_type = rng.choice(len(TYPES), n_incidents, p=TYPE_WEIGHTS / TYPE_WEIGHTS.sum())
-    incident_attacker = np.where(rng.random(n_incidents) < 0.5, rng.integers(0, len(ATTACKERS), n_incidents), -1)
+    incident_attacker = np.where(
+        rng.random(n_incidents) < 0.5, rng.integers(0, len(ATTACKERS), n_incidents), -1
+    )
     incident_country = rng.choice(len(COUNTRIES), n_incidents, p=COUNTRY_WEIGHTS / COUNTRY_WEIGHTS.sum())
     incident_sector = rng.integers(0, len(SECTORS), n_incidents)
 
@@ -124,7 +191,9 @@ def generate(n_articles: int, n_victims: int, seed: int = 42) -> tuple[pa.Table,
         rows["is_incident"].append(True)
         rows["incident_types"].append([TYPES[incident_type[inc]]] if specific else ["unspecified"])
         rows["victims"].append([victim + SUFFIXES[suffix[row]]])
-        rows["attackers"].append([ATTACKERS[incident_attacker[inc]]] if incident_attacker[inc] >= 0 and specific else [])
+        rows["attackers"].append(
+            [ATTACKERS[incident_attacker[inc]]] if incident_attacker[inc] >= 0 and specific else []
+        )
         rows["agencies"].append([{"name": agency[0], "country": agency[1]}] if agency else [])
         services = [SERVICES[(inc + k) % len(SERVICES)] for k in range(int(rng.integers(0, 3)))]
         rows["services_affected"].append(services)
@@ -132,7 +201,9 @@ def generate(n_articles: int, n_victims: int, seed: int = 42) -> tuple[pa.Table,
         rows["organisations"].append([victim])
         rows["countries"].append([COUNTRIES[incident_country[inc]]])
         rows["sector"].append(SECTORS[incident_sector[inc]])
-        rows["statements"].append([{"speaker": victim, "quote": "We are investigating."}] if row % 5 == 0 else [])
+        rows["statements"].append(
+            [{"speaker": victim, "quote": "We are investigating."}] if row % 5 == 0 else []
+        )
         rows["mentions"].append([{"text": victim, "label": "ORG", "role": "victim", "sentence": None}])
         rows["extractor_version"].append("synthetic-1")
     for name, values in rows.items():
@@ -173,44 +244,68 @@ def queries(data_dir: DataDir, ds) -> list[tuple[str, object, object]]:
     return [
         (
             "incidents per month by type",
-            lambda: run_query("""SELECT strftime(first_reported_at, '%Y-%m') AS month, t AS type, count(*) AS n
-                                 FROM incidents, unnest(incident_types) AS u(t) GROUP BY 1, 2 ORDER BY 1, 2""", data_dir),
-            lambda: inc[["first_reported_at", "incident_types"]].explode("incident_types")
-            .assign(month=lambda d: d["first_reported_at"].dt.strftime("%Y-%m"))
-            .groupby(["month", "incident_types"]).size(),
+            lambda: run_query(
+                """SELECT strftime(first_reported_at, '%Y-%m') AS month, t AS type, count(*) AS n
+                                 FROM incidents, unnest(incident_types) AS u(t) GROUP BY 1, 2 ORDER BY 1, 2""",
+                data_dir,
+            ),
+            lambda: (
+                inc[["first_reported_at", "incident_types"]]
+                .explode("incident_types")
+                .assign(month=lambda d: d["first_reported_at"].dt.strftime("%Y-%m"))
+                .groupby(["month", "incident_types"])
+                .size()
+            ),
         ),
         (
             "incidents where NCSC was involved",
-            lambda: run_query("""SELECT incident_id, victim FROM incidents
-                                 WHERE list_contains(agencies, 'National Cyber Security Centre')""", data_dir),
-            lambda: inc.loc[inc["agencies"].map(lambda a: "National Cyber Security Centre" in a),
-                            ["incident_id", "victim"]],
+            lambda: run_query(
+                """SELECT incident_id, victim FROM incidents
+                                 WHERE list_contains(agencies, 'National Cyber Security Centre')""",
+                data_dir,
+            ),
+            lambda: inc.loc[
+                inc["agencies"].map(lambda a: "National Cyber Security Centre" in a),
+                ["incident_id", "victim"],
+            ],
         ),
         (
             "everything LockBit claimed, with URLs",
-            lambda: run_query("""SELECT i.incident_id, i.victim, a.url FROM incidents i
+            lambda: run_query(
+                """SELECT i.incident_id, i.victim, a.url FROM incidents i
                                  JOIN articles a USING (incident_id)
-                                 WHERE list_contains(i.attackers, 'LockBit')""", data_dir),
-            lambda: inc.loc[inc["attackers"].map(lambda a: "LockBit" in a), ["incident_id", "victim"]]
-            .merge(art[["incident_id", "url"]], on="incident_id"),
+                                 WHERE list_contains(i.attackers, 'LockBit')""",
+                data_dir,
+            ),
+            lambda: inc.loc[inc["attackers"].map(lambda a: "LockBit" in a), ["incident_id", "victim"]].merge(
+                art[["incident_id", "url"]], on="incident_id"
+            ),
         ),
         (
             "top attackers by incidents",
-            lambda: run_query("""SELECT a AS attacker, count(*) AS n FROM incidents, unnest(attackers) AS u(a)
-                                 GROUP BY 1 ORDER BY 2 DESC LIMIT 10""", data_dir),
+            lambda: run_query(
+                """SELECT a AS attacker, count(*) AS n FROM incidents, unnest(attackers) AS u(a)
+                                 GROUP BY 1 ORDER BY 2 DESC LIMIT 10""",
+                data_dir,
+            ),
             lambda: inc["attackers"].explode().value_counts().head(10),
         ),
         (
             "articles per source mentioning 'w123' in text",
-            lambda: run_query("""SELECT source, count(*) AS n FROM articles
-                                 WHERE contains(text, ' w123 ') GROUP BY 1 ORDER BY 2 DESC""", data_dir),
+            lambda: run_query(
+                """SELECT source, count(*) AS n FROM articles
+                                 WHERE contains(text, ' w123 ') GROUP BY 1 ORDER BY 2 DESC""",
+                data_dir,
+            ),
             lambda: art.loc[art["text"].str.contains(" w123 ", regex=False), "source"].value_counts(),
         ),
     ]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--articles", type=int, default=100_000)
     parser.add_argument("--victims", type=int, default=5_000)
     parser.add_argument("--keep", type=Path, help="build in this data dir and keep it")
@@ -221,8 +316,10 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         table, truth = generate(args.articles, args.victims)
         write_extracted(data_dir.extracted, table)
-        print(f"generated {table.num_rows:,} articles ({len(set(truth)):,} true incidents) "
-              f"in {time.perf_counter() - started:.1f} s")
+        print(
+            f"generated {table.num_rows:,} articles ({len(set(truth)):,} true incidents) "
+            f"in {time.perf_counter() - started:.1f} s"
+        )
 
         seconds, peak = build_in_child(root)
         print(f"build: {seconds:.1f} s wall (incl. interpreter start), peak RSS {peak} MiB")
@@ -232,9 +329,13 @@ def main(argv: list[str] | None = None) -> int:
         predicted = dict(zip(ds["articles"]["article_id"], ds["articles"]["incident_id"]))
         ids = table.column("article_id").to_pylist()
         result = scores({a: str(t) for a, t in zip(ids, truth)}, predicted)
-        print("clustering on the synthetic truth: "
-              + ", ".join(f"{k} {result[k]:.3f}" for k in ("pairwise_precision", "pairwise_recall",
-                                                           "bcubed_precision", "bcubed_recall")))
+        print(
+            "clustering on the synthetic truth: "
+            + ", ".join(
+                f"{k} {result[k]:.3f}"
+                for k in ("pairwise_precision", "pairwise_recall", "bcubed_precision", "bcubed_recall")
+            )
+        )
 
         print(f"\n{'query':<46} {'duckdb':>9} {'pandas':>9} {'pandas/duckdb':>14}")
         for name, duck, panda in queries(data_dir, ds):

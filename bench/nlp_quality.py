@@ -21,9 +21,9 @@ from collections import defaultdict
 from pathlib import Path
 
 from core.config import REPO_DATA
-from pipelines.nlp import Analyzer
 from core.gazetteers import load_gazetteer
 from core.names import names_match
+from pipelines.nlp import Analyzer
 
 SAMPLE = REPO_DATA / "sample" / "content"
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "nlp"
@@ -44,8 +44,14 @@ def load_articles(folder: Path) -> list[dict]:
         text = data.get("text")
         if text is None:
             text = "\n\n".join([title, *data.get("paragraphs", [])])
-        articles.append({"id": data.get("id") or data.get("slug") or path.stem, "title": title, "text": text,
-                         "gold": data["gold"]})
+        articles.append(
+            {
+                "id": data.get("id") or data.get("slug") or path.stem,
+                "title": title,
+                "text": text,
+                "gold": data["gold"],
+            }
+        )
     return articles
 
 
@@ -84,8 +90,11 @@ def field_values(record: dict, gold: dict, name: str) -> tuple[list[str], list[s
         gold_values = [a["name"] if isinstance(a, dict) else a for a in gold.get("agencies", [])]
     elif name == "services":
         pred = list(record.get("services_affected", []))
-        gold_values = [s["service"] if isinstance(s, dict) else s for s in gold.get("services_affected", [])
-                       if not isinstance(s, dict) or s.get("status") != "unaffected"]
+        gold_values = [
+            s["service"] if isinstance(s, dict) else s
+            for s in gold.get("services_affected", [])
+            if not isinstance(s, dict) or s.get("status") != "unaffected"
+        ]
     else:
         pred = list(record.get(name, []))
         gold_values = list(gold.get(name, []))
@@ -96,7 +105,9 @@ def evaluate(articles: list[dict], analyzer: Analyzer, show_errors: bool = False
     counts = {f: [0, 0, 0] for f in FIELDS}
     detect = {"tp": 0, "fp": 0, "fn": 0, "tn": 0}
     type_counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-    records = (r.to_dict() for r in analyzer.analyze({k: a[k] for k in ("id", "title", "text")} for a in articles))
+    records = (
+        r.to_dict() for r in analyzer.analyze({k: a[k] for k in ("id", "title", "text")} for a in articles)
+    )
     for article, record in zip(articles, records):
         gold = article["gold"]
         problems = []
@@ -152,8 +163,15 @@ def print_report(title: str, result: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("folders", nargs="*", type=Path, help="folders of gold JSON files (default: sample web, fixtures, held-out)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "folders",
+        nargs="*",
+        type=Path,
+        help="folders of gold JSON files (default: sample web, fixtures, held-out)",
+    )
     parser.add_argument("--model", default=None)
     parser.add_argument("--show-errors", action="store_true")
     args = parser.parse_args(argv)

@@ -54,7 +54,9 @@ def time_analyzer(analyzer: Analyzer, docs: list[dict]) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--docs", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=5, help="interleaved timed rounds; the median counts")
     parser.add_argument("--repeat", type=int, default=None, help=argparse.SUPPRESS)  # old name of --rounds
@@ -90,13 +92,19 @@ def main(argv: list[str] | None = None) -> int:
         ratios.append(b / a)
         print(f"  round {index + 1}: bare {b:6.2f} s  Analyzer {a:6.2f} s  ratio {b / a:.2f}", flush=True)
     bare_mid, analyzer_mid = statistics.median(bare_times), statistics.median(analyzer_times)
-    print(f"{len(docs)} documents, {chars / 1e6:.2f} M characters, model {model}, {rounds} interleaved rounds (medians)")
-    print(f"  bare spaCy ({', '.join(bare.pipe_names)}): {len(docs) / bare_mid:8.1f} docs/s  {chars / bare_mid / 1e3:8.1f} k chars/s")
+    print(
+        f"{len(docs)} documents, {chars / 1e6:.2f} M characters, model {model}, {rounds} interleaved rounds (medians)"
+    )
+    print(
+        f"  bare spaCy ({', '.join(bare.pipe_names)}): {len(docs) / bare_mid:8.1f} docs/s  {chars / bare_mid / 1e3:8.1f} k chars/s"
+    )
     print(f"  Analyzer   ({', '.join(analyzer.nlp.pipe_names)}):")
     print(f"  {'':>11}{len(docs) / analyzer_mid:8.1f} docs/s  {chars / analyzer_mid / 1e3:8.1f} k chars/s")
     ratio = statistics.median(ratios)
-    print(f"  ratio Analyzer/bare throughput (median of rounds): {ratio:.2f} "
-          f"(min {min(ratios):.2f}, max {max(ratios):.2f}) ({'OK' if ratio >= 1.0 else 'SLOWER than bare spaCy'})")
+    print(
+        f"  ratio Analyzer/bare throughput (median of rounds): {ratio:.2f} "
+        f"(min {min(ratios):.2f}, max {max(ratios):.2f}) ({'OK' if ratio >= 1.0 else 'SLOWER than bare spaCy'})"
+    )
     return 0 if ratio >= 1.0 else 1
 
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import trafilatura
 
 from core.config import SAMPLE_WEB
-from sample_web.render import with_base_url
 from pipelines.parsing import parse_html
+from sample_web.render import with_base_url
 
 TOKEN = re.compile(r"\w+", re.UNICODE)
 
@@ -61,10 +61,14 @@ def evaluate(sample_dir: Path = SAMPLE_WEB) -> dict:
         body = page_bytes(record, sample_dir)
         article = parse_html(body, f"{BASE_URL}{record['path']}")
         ours.append(token_scores(article.text, record["text"]))
-        baseline.append(token_scores(trafilatura.extract(body.decode("utf-8", "replace")) or "", record["text"]))
+        baseline.append(
+            token_scores(trafilatura.extract(body.decode("utf-8", "replace")) or "", record["text"])
+        )
         fields["title"] += article.title == record["title"]
         # Some pages state only the day (agency pages): the date is what a page can promise.
-        fields["published"] += bool(article.published) and article.published.date().isoformat() == record["published"][:10]
+        fields["published"] += (
+            bool(article.published) and article.published.date().isoformat() == record["published"][:10]
+        )
         fields["authors"] += article.authors == record["authors"]
         fields["language"] += article.language == "en"
     n = len(gold)
@@ -89,7 +93,9 @@ def main() -> int:
     for name in ("ours", "trafilatura_default"):
         s = result[name]
         print(f"{name:<22} precision {s['precision']:.3f}  recall {s['recall']:.3f}  F1 {s['f1']:.3f}")
-    print(f"F1 ratio ours / trafilatura default: {result['ours']['f1'] / result['trafilatura_default']['f1']:.3f}")
+    print(
+        f"F1 ratio ours / trafilatura default: {result['ours']['f1'] / result['trafilatura_default']['f1']:.3f}"
+    )
     print("field accuracy: " + ", ".join(f"{k} {v:.2f}" for k, v in result["field_accuracy"].items()))
     print("lowest F1 pages: " + "; ".join(f"{p} {f:.3f}" for f, p in result["worst"]))
     return 0

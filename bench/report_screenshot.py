@@ -37,9 +37,19 @@ def screenshot(page: Path, png: Path, size: str = "1280,2400") -> Path:
     """Headless Chromium screenshot of a local HTML file (no network, throwaway profile)."""
     with tempfile.TemporaryDirectory() as profile:
         command = [
-            chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
-            f"--user-data-dir={profile}", f"--screenshot={png}", f"--window-size={size}", page.resolve().as_uri(),
+            chromium(),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--hide-scrollbars",
+            f"--user-data-dir={profile}",
+            f"--screenshot={png}",
+            f"--window-size={size}",
+            page.resolve().as_uri(),
         ]
         subprocess.run(command, check=True, capture_output=True, timeout=120)
     return png
@@ -51,9 +61,15 @@ def sample_data_dir(root: Path) -> DataDir:
 
     data_dir = DataDir.resolve(root)
     rows = gold_rows(SAMPLE_WEB / "content")
-    hostile = dict(rows[0], article_id="hostile", url="https://hostile.example/x", title=HOSTILE_TITLE,
-                   text="A hostile page " + HOSTILE_TITLE, victims=["<img src=x onerror=alert(1)>"],
-                   sector="$finance$ <i>sector</i>")
+    hostile = dict(
+        rows[0],
+        article_id="hostile",
+        url="https://hostile.example/x",
+        title=HOSTILE_TITLE,
+        text="A hostile page " + HOSTILE_TITLE,
+        victims=["<img src=x onerror=alert(1)>"],
+        sector="$finance$ <i>sector</i>",
+    )
     write_batch(data_dir.extracted, rows + [hostile])
     build_dataset(data_dir)
     return data_dir
@@ -68,7 +84,9 @@ def blank(png: Path) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--data-dir", type=Path, help="use this data dir's dataset")
     parser.add_argument("--report", type=Path, default=Path(tempfile.gettempdir()) / "incidents-report")
     parser.add_argument("--png", type=Path, default=Path(tempfile.gettempdir()) / "incidents-report.png")
@@ -77,7 +95,9 @@ def main(argv: list[str] | None = None) -> int:
         data_dir = DataDir.resolve(args.data_dir) if args.data_dir else sample_data_dir(Path(tmp))
         page = write_report(args.report, data_dir)
     png = screenshot(page, args.png)
-    print(f"report {page} ({page.stat().st_size // 1024} KiB) → screenshot {png} ({png.stat().st_size // 1024} KiB)")
+    print(
+        f"report {page} ({page.stat().st_size // 1024} KiB) → screenshot {png} ({png.stat().st_size // 1024} KiB)"
+    )
     if blank(png):
         print("the screenshot is blank", file=sys.stderr)
         return 1

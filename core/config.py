@@ -33,7 +33,7 @@ class DataDir:
     root: Path
 
     @classmethod
-    def resolve(cls, path: str | Path | None) -> "DataDir":
+    def resolve(cls, path: str | Path | None) -> DataDir:
         return cls(Path(path) if path else default_data_dir())
 
     @property

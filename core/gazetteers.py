@@ -104,7 +104,9 @@ def _load_gazetteer(folder: str) -> Gazetteer:
     for row in read_rows(root / "agencies.csv"):
         if not row.get("name"):
             continue
-        entry = Entry(AGENCY, row["name"], (row.get("country") or "").upper() or None, row.get("kind") or None)
+        entry = Entry(
+            AGENCY, row["name"], (row.get("country") or "").upper() or None, row.get("kind") or None
+        )
         for alias in [row["name"], *split_multi(row.get("aliases"))]:
             gaz.add(alias, entry)
     for row in read_rows(root / "threat_actors.csv"):
@@ -125,13 +127,15 @@ def _load_gazetteer(folder: str) -> Gazetteer:
         if not row.get("name"):
             continue
         known = [e for e in gaz.lookup(row["name"], THREAT_ACTOR) if e.name.lower() == row["name"].lower()]
-        entries = known or [Entry(
-            THREAT_ACTOR,
-            row["name"],
-            (row.get("country") or "").upper() or None,
-            row.get("kind") or None,
-            (row.get("ambiguous") or "").lower() in TRUE_WORDS,
-        )]
+        entries = known or [
+            Entry(
+                THREAT_ACTOR,
+                row["name"],
+                (row.get("country") or "").upper() or None,
+                row.get("kind") or None,
+                (row.get("ambiguous") or "").lower() in TRUE_WORDS,
+            )
+        ]
         for entry in entries:
             for alias in [row["name"], *split_multi(row.get("aliases"))]:
                 if not gaz.lookup(alias, THREAT_ACTOR):

@@ -12,8 +12,9 @@ import hashlib
 import re
 import unicodedata
 from collections import defaultdict
+from collections.abc import Iterable
 from functools import lru_cache
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from core.gazetteers import AliasIndex
@@ -76,7 +77,7 @@ def slug(key: str, limit: int = 48) -> str:
     return text or "org-" + hashlib.sha1(key.encode()).hexdigest()[:8]
 
 
-def victim_keys(names: Iterable[str], aliases: "AliasIndex | None" = None) -> dict[str, str]:
+def victim_keys(names: Iterable[str], aliases: AliasIndex | None = None) -> dict[str, str]:
     """Map every victim spelling in the data to its merge key.
 
     Order of rules: gazetteer alias → base key; an acronym ("BA", "NHS") maps to the one
@@ -137,6 +138,7 @@ CORPORATE_SUFFIX = re.compile(
 )
 LEADING_ARTICLE = re.compile(r"^(?:the|a|an)\s+", re.IGNORECASE)
 POSSESSIVE = re.compile(r"\s*['’]s?$")
+
 
 @lru_cache(maxsize=65536)
 def clean_name(text: str) -> str:

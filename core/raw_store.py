@@ -11,10 +11,10 @@ import io
 import os
 import sqlite3
 import uuid
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
@@ -91,16 +91,14 @@ class RawStore:
             self._warc_file = None
         self._db.close()
 
-    def __enter__(self) -> "RawStore":
+    def __enter__(self) -> RawStore:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
     def contains(self, canonical_url: str) -> bool:
-        row = self._db.execute(
-            "SELECT 1 FROM pages WHERE canonical_url = ?", (canonical_url,)
-        ).fetchone()
+        row = self._db.execute("SELECT 1 FROM pages WHERE canonical_url = ?", (canonical_url,)).fetchone()
         return row is not None
 
     def count(self) -> int:
@@ -157,7 +155,7 @@ class RawStore:
 
     def _open_writer(self, prefix: str) -> WARCWriter:
         if self._writer is None:
-            stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
             self._warc_path = self.root / f"{prefix}-{stamp}-{os.getpid()}-{uuid.uuid4().hex[:6]}.warc.gz"
             self._warc_file = open(self._warc_path, "ab")
             self._writer = WARCWriter(self._warc_file, gzip=True)
@@ -187,7 +185,7 @@ class RawStore:
                 open_file[1].close()
 
     def mark_processed(self, stage: str, record_ids: Iterable[str]) -> None:
-        now = datetime.now(timezone.utc).isoformat()
+        now = datetime.now(UTC).isoformat()
         self._db.executemany(
             "INSERT OR REPLACE INTO processed VALUES (?,?,?)",
             [(record_id, stage, now) for record_id in record_ids],

@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, TypedDict
 
 import pyarrow as pa
@@ -28,7 +28,7 @@ class PageItem:
     body: bytes
     publisher: str | None = None
     content_kind: str = "html"
-    fetched_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 class Agency(TypedDict, total=False):

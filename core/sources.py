@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 from urllib.parse import urlparse
 
 REQUIRED = ("name", "kind", "url", "publisher")
@@ -83,9 +84,7 @@ def _validate_entry(path: Path, index: int, entry: Any, kinds: set[str] | None) 
     if unknown:
         raise SourcesFileError(f"{label}: unknown key(s) {', '.join(unknown)}")
     if kinds is not None and entry["kind"] not in kinds:
-        raise SourcesFileError(
-            f"{label}: unknown kind {entry['kind']!r} (known: {', '.join(sorted(kinds))})"
-        )
+        raise SourcesFileError(f"{label}: unknown kind {entry['kind']!r} (known: {', '.join(sorted(kinds))})")
     url = urlparse(entry["url"])
     if url.scheme not in ("http", "https") or not url.netloc:
         raise SourcesFileError(f"{label}: url must be an http(s) URL, got {entry['url']!r}")

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from scrapy import signals
 from twisted.internet import task
 
-from crawler.stats import per_source, totals
 from core.config import DataDir
+from crawler.stats import per_source, totals
 
 
 class CrawlProgress:
@@ -50,9 +50,9 @@ class CrawlProgress:
         started = stats.get("start_time")
         report = {
             "spider": spider.name,
-            "finished_at": datetime.now(timezone.utc).isoformat(),
+            "finished_at": datetime.now(UTC).isoformat(),
             "finish_reason": reason,
-            "elapsed_seconds": (datetime.now(timezone.utc) - started).total_seconds() if started else None,
+            "elapsed_seconds": (datetime.now(UTC) - started).total_seconds() if started else None,
             "peak_memory_bytes": stats.get("memusage/max"),
             "totals": totals(stats),
             "sources": per_source(stats),
@@ -63,7 +63,7 @@ class CrawlProgress:
 
 def write_report(folder: Path, spider_name: str, report: dict) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     path = folder / f"crawl-{stamp}-{spider_name}.json"
     path.write_text(json.dumps(report, indent=2, default=str), encoding="utf-8")
     return path

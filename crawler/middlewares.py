@@ -4,20 +4,20 @@ delays that AutoThrottle may not lower, and conditional requests for listings po
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from datetime import datetime, timezone
 from pathlib import Path
 
 from scrapy import Request, signals
-from scrapy.exceptions import IgnoreRequest
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet import task
 
-from crawler.stats import per_source, source_key
 from core.config import DataDir
+from crawler.stats import per_source, source_key
 
 RETRY_DELAY_META = "retry_delay"
 
@@ -70,8 +70,8 @@ def retry_after_seconds(value: bytes | None) -> float | None:
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 FIXED_DELAY_META = "autothrottle_dont_adjust_delay"
@@ -193,7 +193,7 @@ class ValidatorStore:
         return (row[0], row[1]) if row else (None, None)
 
     def put(self, validators: dict[str, tuple[str | None, str | None]]) -> None:
-        now = datetime.now(timezone.utc).isoformat()
+        now = datetime.now(UTC).isoformat()
         self._db.executemany(
             "INSERT OR REPLACE INTO validators VALUES (?,?,?,?)",
             [(url, etag, modified, now) for url, (etag, modified) in validators.items()],

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 from urllib.parse import urlparse
 
 from scrapy.crawler import CrawlerProcess
@@ -14,9 +15,9 @@ from scrapy.settings import Settings
 from scrapy.spiderloader import SpiderLoader
 from scrapy.utils.project import get_project_settings
 
-from crawler.stats import per_source
 from core.config import DataDir, user_agent
 from core.sources import Source, load_sources
+from crawler.stats import per_source
 
 
 class CrawlFailed(RuntimeError):

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 PREFIX = "incidents/source"
 OUTCOMES = ("listed", "fetched", "stored", "skipped", "failed")

@@ -7,16 +7,16 @@ analyser improves (--all). One bad page gets an error column and loses nothing e
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator
 
-from core.urls import article_id, canonical_url
 from core.config import DataDir
+from core.raw_store import RawStore, StoredPage
 from core.records import ANALYSIS_COLUMNS, AnalysisRecord
+from core.urls import article_id, canonical_url
 from pipelines import extracted
 from pipelines.parsing import ParseError
 from pipelines.parsing.registry import UnknownContentKind, parser_for
-from core.raw_store import RawStore, StoredPage
 
 STAGE = "extract"
 log = logging.getLogger(__name__)
@@ -94,8 +94,13 @@ def _finish_batch(
 ) -> None:
     if analyze is not None:
         documents = (
-            {"id": row["article_id"], "title": row.get("title") or "", "text": row.get("text") or "",
-             "url": row["url"], "published": row.get("published_at")}
+            {
+                "id": row["article_id"],
+                "title": row.get("title") or "",
+                "text": row.get("text") or "",
+                "url": row["url"],
+                "published": row.get("published_at"),
+            }
             for row in rows
         )
         for row, record in zip(rows, analyze(documents)):

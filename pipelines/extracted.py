@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterable
 
 import pandas as pd
 import pyarrow as pa
@@ -29,7 +29,7 @@ def write_batch(extracted_root: Path, rows: Iterable[dict]) -> Path | None:
     )
     folder = articles_dir(extracted_root)
     folder.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     final = folder / f"part-{stamp}-{uuid.uuid4().hex[:8]}.parquet"
     staging = final.with_suffix(".parquet.tmp")
     pq.write_table(table, staging, compression="zstd")

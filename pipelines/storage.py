@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from core.records import PageItem
-from crawler.stats import source_key
 from core.config import DataDir
 from core.raw_store import RawStore
+from core.records import PageItem
+from crawler.stats import source_key
 
 
 class RawStorePipeline:

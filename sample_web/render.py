@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from html import escape
 from pathlib import Path
-from typing import Callable, Iterable
 
 from core.config import SAMPLE_WEB
 
@@ -50,17 +50,17 @@ class Article:
     hazards: list[str] = field(default_factory=list)
 
     @classmethod
-    def from_file(cls, path: Path) -> "Article":
+    def from_file(cls, path: Path) -> Article:
         data = json.loads(path.read_text(encoding="utf-8"))
         published = datetime.fromisoformat(data["published"].replace("Z", "+00:00"))
         if published.tzinfo is None:
-            published = published.replace(tzinfo=timezone.utc)
+            published = published.replace(tzinfo=UTC)
         return cls(
             slug=data["slug"],
             outlet=data["outlet"],
             kind=data["kind"],
             title=data["title"],
-            published=published.astimezone(timezone.utc),
+            published=published.astimezone(UTC),
             authors=data.get("authors", []),
             paragraphs=data["paragraphs"],
             gold=data["gold"],
@@ -118,9 +118,7 @@ def page_packetledger(article: Article, others: list[Article]) -> str:
         "mainEntityOfPage": f"{BASE}{article.path}",
         "inLanguage": "en-US",
     }
-    related = "".join(
-        f'<li><a href="{a.path}">{escape(a.title)}</a></li>' for a in _related(article, others)
-    )
+    related = "".join(f'<li><a href="{a.path}">{escape(a.title)}</a></li>' for a in _related(article, others))
     json_ld_text = json.dumps(json_ld, ensure_ascii=False).replace("</", "<\\/")
     newsletter = (
         '<div class="newsletter-box"><h4>Get the Ledger in your inbox</h4>'
@@ -175,7 +173,7 @@ def page_breachdesk(article: Article, others: list[Article]) -> str:
 <meta property="og:title" content="{escape(article.title)}">
 <meta property="og:url" content="{BASE}{article.path}">
 <meta property="og:site_name" content="Breach Desk">
-<meta property="article:published_time" content="{article.published.strftime('%Y-%m-%dT%H:%M:%SZ')}">
+<meta property="article:published_time" content="{article.published.strftime("%Y-%m-%dT%H:%M:%SZ")}">
 {authors}
 <meta name="twitter:card" content="summary_large_image">
 </head>
@@ -200,7 +198,9 @@ def page_breachdesk(article: Article, others: list[Article]) -> str:
 
 
 def page_northwind(article: Article, others: list[Article]) -> str:
-    trending = "".join(f'<li><a href="{a.path}">{escape(a.title)}</a></li>' for a in _related(article, others))
+    trending = "".join(
+        f'<li><a href="{a.path}">{escape(a.title)}</a></li>' for a in _related(article, others)
+    )
     authors = "".join(
         f'<span itemprop="author" itemscope itemtype="https://schema.org/Person"><span itemprop="name">{escape(n)}</span></span>'
         for n in article.authors
@@ -230,7 +230,12 @@ def page_northwind(article: Article, others: list[Article]) -> str:
 
 
 def page_metrotribune(article: Article, others: list[Article]) -> str:
-    body = _paragraphs(article, lambda i: '<div class="promo">Subscribe to the Metro Tribune from just $1 a week.</div>' if i == 3 else "")
+    body = _paragraphs(
+        article,
+        lambda i: (
+            '<div class="promo">Subscribe to the Metro Tribune from just $1 a week.</div>' if i == 3 else ""
+        ),
+    )
     page = f"""<html>
 <head>
 <title>{escape(article.title)} - Metro Tribune</title>
@@ -295,9 +300,9 @@ TEMPLATES: dict[str, Callable[[Article, list[Article]], str]] = {
 def _malform(page: str) -> str:
     """Broken markup as found in the wild: unclosed tags, stray closers, bare ampersands."""
     page = page.replace("</p>\n<p>", "\n<p>", 2)
-    page = page.replace("<td class=\"content\">", "<td class=\"content\"><div><span>", 1)
+    page = page.replace('<td class="content">', '<td class="content"><div><span>', 1)
     page = page.replace("</td></tr></table>", "</span></div></div></td></tr>", 1)
-    page = page.replace("<div class=\"footer\">", "<div class=\"footer\"><b>AT&T & partners <i>", 1)
+    page = page.replace('<div class="footer">', '<div class="footer"><b>AT&T & partners <i>', 1)
     return page.replace("</body>\n</html>\n", "")
 
 
@@ -352,12 +357,14 @@ def listing_packetledger(articles: list[Article]) -> dict[str, str]:
     # The same story again, with tracking parameters and a fragment, as feeds often carry it.
     if items:
         first = articles[0]
-        items.append((first.title, f"{BASE}{first.path}{TRACKING}#comments", first.published, first.slug + "-promo"))
+        items.append(
+            (first.title, f"{BASE}{first.path}{TRACKING}#comments", first.published, first.slug + "-promo")
+        )
     return {"packetledger/feed.xml": _rss(OUTLETS["packetledger"], "/packetledger/", reversed(items))}
 
 
 def listing_breachdesk(articles: list[Article]) -> dict[str, str]:
-    updated = max((a.published for a in articles), default=datetime.now(timezone.utc))
+    updated = max((a.published for a in articles), default=datetime.now(UTC))
     entries = "\n".join(
         f"""  <entry>
     <title>{escape(a.title)}</title>
@@ -396,26 +403,34 @@ def listing_northwind(articles: list[Article]) -> dict[str, str]:
     )
     index = f"""<?xml version="1.0" encoding="UTF-8"?>
 <sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
-  <sitemap><loc>{BASE}/northwind/news-sitemap.xml.gz</loc><lastmod>{max(a.published for a in articles).isoformat() if articles else ''}</lastmod></sitemap>
+  <sitemap><loc>{BASE}/northwind/news-sitemap.xml.gz</loc><lastmod>{max(a.published for a in articles).isoformat() if articles else ""}</lastmod></sitemap>
   <sitemap><loc>{BASE}/northwind/pages-sitemap.xml</loc></sitemap>
 </sitemapindex>
 """
-    pages = f"""<?xml version="1.0" encoding="UTF-8"?>
+    pages = (
+        f"""<?xml version="1.0" encoding="UTF-8"?>
 <urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
   <url><loc>{BASE}{articles[0].path}</loc><lastmod>{articles[0].published:%Y-%m-%d}</lastmod></url>
 </urlset>
-""" if articles else ""
+"""
+        if articles
+        else ""
+    )
     urlset = f"""<?xml version="1.0" encoding="UTF-8"?>
 <urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">
 {news}
 </urlset>
 """
-    return {"northwind/sitemap.xml": index, "northwind/news-sitemap.xml": urlset, "northwind/pages-sitemap.xml": pages}
+    return {
+        "northwind/sitemap.xml": index,
+        "northwind/news-sitemap.xml": urlset,
+        "northwind/pages-sitemap.xml": pages,
+    }
 
 
 def listing_metrotribune(articles: list[Article]) -> dict[str, str]:
     items = [(a.title, f"{BASE}{a.path}", a.published, a.slug) for a in articles]
-    newest = max((a.published for a in articles), default=datetime.now(timezone.utc))
+    newest = max((a.published for a in articles), default=datetime.now(UTC))
     items.append(("Story withdrawn", f"{BASE}{MISSING_PAGE}", newest, "withdrawn"))
     items.append(("Embargoed briefing", f"{BASE}{PRIVATE_PAGE}", newest, "embargoed"))
     return {"metrotribune/rss.xml": _rss(OUTLETS["metrotribune"], "/metrotribune/", reversed(items))}
@@ -472,7 +487,9 @@ def render_site(articles: list[Article], web_dir: Path) -> None:
                 (web_dir / relative).write_text(text, encoding="utf-8")
     private = web_dir / PRIVATE_PAGE.lstrip("/")
     private.parent.mkdir(parents=True, exist_ok=True)
-    private.write_text("<html><body><h1>Embargoed</h1><p>Not for crawlers.</p></body></html>", encoding="utf-8")
+    private.write_text(
+        "<html><body><h1>Embargoed</h1><p>Not for crawlers.</p></body></html>", encoding="utf-8"
+    )
 
 
 def gold_records(articles: list[Article]) -> list[dict]:

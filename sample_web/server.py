@@ -10,12 +10,12 @@ from __future__ import annotations
 import gzip
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Iterator
 
 PLACEHOLDER = b"__BASE_URL__"
 TEMPLATED = {".xml", ".txt", ".rss", ".atom", ".json", ".csv", ".html"}

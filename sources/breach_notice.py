@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
-from typing import Any, Iterable
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
 
 US_DATE = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4}|\d{2})\b")
 RANSOMWARE = re.compile(r"ransomware", re.IGNORECASE)
@@ -19,7 +20,7 @@ RANSOMWARE = re.compile(r"ransomware", re.IGNORECASE)
 def parse_us_date(value: str | None) -> datetime | None:
     """'01/05/2024' or '1/5/24' → 2024-01-05 (UTC midnight); the first date when there are several."""
     dates = us_dates(value)
-    return datetime.fromisoformat(dates[0]).replace(tzinfo=timezone.utc) if dates else None
+    return datetime.fromisoformat(dates[0]).replace(tzinfo=UTC) if dates else None
 
 
 def us_dates(value: str | None) -> list[str]:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -36,8 +36,9 @@ def fixture_web() -> Iterator[str]:
         yield base_url
 
 
-def run_cli(*args: str, timeout: float = 300, input: str | None = None,
-            env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def run_cli(
+    *args: str, timeout: float = 300, input: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     """`incidents ARGS...` in a fresh interpreter; returns the completed process."""
     return subprocess.run(
         [sys.executable, "-m", "incidents", *args],

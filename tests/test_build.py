@@ -11,10 +11,10 @@ from fixtures.dataset.factory import article, sample_rows, write_extracted
 
 from analysis import load_dataset, storage
 from analysis.build import build_dataset
-from core.names import normalise, victim_keys
 from analysis.schema import validate
-from incidents.cli import main
 from core.config import DataDir
+from core.names import normalise, victim_keys
+from incidents.cli import main
 
 TABLES = ("incidents", "articles", "mentions", "statements")
 
@@ -67,11 +67,21 @@ def test_same_organisation_months_apart_stays_two(tmp_path):
 def test_lookback_joins_a_retrospective_story_but_not_a_new_breach(tmp_path):
     rows = [
         article("tm-2021", "2021-08-18T10:00", ["T-Mobile"], types=["data_breach"]),
-        article("tm-fine", "2023-07-01T10:00", ["T-Mobile US"], types=["data_breach"],
-                text="Regulators fined T-Mobile over the August 2021 cyberattack. " * 5),
+        article(
+            "tm-fine",
+            "2023-07-01T10:00",
+            ["T-Mobile US"],
+            types=["data_breach"],
+            text="Regulators fined T-Mobile over the August 2021 cyberattack. " * 5,
+        ),
         article("ba-2018", "2018-09-07T10:00", ["British Airways"], types=["data_breach"]),
-        article("ba-2023", "2023-06-05T10:00", ["British Airways"], types=["data_breach"],
-                text="The activity started on 25 May 2023. It recalls the August 2018 breach. " * 5),
+        article(
+            "ba-2023",
+            "2023-06-05T10:00",
+            ["British Airways"],
+            types=["data_breach"],
+            text="The activity started on 25 May 2023. It recalls the August 2018 breach. " * 5,
+        ),
     ]
     ids = set(incidents_of(built(tmp_path, rows)).index)
     assert ids == {"t-mobile-2021-08", "british-airways-2018-09", "british-airways-2023-06"}
@@ -173,12 +183,18 @@ def test_a_kill_between_the_two_renames_is_recovered(tmp_path):
 
 
 def test_validation_rejects_a_broken_table():
-    bad = pd.DataFrame({
-        "incident_id": ["x-2024-01", "x-2024-01"], "country": ["United Kingdom", "GB"],
-        "incident_types": [["ransomware"], ["not-a-type"]], "n_articles": [1, 0], "n_sources": [1, 1],
-        "source_urls": [["u"], []], "first_reported_at": pd.to_datetime(["2024-01-02", "2024-01-01"], utc=True),
-        "last_reported_at": pd.to_datetime(["2024-01-01", "2024-01-01"], utc=True),
-    })
+    bad = pd.DataFrame(
+        {
+            "incident_id": ["x-2024-01", "x-2024-01"],
+            "country": ["United Kingdom", "GB"],
+            "incident_types": [["ransomware"], ["not-a-type"]],
+            "n_articles": [1, 0],
+            "n_sources": [1, 1],
+            "source_urls": [["u"], []],
+            "first_reported_at": pd.to_datetime(["2024-01-02", "2024-01-01"], utc=True),
+            "last_reported_at": pd.to_datetime(["2024-01-01", "2024-01-01"], utc=True),
+        }
+    )
     with pytest.raises(pandera.errors.SchemaErrors) as failure:
         validate("incidents", bad)
     message = str(failure.value)
@@ -190,14 +206,19 @@ def test_dataset_card_and_schema(tmp_path):
     data_dir = built(tmp_path, sample_rows())
     card = json.loads((data_dir.dataset / "dataset.json").read_text())
     assert card["extractor_versions"] == {"test-1": len(sample_rows())}
-    assert {s["source"] for s in card["sources"]} == {"packetledger", "breachdesk", "metrotribune", "northwind"}
+    assert {s["source"] for s in card["sources"]} == {
+        "packetledger",
+        "breachdesk",
+        "metrotribune",
+        "northwind",
+    }
     assert [f["name"] for f in card["tables"]["incidents"]][:3] == ["incident_id", "title", "victim"]
     assert "## Schema" in (data_dir.dataset / "README.md").read_text()
     incidents = pd.read_parquet(data_dir.dataset / "incidents")
     assert str(incidents["first_reported_at"].dtype) == "datetime64[us, UTC]"
     assert isinstance(incidents["country"].dtype, pd.CategoricalDtype)
     articles = pd.read_parquet(data_dir.dataset / "articles")
-    assert articles.loc[articles["is_incident"] == False, "incident_id"].isna().all()  # noqa: E712
+    assert articles.loc[articles["is_incident"].eq(False), "incident_id"].isna().all()
 
 
 def test_build_command(tmp_path, capsys):
@@ -215,9 +236,16 @@ def test_filing_agency_statement_and_press_merge_into_one_incident(tmp_path):
     filer, _ = company_and_tickers("CLOROX CO /DE/  (CLX)  (CIK 0000021076)")
     rows = [
         article("clorox-8k", "2023-08-14T20:00:00", [filer], source="sec-8k-item-1-05"),
-        article("clorox-hit", "2023-08-15T09:00:00", ["Clorox"], types=["unspecified"], source="packetledger"),
-        article("clorox-cisa", "2023-08-16T12:00:00", ["The Clorox Company"], source="govwire",
-                agencies=[("Cybersecurity and Infrastructure Security Agency", "US")]),
+        article(
+            "clorox-hit", "2023-08-15T09:00:00", ["Clorox"], types=["unspecified"], source="packetledger"
+        ),
+        article(
+            "clorox-cisa",
+            "2023-08-16T12:00:00",
+            ["The Clorox Company"],
+            source="govwire",
+            agencies=[("Cybersecurity and Infrastructure Security Agency", "US")],
+        ),
         article("clorox-later", "2023-09-20T08:00:00", ["Clorox"], types=["ransomware"], source="breachdesk"),
     ]
     data_dir = DataDir.resolve(tmp_path)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from warcio.archiveiterator import ArchiveIterator
 
-from sample_web.server import serve
 from core.raw_store import RawStore
+from sample_web.server import serve
 from tests.conftest import FAST_CRAWL, FIXTURES, REPO, run_cli, write_sources
 
 
@@ -34,9 +34,12 @@ def latest_report(data_dir: Path, spider: str) -> dict:
 
 
 def test_rss_feed_spider_fetches_articles_obeys_robots_and_dedupes(fixture_web, tmp_path):
-    sources = write_sources(tmp_path / "s.toml", [
-        {"name": "fx-rss", "kind": "feed", "url": f"{fixture_web}/feeds/rss.xml", "publisher": "Fixture"},
-    ])
+    sources = write_sources(
+        tmp_path / "s.toml",
+        [
+            {"name": "fx-rss", "kind": "feed", "url": f"{fixture_web}/feeds/rss.xml", "publisher": "Fixture"},
+        ],
+    )
     crawl(sources, tmp_path / "d")
     assert stored_paths(tmp_path / "d") == ["pages/story-1.html", "pages/story-2.html", "pages/story-3.html"]
     report = latest_report(tmp_path / "d", "feed")["sources"]["fx-rss"]
@@ -46,12 +49,35 @@ def test_rss_feed_spider_fetches_articles_obeys_robots_and_dedupes(fixture_web, 
 
 
 def test_atom_feed_and_malformed_feeds(fixture_web, tmp_path):
-    sources = write_sources(tmp_path / "s.toml", [
-        {"name": "fx-atom", "kind": "feed", "url": f"{fixture_web}/feeds/atom.xml", "publisher": "Fixture"},
-        {"name": "fx-broken", "kind": "feed", "url": f"{fixture_web}/feeds/broken.xml", "publisher": "Fixture"},
-        {"name": "fx-html", "kind": "feed", "url": f"{fixture_web}/feeds/not-a-feed.xml", "publisher": "Fixture"},
-        {"name": "fx-missing", "kind": "feed", "url": f"{fixture_web}/feeds/nope.xml", "publisher": "Fixture"},
-    ])
+    sources = write_sources(
+        tmp_path / "s.toml",
+        [
+            {
+                "name": "fx-atom",
+                "kind": "feed",
+                "url": f"{fixture_web}/feeds/atom.xml",
+                "publisher": "Fixture",
+            },
+            {
+                "name": "fx-broken",
+                "kind": "feed",
+                "url": f"{fixture_web}/feeds/broken.xml",
+                "publisher": "Fixture",
+            },
+            {
+                "name": "fx-html",
+                "kind": "feed",
+                "url": f"{fixture_web}/feeds/not-a-feed.xml",
+                "publisher": "Fixture",
+            },
+            {
+                "name": "fx-missing",
+                "kind": "feed",
+                "url": f"{fixture_web}/feeds/nope.xml",
+                "publisher": "Fixture",
+            },
+        ],
+    )
     result = crawl(sources, tmp_path / "d")
     paths = stored_paths(tmp_path / "d")
     assert {"pages/story-1.html", "pages/story-4.html"} <= set(paths)
@@ -63,19 +89,40 @@ def test_atom_feed_and_malformed_feeds(fixture_web, tmp_path):
 
 
 def test_sitemap_index_gzip_news_and_plain_text(fixture_web, tmp_path):
-    sources = write_sources(tmp_path / "s.toml", [
-        {"name": "fx-sitemap", "kind": "sitemap", "url": f"{fixture_web}/sitemaps/index.xml", "publisher": "Fixture"},
-        {"name": "fx-plain", "kind": "sitemap", "url": f"{fixture_web}/sitemaps/plain.txt", "publisher": "Fixture"},
-    ])
+    sources = write_sources(
+        tmp_path / "s.toml",
+        [
+            {
+                "name": "fx-sitemap",
+                "kind": "sitemap",
+                "url": f"{fixture_web}/sitemaps/index.xml",
+                "publisher": "Fixture",
+            },
+            {
+                "name": "fx-plain",
+                "kind": "sitemap",
+                "url": f"{fixture_web}/sitemaps/plain.txt",
+                "publisher": "Fixture",
+            },
+        ],
+    )
     crawl(sources, tmp_path / "d")
     assert stored_paths(tmp_path / "d") == [f"pages/story-{i}.html" for i in (1, 3, 4, 5, 6)]
 
 
 def test_since_skips_older_entries(fixture_web, tmp_path):
-    sources = write_sources(tmp_path / "s.toml", [
-        {"name": "fx-rss", "kind": "feed", "url": f"{fixture_web}/feeds/rss.xml", "publisher": "Fixture"},
-        {"name": "fx-sitemap", "kind": "sitemap", "url": f"{fixture_web}/sitemaps/index.xml", "publisher": "Fixture"},
-    ])
+    sources = write_sources(
+        tmp_path / "s.toml",
+        [
+            {"name": "fx-rss", "kind": "feed", "url": f"{fixture_web}/feeds/rss.xml", "publisher": "Fixture"},
+            {
+                "name": "fx-sitemap",
+                "kind": "sitemap",
+                "url": f"{fixture_web}/sitemaps/index.xml",
+                "publisher": "Fixture",
+            },
+        ],
+    )
     crawl(sources, tmp_path / "d", "--since", "2023-01-01")
     # story-4's news:publication_date (2024) wins over its stale lastmod (2019);
     # the 2019 child sitemap is not even read.
@@ -85,14 +132,25 @@ def test_since_skips_older_entries(fixture_web, tmp_path):
 
 
 def test_second_crawl_fetches_only_new_articles(fixture_web, tmp_path):
-    sources = write_sources(tmp_path / "s.toml", [
-        {"name": "fx-rss", "kind": "feed", "url": f"{fixture_web}/feeds/rss.xml", "publisher": "Fixture"},
-    ])
+    sources = write_sources(
+        tmp_path / "s.toml",
+        [
+            {"name": "fx-rss", "kind": "feed", "url": f"{fixture_web}/feeds/rss.xml", "publisher": "Fixture"},
+        ],
+    )
     crawl(sources, tmp_path / "d")
-    write_sources(sources, [
-        {"name": "fx-rss", "kind": "feed", "url": f"{fixture_web}/feeds/rss.xml", "publisher": "Fixture"},
-        {"name": "fx-atom", "kind": "feed", "url": f"{fixture_web}/feeds/atom.xml", "publisher": "Fixture"},
-    ])
+    write_sources(
+        sources,
+        [
+            {"name": "fx-rss", "kind": "feed", "url": f"{fixture_web}/feeds/rss.xml", "publisher": "Fixture"},
+            {
+                "name": "fx-atom",
+                "kind": "feed",
+                "url": f"{fixture_web}/feeds/atom.xml",
+                "publisher": "Fixture",
+            },
+        ],
+    )
     crawl(sources, tmp_path / "d")
     report = latest_report(tmp_path / "d", "feed")["sources"]
     # story-2 is listed twice (with tracking parameters and with a fragment): both copies are already stored
@@ -102,19 +160,26 @@ def test_second_crawl_fetches_only_new_articles(fixture_web, tmp_path):
 
 
 def test_store_keeps_pages_as_received_in_warc(fixture_web, tmp_path):
-    sources = write_sources(tmp_path / "s.toml", [
-        {"name": "fx-rss", "kind": "feed", "url": f"{fixture_web}/feeds/rss.xml", "publisher": "Fixture"},
-    ])
+    sources = write_sources(
+        tmp_path / "s.toml",
+        [
+            {"name": "fx-rss", "kind": "feed", "url": f"{fixture_web}/feeds/rss.xml", "publisher": "Fixture"},
+        ],
+    )
     crawl(sources, tmp_path / "d")
     records = []
     for warc in (tmp_path / "d" / "raw").glob("*.warc.gz"):
         with open(warc, "rb") as stream:
             for record in ArchiveIterator(stream):
-                records.append((record.rec_headers.get_header("WARC-Target-URI"),
-                                record.rec_headers.get_header("IT-Requested-URI"),
-                                record.rec_headers.get_header("IT-Source"),
-                                record.http_headers.get_statuscode(),
-                                record.content_stream().read()))
+                records.append(
+                    (
+                        record.rec_headers.get_header("WARC-Target-URI"),
+                        record.rec_headers.get_header("IT-Requested-URI"),
+                        record.rec_headers.get_header("IT-Source"),
+                        record.http_headers.get_statuscode(),
+                        record.content_stream().read(),
+                    )
+                )
     by_uri = {uri: rest for uri, *rest in records}
     story2 = next(v for k, v in by_uri.items() if k.endswith("story-2.html"))
     assert story2[0].endswith("/pages/story-2.html")  # tracking parameters were dropped before fetching
@@ -123,8 +188,8 @@ def test_store_keeps_pages_as_received_in_warc(fixture_web, tmp_path):
 
 
 def test_user_agent_names_project_and_contact(tmp_path):
-    from crawler.run import crawl_settings
     from core.config import DataDir
+    from crawler.run import crawl_settings
 
     settings = crawl_settings(DataDir(tmp_path), {"INCIDENTS_CONTACT": "analyst@example.org"})
     agent = settings.get("USER_AGENT")
@@ -139,13 +204,32 @@ def test_scrapy_list_and_crawl_work_from_the_repo_root(fixture_web, tmp_path):
     scrapy = [sys.executable, "-m", "scrapy"]
     listed = subprocess.run([*scrapy, "list"], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert {"feed", "sitemap"} <= set(listed.stdout.split())
-    sources = write_sources(tmp_path / "s.toml", [
-        {"name": "fx-atom", "kind": "feed", "url": f"{fixture_web}/feeds/atom.xml", "publisher": "Fixture"},
-    ])
+    sources = write_sources(
+        tmp_path / "s.toml",
+        [
+            {
+                "name": "fx-atom",
+                "kind": "feed",
+                "url": f"{fixture_web}/feeds/atom.xml",
+                "publisher": "Fixture",
+            },
+        ],
+    )
     ran = subprocess.run(
-        [*scrapy, "crawl", "feed", "-a", f"sources={sources}", "-s", f"INCIDENTS_DATA_DIR={tmp_path / 'd'}",
-         *FAST_CRAWL],
-        cwd=REPO, capture_output=True, text=True, timeout=120,
+        [
+            *scrapy,
+            "crawl",
+            "feed",
+            "-a",
+            f"sources={sources}",
+            "-s",
+            f"INCIDENTS_DATA_DIR={tmp_path / 'd'}",
+            *FAST_CRAWL,
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert ran.returncode == 0, ran.stderr[-2000:]
     assert stored_paths(tmp_path / "d") == ["pages/story-1.html", "pages/story-4.html"]
@@ -158,14 +242,30 @@ def test_interrupted_crawl_loses_nothing_and_resumes(tmp_path):
     for i in range(30):
         (site / "a" / f"p{i}.html").write_text(f"<html><body><p>page {i}</p></body></html>")
         links.append(f"<item><title>p{i}</title><link>__BASE_URL__/a/p{i}.html</link></item>")
-    (site / "feed.xml").write_text(f'<rss version="2.0"><channel><title>t</title>{"".join(links)}</channel></rss>')
+    (site / "feed.xml").write_text(
+        f'<rss version="2.0"><channel><title>t</title>{"".join(links)}</channel></rss>'
+    )
     data_dir = tmp_path / "d"
     with serve(site, delay=0.2) as base:
-        sources = write_sources(tmp_path / "s.toml", [
-            {"name": "slow", "kind": "feed", "url": f"{base}/feed.xml", "publisher": "Slow"},
-        ])
-        command = [sys.executable, "-m", "incidents", "crawl", "--sources", str(sources), "--data-dir",
-                   str(data_dir), *FAST_CRAWL, "-s", "CONCURRENT_REQUESTS=1"]
+        sources = write_sources(
+            tmp_path / "s.toml",
+            [
+                {"name": "slow", "kind": "feed", "url": f"{base}/feed.xml", "publisher": "Slow"},
+            ],
+        )
+        command = [
+            sys.executable,
+            "-m",
+            "incidents",
+            "crawl",
+            "--sources",
+            str(sources),
+            "--data-dir",
+            str(data_dir),
+            *FAST_CRAWL,
+            "-s",
+            "CONCURRENT_REQUESTS=1",
+        ]
         first = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         index = data_dir / "raw" / "index.sqlite"
         deadline = time.monotonic() + 60

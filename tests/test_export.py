@@ -11,8 +11,8 @@ from fixtures.dataset.factory import HOSTILE_TITLE, sample_rows, write_extracted
 
 from analysis.build import build_dataset
 from analysis.export import COLUMNS, FORMULA_START, export_incidents, make_filters, neutralise
-from incidents.cli import main
 from core.config import DataDir
+from incidents.cli import main
 
 
 @pytest.fixture(scope="module")
@@ -42,10 +42,20 @@ def ids(rows) -> set[str]:
 @pytest.mark.parametrize(
     "value, expected",
     [
-        ("=1+1", "'=1+1"), ("+1", "'+1"), ("-1", "'-1"), ("@SUM(A1)", "'@SUM(A1)"),
-        ("\tx", "'\tx"), ("\rx", "'\rx"), ("  =cmd", "'  =cmd"), ("\n@x", "'\n@x"),
-        ("\u00a0-1", "'\u00a0-1"), ("\uff1dcmd", "'\uff1dcmd"),
-        ("Royal Mail", "Royal Mail"), ("a=b", "a=b"), ("", ""), ("Ünïcode — ok", "Ünïcode — ok"),
+        ("=1+1", "'=1+1"),
+        ("+1", "'+1"),
+        ("-1", "'-1"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("  =cmd", "'  =cmd"),
+        ("\n@x", "'\n@x"),
+        ("\u00a0-1", "'\u00a0-1"),
+        ("\uff1dcmd", "'\uff1dcmd"),
+        ("Royal Mail", "Royal Mail"),
+        ("a=b", "a=b"),
+        ("", ""),
+        ("Ünïcode — ok", "Ünïcode — ok"),
     ],
 )
 def test_neutralise(value, expected):
@@ -72,14 +82,27 @@ def test_columns_lists_links_and_no_formula_cells(data_dir, tmp_path):
 @pytest.mark.parametrize(
     "options, expected",
     [
-        (["--since", "2024-01-01"], {"change-healthcare-2024-02", "capital-health-2024-01", "cmd-c-calc-a0-2024-05"}),
+        (
+            ["--since", "2024-01-01"],
+            {"change-healthcare-2024-02", "capital-health-2024-01", "cmd-c-calc-a0-2024-05"},
+        ),
         (["--until", "2018-09-30"], {"british-airways-2018-09"}),
         (["--since", "2023-01-11", "--until", "2023-01-11"], {"royal-mail-2023-01"}),
         (["--type", "ddos"], {"royal-mail-2023-09"}),
-        (["--type", "ransomware", "--type", "malware"],
-         {"royal-mail-2023-01", "change-healthcare-2024-02", "capital-health-2024-01", "cmd-c-calc-a0-2024-05"}),
+        (
+            ["--type", "ransomware", "--type", "malware"],
+            {
+                "royal-mail-2023-01",
+                "change-healthcare-2024-02",
+                "capital-health-2024-01",
+                "cmd-c-calc-a0-2024-05",
+            },
+        ),
         (["--type", "data breach"], {"british-airways-2018-09"}),
-        (["--country", "gb", "--type", "ddos,data_breach"], {"royal-mail-2023-09", "british-airways-2018-09"}),
+        (
+            ["--country", "gb", "--type", "ddos,data_breach"],
+            {"royal-mail-2023-09", "british-airways-2018-09"},
+        ),
         (["--country", "Germany"], {"cmd-c-calc-a0-2024-05"}),
         (["--sector", "Healthcare"], {"change-healthcare-2024-02", "capital-health-2024-01"}),
         (["--sector", "postal"], {"royal-mail-2023-01"}),
@@ -96,8 +119,21 @@ def test_every_filter(data_dir, tmp_path, options, expected):
 def test_bad_filters_are_user_errors(data_dir, capsys):
     assert main(["export", "csv", "--country", "Narnia", "--data-dir", str(data_dir.root)]) == 2
     assert "Narnia" in capsys.readouterr().err
-    assert main(["export", "csv", "--since", "2024-02-01", "--until", "2024-01-01",
-                 "--data-dir", str(data_dir.root)]) == 2
+    assert (
+        main(
+            [
+                "export",
+                "csv",
+                "--since",
+                "2024-02-01",
+                "--until",
+                "2024-01-01",
+                "--data-dir",
+                str(data_dir.root),
+            ]
+        )
+        == 2
+    )
 
 
 def test_default_output_path(data_dir):

@@ -9,16 +9,28 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.nlp import ANALYZER_VERSION, Analyzer
 from core.countries import country_code
-from pipelines.nlp.text import find_quotes
 from core.names import is_acronym, names_match
+from pipelines.nlp import ANALYZER_VERSION, Analyzer
+from pipelines.nlp.text import find_quotes
 
 EXAMPLES = Path(__file__).parent / "fixtures" / "nlp"  # copied from shared/examples
 FIXTURES = Path(__file__).parent / "fixtures" / "nlp"
 RECORD_KEYS = {
-    "id", "is_incident", "incident_types", "victims", "attackers", "agencies", "services_affected",
-    "services", "organisations", "countries", "sector", "statements", "mentions", "error",
+    "id",
+    "is_incident",
+    "incident_types",
+    "victims",
+    "attackers",
+    "agencies",
+    "services_affected",
+    "services",
+    "organisations",
+    "countries",
+    "sector",
+    "statements",
+    "mentions",
+    "error",
 }
 
 
@@ -146,7 +158,9 @@ def test_royal_mail_example(analyzer):
     assert record["victims"] == ["Royal Mail"]
     assert record["incident_types"] == ["unspecified"]
     assert {(a["name"], a["country"]) for a in record["agencies"]} == {
-        ("National Cyber Security Centre", "GB"), ("National Crime Agency", "GB")}
+        ("National Cyber Security Centre", "GB"),
+        ("National Crime Agency", "GB"),
+    }
     assert record["attackers"] == []
     assert record["countries"] == ["GB"]
     assert "export mail" in record["services_affected"]
@@ -155,7 +169,9 @@ def test_royal_mail_example(analyzer):
         assert org in record["organisations"]
         assert org not in record["victims"]
     for wanted in expected["statements"]:
-        speakers = [s["speaker"] for s in record["statements"] if s["quote"].startswith(wanted["quote_starts"])]
+        speakers = [
+            s["speaker"] for s in record["statements"] if s["quote"].startswith(wanted["quote_starts"])
+        ]
         assert speakers == [wanted["speaker"]], (wanted, record["statements"])
 
 
@@ -173,13 +189,21 @@ def test_held_out_fixtures_quality(analyzer):
 def test_bad_inputs_give_per_record_errors_in_order(analyzer):
     inputs = [
         {"id": "empty", "title": "", "text": ""},
-        {"id": "german", "title": "Hackerangriff", "text": "Der Hackerangriff auf die Stadtverwaltung hat "
-         "am Montag alle Computersysteme lahmgelegt. Die Behörden ermitteln, und die Bürger müssen mit "
-         "Einschränkungen rechnen, bis die Systeme wiederhergestellt sind. " * 3},
+        {
+            "id": "german",
+            "title": "Hackerangriff",
+            "text": "Der Hackerangriff auf die Stadtverwaltung hat "
+            "am Montag alle Computersysteme lahmgelegt. Die Behörden ermitteln, und die Bürger müssen mit "
+            "Einschränkungen rechnen, bis die Systeme wiederhergestellt sind. " * 3,
+        },
         {"id": "binary", "title": "x", "text": "".join(chr(i % 256) for i in range(5000))},
         {"id": "missing"},
         "not a dict",
-        {"id": "ok", "title": "Acme hit by ransomware", "text": "Acme Corp was hit by a ransomware attack on Monday."},
+        {
+            "id": "ok",
+            "title": "Acme hit by ransomware",
+            "text": "Acme Corp was hit by a ransomware attack on Monday.",
+        },
         {"id": "wrong-type", "text": 42},
     ]
     records = [r.to_dict() for r in analyzer.analyze(inputs)]
@@ -211,8 +235,11 @@ def test_streaming_two_thousand_records_in_constant_memory():
 
     def records(n: int):
         for i in range(n):
-            yield {"id": str(i), "title": f"Company{i} hit by ransomware",
-                   "text": f"Company{i} Ltd said on Monday that ransomware encrypted its servers at plant {i}."}
+            yield {
+                "id": str(i),
+                "title": f"Company{i} hit by ransomware",
+                "text": f"Company{i} Ltd said on Monday that ransomware encrypted its servers at plant {i}.",
+            }
 
     peak_before = None
     count = 0

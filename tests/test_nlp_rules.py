@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.nlp import Analyzer, build_nlp
 from core.gazetteers import load_gazetteer
 from core.names import names_match
+from pipelines.nlp import Analyzer, build_nlp
 
 
 @pytest.fixture(scope="module")

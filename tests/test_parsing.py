@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -29,8 +29,15 @@ def test_sample_web_text_matches_what_was_written():
     assert all(score >= 0.98 for score in result["field_accuracy"].values())
 
 
-@pytest.mark.parametrize("slug", ["royal-mail-export-disruption", "mgm-resorts-shuts-systems",
-                                  "synnovis-attack-london-hospitals", "govwire-ncsc-royal-mail-incident"])
+@pytest.mark.parametrize(
+    "slug",
+    [
+        "royal-mail-export-disruption",
+        "mgm-resorts-shuts-systems",
+        "synnovis-attack-london-hospitals",
+        "govwire-ncsc-royal-mail-incident",
+    ],
+)
 def test_metadata_from_json_ld_opengraph_microdata_and_meta(slug):
     record, article = parsed(slug)
     assert article.title == record["title"]
@@ -41,10 +48,22 @@ def test_metadata_from_json_ld_opengraph_microdata_and_meta(slug):
 
 
 def test_boilerplate_never_reaches_the_text():
-    for slug in ("royal-mail-export-disruption", "mgm-resorts-shuts-systems", "colonial-pipeline-darkside-ransomware"):
+    for slug in (
+        "royal-mail-export-disruption",
+        "mgm-resorts-shuts-systems",
+        "colonial-pipeline-darkside-ransomware",
+    ):
         _, article = parsed(slug)
-        for phrase in ("cookies", "Sign up for our daily briefing", "Most read", "Another week, another outage",
-                       "Related stories", "Advertisement", "Subscribe to the Metro Tribune", "Front page"):
+        for phrase in (
+            "cookies",
+            "Sign up for our daily briefing",
+            "Most read",
+            "Another week, another outage",
+            "Related stories",
+            "Advertisement",
+            "Subscribe to the Metro Tribune",
+            "Front page",
+        ):
             assert phrase not in article.text, (slug, phrase)
 
 
@@ -110,7 +129,7 @@ def test_hostile_json_ld_and_dates_do_not_break_parsing():
 </head><body><p>Body text long enough to count as an article paragraph for the extractor to keep.</p></body></html>"""
     article = parse_html(page)
     assert article.title == "OK"
-    assert article.published == datetime(2023, 1, 11, 9, 0, tzinfo=timezone.utc)
+    assert article.published == datetime(2023, 1, 11, 9, 0, tzinfo=UTC)
 
 
 def test_parse_command_emits_one_json_line_per_file(tmp_path):
@@ -143,11 +162,20 @@ ARTICLE_PARAGRAPHS = "".join(
 )
 
 
-@pytest.mark.parametrize("wrapper_class", ["l-sidebar-fixed l-article-body-segment", "post category-popular",
-                                           "entry-content social-share-enabled", "c-fixed-sidebar-layout c-sidebar"])
+@pytest.mark.parametrize(
+    "wrapper_class",
+    [
+        "l-sidebar-fixed l-article-body-segment",
+        "post category-popular",
+        "entry-content social-share-enabled",
+        "c-fixed-sidebar-layout c-sidebar",
+    ],
+)
 def test_article_wrappers_with_boilerplate_looking_classes_are_kept(wrapper_class):
-    page = (f'<html><body><nav><a href="/">Home</a></nav><div class="{wrapper_class}"><h1>Story</h1>'
-            f'{ARTICLE_PARAGRAPHS}</div><footer><p>Copyright notice of the site.</p></footer></body></html>')
+    page = (
+        f'<html><body><nav><a href="/">Home</a></nav><div class="{wrapper_class}"><h1>Story</h1>'
+        f"{ARTICLE_PARAGRAPHS}</div><footer><p>Copyright notice of the site.</p></footer></body></html>"
+    )
     article = parse_html(page.encode())
     assert "Paragraph 0 of the story" in article.text and "Paragraph 7 of the story" in article.text
 
@@ -155,18 +183,23 @@ def test_article_wrappers_with_boilerplate_looking_classes_are_kept(wrapper_clas
 def test_short_post_among_long_teasers_stays_short():
     teasers = "".join(
         f'<div class="teaser"><p>Teaser {i}: another story about something else entirely, with a long '
-        f'summary that goes on for a while to look like text.</p></div>' for i in range(12)
+        f"summary that goes on for a while to look like text.</p></div>"
+        for i in range(12)
     )
-    page = (f'<html><body><article><h1>Short post</h1><p>The short post itself: one paragraph of real '
-            f'text that is the whole article, with a link to the rest.</p></article>'
-            f'<section class="more-stories">{teasers}</section></body></html>')
+    page = (
+        f"<html><body><article><h1>Short post</h1><p>The short post itself: one paragraph of real "
+        f"text that is the whole article, with a link to the rest.</p></article>"
+        f'<section class="more-stories">{teasers}</section></body></html>'
+    )
     article = parse_html(page.encode())
     assert "The short post itself" in article.text
     assert "Teaser 3" not in article.text
 
 
 def test_entities_in_structured_metadata_are_decoded():
-    page = ('<html><head><script type="application/ld+json">{"@type": "NewsArticle", '
-            '"headline": "Firm&#8217;s &#8216;unhackable&#8217; lock &amp; key"}</script></head>'
-            f'<body>{ARTICLE_PARAGRAPHS}</body></html>')
+    page = (
+        '<html><head><script type="application/ld+json">{"@type": "NewsArticle", '
+        '"headline": "Firm&#8217;s &#8216;unhackable&#8217; lock &amp; key"}</script></head>'
+        f"<body>{ARTICLE_PARAGRAPHS}</body></html>"
+    )
     assert parse_html(page.encode()).title == "Firm\u2019s \u2018unhackable\u2019 lock & key"

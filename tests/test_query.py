@@ -12,8 +12,8 @@ from fixtures.dataset.factory import sample_rows, write_extracted
 from analysis import load_dataset
 from analysis.build import build_dataset
 from analysis.query import QueryError, run_query
-from incidents.cli import main
 from core.config import DataDir
+from incidents.cli import main
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +38,11 @@ def test_every_table_is_a_view(data_dir):
 
 
 def test_table_output_is_readable(data_dir, capsys):
-    code, out, _ = query(data_dir, capsys,
-                         "SELECT victim, incident_types, n_sources FROM incidents WHERE victim = 'Royal Mail' ORDER BY 1")
+    code, out, _ = query(
+        data_dir,
+        capsys,
+        "SELECT victim, incident_types, n_sources FROM incidents WHERE victim = 'Royal Mail' ORDER BY 1",
+    )
     assert code == 0
     lines = out.splitlines()
     assert lines[0].split() == ["victim", "incident_types", "n_sources"]
@@ -89,7 +92,9 @@ def test_readme_examples(data_dir):
     per_month = (
         inc.explode("incident_types")
         .assign(month=lambda d: d["first_reported_at"].dt.strftime("%Y-%m"))
-        .groupby(["month", "incident_types"]).size().unstack(fill_value=0)
+        .groupby(["month", "incident_types"])
+        .size()
+        .unstack(fill_value=0)
     )
     assert per_month.loc["2023-01", "ransomware"] == 1
     # Incidents where an agency was involved.

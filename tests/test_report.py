@@ -10,17 +10,24 @@ from fixtures.dataset.factory import HOSTILE_TITLE, article, sample_rows, write_
 
 from analysis.build import build_dataset
 from analysis.summary import dataset_overview, format_incidents, latest_incidents
-from incidents.cli import main
 from core.config import DataDir
+from incidents.cli import main
 
 
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory) -> DataDir:
     data_dir = DataDir.resolve(tmp_path_factory.mktemp("report"))
     rows = sample_rows() + [
-        article("js-link", "2024-07-01T10:00", ["Evil <img src=x onerror=alert(1)> Corp"], sector="$x^2$ </svg>",
-                services=["<script>alert(2)</script>"], agencies=[('"><script>alert(3)</script>', "US")],
-                countries=["US"], types=["phishing"]),
+        article(
+            "js-link",
+            "2024-07-01T10:00",
+            ["Evil <img src=x onerror=alert(1)> Corp"],
+            sector="$x^2$ </svg>",
+            services=["<script>alert(2)</script>"],
+            agencies=[('"><script>alert(3)</script>', "US")],
+            countries=["US"],
+            types=["phishing"],
+        ),
     ]
     rows[-1]["url"] = "javascript:alert(4)"
     write_extracted(data_dir.extracted, rows)
@@ -37,8 +44,14 @@ def page(data_dir, tmp_path_factory) -> str:
 
 def test_page_is_self_contained_with_five_charts(page):
     assert page.count("<svg") == 5
-    for chart in ("Incidents per month by type", "By sector", "By country", "Agencies most involved",
-                  "Services most affected", "Latest incidents"):
+    for chart in (
+        "Incidents per month by type",
+        "By sector",
+        "By country",
+        "Agencies most involved",
+        "Services most affected",
+        "Latest incidents",
+    ):
         assert chart in page
     assert "<script" not in page.lower()
     assert "default-src 'none'" in page
@@ -79,8 +92,8 @@ def test_report_on_an_empty_dataset(tmp_path):
     reason="headless Chromium not installed (apt-get install chromium); CI installs it and requires this test",
 )
 def test_report_renders_in_headless_chromium(data_dir, tmp_path):
-    from bench.report_screenshot import blank, screenshot
     from analysis.report import write_report
+    from bench.report_screenshot import blank, screenshot
 
     png = screenshot(write_report(tmp_path / "r", data_dir), tmp_path / "shot.png", size="1280,1600")
     assert png.stat().st_size > 20_000 and not blank(png)

@@ -35,8 +35,9 @@ def test_sample_web_has_what_the_issue_asks_for():
     kinds = Counter(a.kind for a in articles)
     assert kinds["statement"] >= 3 and kinds["non_incident"] >= 5
     per_incident = Counter(a.gold["incident_key"] for a in articles if a.gold["incident_key"])
-    multi_outlet = [key for key in per_incident
-                    if len({a.outlet for a in articles if a.gold["incident_key"] == key}) > 1]
+    multi_outlet = [
+        key for key in per_incident if len({a.outlet for a in articles if a.gold["incident_key"] == key}) > 1
+    ]
     assert len(multi_outlet) >= 3
     hazards = {h for a in articles for h in a.hazards}
     assert {"cp1252", "malformed", "formula_title", "huge", "syndicated_copy"} <= hazards
@@ -44,5 +45,7 @@ def test_sample_web_has_what_the_issue_asks_for():
     assert "Disallow: /metrotribune/private/" in robots
     assert "utm_source" in (SAMPLE_WEB / "web" / "packetledger" / "feed.xml").read_text()
     gold = [json.loads(line) for line in (SAMPLE_WEB / "gold.jsonl").read_text().splitlines()]
-    assert all({"is_incident", "incident_types", "victims", "agencies", "services_affected", "attackers"} <= set(g)
-               for g in gold)
+    assert all(
+        {"is_incident", "incident_types", "victims", "agencies", "services_affected", "attackers"} <= set(g)
+        for g in gold
+    )

@@ -11,8 +11,8 @@ from pathlib import Path
 from sources.google_news.spider import GoogleNewsSpider, decode_old_token, is_google_news_link
 from tests.test_sources_registry import (
     CONTACT,
-    kind_fixtures,
     crawl,
+    kind_fixtures,
     latest_report,
     serve_sources,
     stored_pages,
@@ -41,29 +41,54 @@ def fake_decoder(urls: list[str], user_agent: str) -> list[str | None]:
 
 
 def google_news_sources(path: Path, base_url: str) -> Path:
-    return write_toml_sources(path, [{
-        "name": "gn-cyber-attack", "kind": "google-news", "url": f"{base_url}{SEARCH}",
-        "publisher": "Google News", "group": "discovery"}])
+    return write_toml_sources(
+        path,
+        [
+            {
+                "name": "gn-cyber-attack",
+                "kind": "google-news",
+                "url": f"{base_url}{SEARCH}",
+                "publisher": "Google News",
+                "group": "discovery",
+            }
+        ],
+    )
 
 
 def test_links_are_decoded_and_articles_stored_under_the_google_news_source(tmp_path):
     log = tmp_path / "decoder.jsonl"
     with serve_sources(FIXTURE) as web:
-        crawl(google_news_sources(tmp_path / "s.toml", web.base_url), tmp_path / "d",
-              "-s", "GOOGLE_NEWS_DECODER=tests.test_sources_google_news:fake_decoder",
-              env={"GNEWS_FIXTURE_BASE": web.base_url, "GNEWS_DECODER_LOG": str(log)})
+        crawl(
+            google_news_sources(tmp_path / "s.toml", web.base_url),
+            tmp_path / "d",
+            "-s",
+            "GOOGLE_NEWS_DECODER=tests.test_sources_google_news:fake_decoder",
+            env={"GNEWS_FIXTURE_BASE": web.base_url, "GNEWS_DECODER_LOG": str(log)},
+        )
         pages = stored_pages(tmp_path / "d")
-        stored = sorted((
-            {"url": p.url.replace(web.base_url, "__BASE_URL__"), "source": p.source, "publisher": p.publisher,
-             "content_kind": p.content_kind} for p in pages), key=lambda page: page["url"])
+        stored = sorted(
+            (
+                {
+                    "url": p.url.replace(web.base_url, "__BASE_URL__"),
+                    "source": p.source,
+                    "publisher": p.publisher,
+                    "content_kind": p.content_kind,
+                }
+                for p in pages
+            ),
+            key=lambda page: page["url"],
+        )
         requested = [hit.path for hit in web.hits if not hit.path.endswith("robots.txt")]
     # New-format tokens all went to the decoder, in one batch, with our User-Agent.
     [call] = [json.loads(line) for line in log.read_text().splitlines()]
     assert [url.split("/articles/")[1].split("?")[0] for url in call["urls"]] == list(DECODED)
     assert CONTACT in call["user_agent"]
     # Nothing was asked of news.google.com itself; the article seen twice was fetched once.
-    assert sorted(requested) == ["/outlets/harbour-council-cyber-attack.html",
-                                 "/outlets/kestrel-airlines-ransomware.html", "/rss/search"]
+    assert sorted(requested) == [
+        "/outlets/harbour-council-cyber-attack.html",
+        "/outlets/kestrel-airlines-ransomware.html",
+        "/rss/search",
+    ]
     assert stored == json.loads((FIXTURE / "expected.json").read_text())
     report = latest_report(tmp_path / "d", "google-news")["sources"]["gn-cyber-attack"]
     assert report["stored"] == 2
@@ -73,14 +98,17 @@ def test_links_are_decoded_and_articles_stored_under_the_google_news_source(tmp_
 def test_old_tokens_decode_offline_and_new_ones_go_to_the_decoder():
     assert decode_old_token(f"https://news.google.com/rss/articles/{OLD_TOKEN}?oc=5") == (
         "https://www.bleepingcomputer.com/news/security/"
-        "acme-widgets-confirms-ransomware-attack-disrupted-manufacturing/")
+        "acme-widgets-confirms-ransomware-attack-disrupted-manufacturing/"
+    )
     assert decode_old_token(f"https://news.google.com/rss/articles/{OLD_TOKEN_SHORT}") == (
-        "https://therecord.media/kestrel-airlines-ransomware")
+        "https://therecord.media/kestrel-airlines-ransomware"
+    )
     new_token = next(iter(DECODED))
     assert decode_old_token(f"https://news.google.com/rss/articles/{new_token}?oc=5") is None
     assert decode_old_token("https://news.google.com/rss/articles/not*base64!") is None
     assert is_google_news_link("https://news.google.com/read/CBMiabc") and not is_google_news_link(
-        "https://example.com/rss/articles/CBMiabc")
+        "https://example.com/rss/articles/CBMiabc"
+    )
 
     calls: list[list[str]] = []
 
@@ -91,10 +119,15 @@ def test_old_tokens_decode_offline_and_new_ones_go_to_the_decoder():
     spider = GoogleNewsSpider.__new__(GoogleNewsSpider)
     spider.decoder = decoder
     spider.settings = {"USER_AGENT": "ua"}
-    links = [f"https://news.google.com/rss/articles/{OLD_TOKEN_SHORT}",
-             f"https://news.google.com/rss/articles/{new_token}?oc=5",
-             "https://outlet.example/direct-link"]
+    links = [
+        f"https://news.google.com/rss/articles/{OLD_TOKEN_SHORT}",
+        f"https://news.google.com/rss/articles/{new_token}?oc=5",
+        "https://outlet.example/direct-link",
+    ]
     decoded = asyncio.run(spider.decode(links))
     assert calls == [[links[1]]]
-    assert decoded == ["https://therecord.media/kestrel-airlines-ransomware", "https://decoded.example/one",
-                       "https://outlet.example/direct-link"]
+    assert decoded == [
+        "https://therecord.media/kestrel-airlines-ransomware",
+        "https://decoded.example/one",
+        "https://outlet.example/direct-link",
+    ]

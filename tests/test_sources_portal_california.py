@@ -7,9 +7,9 @@ from pathlib import Path
 
 from sources.breach_notice import us_dates
 from tests.test_sources_registry import (
-    kind_fixtures,
     assert_matches_expected,
     crawl,
+    kind_fixtures,
     latest_report,
     parsed_records,
     serve_sources,
@@ -21,11 +21,19 @@ FIXTURE = kind_fixtures("portal-california")
 
 
 def california_sources(path: Path, base_url: str) -> Path:
-    return write_toml_sources(path, [{
-        "name": "ca-ag", "kind": "portal-california", "url": f"{base_url}/privacy/databreach/list-export",
-        "publisher": "California Attorney General", "group": "portal",
-        "params": {"list_url": f"{base_url}/privacy/databreach/list"},
-    }])
+    return write_toml_sources(
+        path,
+        [
+            {
+                "name": "ca-ag",
+                "kind": "portal-california",
+                "url": f"{base_url}/privacy/databreach/list-export",
+                "publisher": "California Attorney General",
+                "group": "portal",
+                "params": {"list_url": f"{base_url}/privacy/databreach/list"},
+            }
+        ],
+    )
 
 
 def test_csv_rows_become_notice_records(tmp_path):
@@ -34,7 +42,9 @@ def test_csv_rows_become_notice_records(tmp_path):
         crawl(sources, tmp_path / "d", "--since", "2024-06-01")
         records = parsed_records(stored_pages(tmp_path / "d"), web.base_url)
         assert [hit.path for hit in web.hits if not hit.path.endswith("robots.txt")] == [
-            "/privacy/databreach/list", "/privacy/databreach/list-export"]
+            "/privacy/databreach/list",
+            "/privacy/databreach/list-export",
+        ]
 
         report = latest_report(tmp_path / "d", "portal-california")["sources"]["ca-ag"]
         assert report["stored"] == 5 and report["skipped_reasons"] == {"older_than_since": 1}
@@ -53,16 +63,28 @@ def test_csv_rows_become_notice_records(tmp_path):
     notices = {r["structured"]["victims"][0]: r for r in records}
     assert notices["Acme Dental Group, LLC"]["url"] == "__BASE_URL__/ecrime/databreach/reports/sb24-585011"
     assert notices["Smith & Sons Hardware"]["record_fields"]["notice_url"] is None  # not in the HTML list
-    assert notices["Globex Corp"]["record_fields"]["breach_dates"] == ["2023-12-15", "2023-12-16", "2024-01-04"]
+    assert notices["Globex Corp"]["record_fields"]["breach_dates"] == [
+        "2023-12-15",
+        "2023-12-16",
+        "2024-01-04",
+    ]
     assert_matches_expected(records, FIXTURE / "expected.json")
 
 
 def test_list_page_failure_still_stores_records_without_links(tmp_path):
     with serve_sources(FIXTURE) as web:
-        sources = write_toml_sources(tmp_path / "s.toml", [{
-            "name": "ca-ag", "kind": "portal-california", "url": f"{web.base_url}/privacy/databreach/list-export",
-            "publisher": "California Attorney General", "params": {"list_url": f"{web.base_url}/nowhere"},
-        }])
+        sources = write_toml_sources(
+            tmp_path / "s.toml",
+            [
+                {
+                    "name": "ca-ag",
+                    "kind": "portal-california",
+                    "url": f"{web.base_url}/privacy/databreach/list-export",
+                    "publisher": "California Attorney General",
+                    "params": {"list_url": f"{web.base_url}/nowhere"},
+                }
+            ],
+        )
         crawl(sources, tmp_path / "d")
     report = latest_report(tmp_path / "d", "portal-california")["sources"]["ca-ag"]
     assert report["stored"] == 6 and report["failed_reasons"] == {"listing_http_404": 1}
@@ -75,13 +97,20 @@ def test_us_dates():
 
 def test_notice_records_flow_through_extract_with_their_structured_fields_winning(tmp_path):
     from core.config import DataDir
+    from core.records import AnalysisRecord
     from pipelines import extracted
     from pipelines.extract import run_extract
 
     def analyze_says_otherwise(documents):
         for document in documents:
-            yield {"id": document["id"], "is_incident": False, "victims": ["Somebody Else"],
-                   "incident_types": ["ddos"], "attackers": ["A Gang"], "organisations": ["Somebody Else"]}
+            yield AnalysisRecord(
+                id=document["id"],
+                is_incident=False,
+                victims=["Somebody Else"],
+                incident_types=["ddos"],
+                attackers=["A Gang"],
+                organisations=["Somebody Else"],
+            )
 
     with serve_sources(FIXTURE) as web:
         crawl(california_sources(tmp_path / "s.toml", web.base_url), tmp_path / "d")

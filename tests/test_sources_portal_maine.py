@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.test_sources_registry import (
-    kind_fixtures,
     assert_matches_expected,
     crawl,
+    kind_fixtures,
     latest_report,
     parsed_records,
     serve_sources,
@@ -20,10 +20,19 @@ LIST = "/agviewer/content/ag/985235c7-cb95-4be2-8792-a1252b4f8318/list.html"
 
 
 def maine_sources(path: Path, base_url: str) -> Path:
-    return write_toml_sources(path, [{
-        "name": "me-ag", "kind": "portal-maine", "url": f"{base_url}{LIST}",
-        "publisher": "Maine Attorney General", "group": "portal", "params": {"max_pages": 3},
-    }])
+    return write_toml_sources(
+        path,
+        [
+            {
+                "name": "me-ag",
+                "kind": "portal-maine",
+                "url": f"{base_url}{LIST}",
+                "publisher": "Maine Attorney General",
+                "group": "portal",
+                "params": {"max_pages": 3},
+            }
+        ],
+    )
 
 
 def test_list_pages_and_detail_pages_become_notice_records(tmp_path):
@@ -42,7 +51,9 @@ def test_list_pages_and_detail_pages_become_notice_records(tmp_path):
     assert (acme["total_affected"], acme["maine_residents_affected"]) == (12345, 1020)
     assert acme["notice_url"].endswith("/files/Acme%20Dental%20-%20Consumer%20Notice.pdf")
     assert by_victim["Northwind Health Systems Corporation"]["structured"]["incident_types"] == [
-        "data_breach", "ransomware"]
+        "data_breach",
+        "ransomware",
+    ]
     assert by_victim["Kennebec Valley Outfitters Inc."]["record_fields"]["notice_url"] is None
     assert_matches_expected(records, FIXTURE / "expected.json")
 

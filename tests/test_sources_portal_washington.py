@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.test_sources_registry import (
-    kind_fixtures,
     assert_matches_expected,
     crawl,
+    kind_fixtures,
     latest_report,
     parsed_records,
     serve_sources,
@@ -19,10 +19,19 @@ FIXTURE = kind_fixtures("portal-washington")
 
 
 def washington_sources(path: Path, base_url: str, max_pages: int = 3) -> Path:
-    return write_toml_sources(path, [{
-        "name": "wa-ag", "kind": "portal-washington", "url": f"{base_url}/data-breach-notifications",
-        "publisher": "Washington State Attorney General", "group": "portal", "params": {"max_pages": max_pages},
-    }])
+    return write_toml_sources(
+        path,
+        [
+            {
+                "name": "wa-ag",
+                "kind": "portal-washington",
+                "url": f"{base_url}/data-breach-notifications",
+                "publisher": "Washington State Attorney General",
+                "group": "portal",
+                "params": {"max_pages": max_pages},
+            }
+        ],
+    )
 
 
 def test_table_rows_on_every_page_become_notice_records(tmp_path):
@@ -30,7 +39,10 @@ def test_table_rows_on_every_page_become_notice_records(tmp_path):
         crawl(washington_sources(tmp_path / "s.toml", web.base_url), tmp_path / "d")
         records = parsed_records(stored_pages(tmp_path / "d"), web.base_url)
         pages = [(hit.path, hit.query) for hit in web.hits if not hit.path.endswith("robots.txt")]
-    assert pages == [("/data-breach-notifications", ""), ("/data-breach-notifications", "page=1")]  # PDFs: linked only
+    assert pages == [
+        ("/data-breach-notifications", ""),
+        ("/data-breach-notifications", "page=1"),
+    ]  # PDFs: linked only
     report = latest_report(tmp_path / "d", "portal-washington")["sources"]["wa-ag"]
     assert report["stored"] == 5 and report["failed"] == 0
 
@@ -50,7 +62,9 @@ def test_paging_stops_at_max_pages_and_at_since(tmp_path):
         crawl(washington_sources(tmp_path / "s.toml", web.base_url, max_pages=1), tmp_path / "one")
         assert len(web.hits_to("/data-breach-notifications")) == 1
         web.hits.clear()
-        crawl(washington_sources(tmp_path / "s.toml", web.base_url), tmp_path / "since", "--since", "2024-07-11")
+        crawl(
+            washington_sources(tmp_path / "s.toml", web.base_url), tmp_path / "since", "--since", "2024-07-11"
+        )
         assert len(web.hits_to("/data-breach-notifications")) == 1  # page 1 already reaches back past --since
     report = latest_report(tmp_path / "since", "portal-washington")["sources"]["wa-ag"]
     assert report["stored"] == 2 and report["skipped_reasons"] == {"older_than_since": 1}

@@ -11,6 +11,7 @@ import hashlib
 import json
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,25 +19,28 @@ from functools import partial
 from http import HTTPStatus
 from http.server import ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from crawler.run import crawl_settings, load_crawlable_sources, source_download_slots
 from core.config import DEFAULT_SOURCES, DataDir
-from sample_web.server import PLACEHOLDER, TEMPLATED, SampleWebHandler
-from pipelines.parsing.registry import PARSERS, parser_for
 from core.raw_store import RawStore, StoredPage
+from crawler.run import crawl_settings, load_crawlable_sources, source_download_slots
+from pipelines.parsing.registry import PARSERS, parser_for
+from sample_web.server import PLACEHOLDER, TEMPLATED, SampleWebHandler
 from tests.conftest import FAST_CRAWL, REPO, run_cli
 
 
 def kind_fixtures(kind: str) -> Path:
     """The fixtures folder of a source kind: sources/<kind>/fixtures."""
     return REPO / "sources" / kind.replace("-", "_") / "fixtures"
+
+
 GROUPS = {"press", "official", "regulatory", "portal", "discovery"}
 CONTACT = "research-desk@example.org"
 
 
 # ---- a recording fixture server -----------------------------------------------------------
+
 
 @dataclass
 class Hit:
@@ -132,6 +136,7 @@ def serve_sources(root: Path) -> Iterator[SourceWeb]:
 
 # ---- sources files, crawls, stored pages ---------------------------------------------------
 
+
 def toml_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -150,8 +155,17 @@ def write_toml_sources(path: Path, entries: list[dict[str, Any]]) -> Path:
 
 
 def crawl(sources: Path, data_dir: Path, *extra: str, env: dict[str, str] | None = None, ok: bool = True):
-    result = run_cli("crawl", "--sources", str(sources), "--data-dir", str(data_dir), *FAST_CRAWL, *extra,
-                     env={"INCIDENTS_CONTACT": CONTACT, **(env or {})}, timeout=120)
+    result = run_cli(
+        "crawl",
+        "--sources",
+        str(sources),
+        "--data-dir",
+        str(data_dir),
+        *FAST_CRAWL,
+        *extra,
+        env={"INCIDENTS_CONTACT": CONTACT, **(env or {})},
+        timeout=120,
+    )
     if ok:
         assert result.returncode == 0, result.stderr[-4000:]
     return result
@@ -177,8 +191,12 @@ def parsed_records(pages: list[StoredPage], base_url: str) -> list[dict]:
         fields["source"] = page.source
         if fields.get("record_fields"):
             fields["record_fields"] = json.loads(fields["record_fields"])
-        text = json.dumps(fields, default=lambda v: v.isoformat() if isinstance(v, datetime) else str(v),
-                          ensure_ascii=False, sort_keys=True)
+        text = json.dumps(
+            fields,
+            default=lambda v: v.isoformat() if isinstance(v, datetime) else str(v),
+            ensure_ascii=False,
+            sort_keys=True,
+        )
         records.append(json.loads(text.replace(base_url, "__BASE_URL__")))
     return sorted(records, key=lambda r: (r["url"], r["title"] or ""))
 
@@ -192,6 +210,7 @@ def assert_matches_expected(records: list[dict], expected_file: Path) -> None:
 
 # ---- the registry ---------------------------------------------------------------------------
 
+
 def test_registry_has_25_real_sources_in_five_groups_with_terms(tmp_path):
     sources = load_crawlable_sources(DEFAULT_SOURCES, crawl_settings(DataDir(tmp_path)))
     assert len(sources) >= 25
@@ -202,8 +221,16 @@ def test_registry_has_25_real_sources_in_five_groups_with_terms(tmp_path):
     by_group = {g: [s for s in sources if s.group == g] for g in GROUPS}
     assert len(by_group["press"]) >= 12 and len(by_group["official"]) >= 9
     kinds = {s.kind for s in sources}
-    assert {"feed", "sitemap", "sec-edgar", "portal-california", "portal-maine", "portal-washington",
-            "google-news", "ransomware-live"} <= kinds
+    assert {
+        "feed",
+        "sitemap",
+        "sec-edgar",
+        "portal-california",
+        "portal-maine",
+        "portal-washington",
+        "google-news",
+        "ransomware-live",
+    } <= kinds
 
 
 def test_registry_kinds_are_the_spiders_and_every_stored_kind_has_a_parser():
@@ -212,10 +239,25 @@ def test_registry_kinds_are_the_spiders_and_every_stored_kind_has_a_parser():
     from scrapy.spiderloader import SpiderLoader
 
     spiders = set(SpiderLoader.from_settings(crawl_settings(DataDir(Path("unused")))).list())
-    assert spiders == {"feed", "sitemap", "sec-edgar", "portal-california", "portal-maine",
-                       "portal-washington", "google-news", "ransomware-live"}
-    assert {"html", "sec-8k", "portal-california", "portal-maine", "portal-washington",
-            "ransomware-live-attack", "leak-claim"} <= set(PARSERS)
+    assert spiders == {
+        "feed",
+        "sitemap",
+        "sec-edgar",
+        "portal-california",
+        "portal-maine",
+        "portal-washington",
+        "google-news",
+        "ransomware-live",
+    }
+    assert {
+        "html",
+        "sec-8k",
+        "portal-california",
+        "portal-maine",
+        "portal-washington",
+        "ransomware-live-attack",
+        "leak-claim",
+    } <= set(PARSERS)
     for kind in PARSERS:
         assert callable(parser_for(kind))
 
@@ -233,11 +275,26 @@ def test_sources_command_lists_every_source_with_its_group():
 
 def test_sources_check_fetches_each_once_and_reports(tmp_path):
     with serve_sources(kind_fixtures("feed")) as web:
-        sources = write_toml_sources(tmp_path / "s.toml", [
-            {"name": "ok-feed", "kind": "feed", "url": f"{web.base_url}/feed.xml", "publisher": "Fixture", "group": "press",
-             "headers": {"Accept-Encoding": "gzip"}},
-            {"name": "gone", "kind": "feed", "url": f"{web.base_url}/missing.xml", "publisher": "Fixture", "group": "official"},
-        ])
+        sources = write_toml_sources(
+            tmp_path / "s.toml",
+            [
+                {
+                    "name": "ok-feed",
+                    "kind": "feed",
+                    "url": f"{web.base_url}/feed.xml",
+                    "publisher": "Fixture",
+                    "group": "press",
+                    "headers": {"Accept-Encoding": "gzip"},
+                },
+                {
+                    "name": "gone",
+                    "kind": "feed",
+                    "url": f"{web.base_url}/missing.xml",
+                    "publisher": "Fixture",
+                    "group": "official",
+                },
+            ],
+        )
         result = run_cli("sources", "--sources", str(sources), "--check", env={"INCIDENTS_CONTACT": CONTACT})
     assert result.returncode == 1  # one source failed
     ok_line = next(line for line in result.stdout.splitlines() if line.startswith("ok-feed"))
@@ -251,24 +308,49 @@ def test_sources_check_fetches_each_once_and_reports(tmp_path):
 
 # ---- politeness: per-source slots, conditional requests ----------------------------------------
 
+
 def test_source_settings_become_download_slots(tmp_path):
-    sources = write_toml_sources(tmp_path / "s.toml", [
-        {"name": "a", "kind": "feed", "url": "https://news.example/a.xml", "publisher": "A", "settings": {"delay": 2.0}},
-        {"name": "b", "kind": "feed", "url": "https://news.example/b.xml", "publisher": "B",
-         "settings": {"delay": 5, "concurrency": 1}},
-        {"name": "c", "kind": "feed", "url": "https://other.example/c.xml", "publisher": "C"},
-    ])
+    sources = write_toml_sources(
+        tmp_path / "s.toml",
+        [
+            {
+                "name": "a",
+                "kind": "feed",
+                "url": "https://news.example/a.xml",
+                "publisher": "A",
+                "settings": {"delay": 2.0},
+            },
+            {
+                "name": "b",
+                "kind": "feed",
+                "url": "https://news.example/b.xml",
+                "publisher": "B",
+                "settings": {"delay": 5, "concurrency": 1},
+            },
+            {"name": "c", "kind": "feed", "url": "https://other.example/c.xml", "publisher": "C"},
+        ],
+    )
     from core.sources import load_sources
 
-    assert source_download_slots(load_sources(sources)) == {"news.example": {"delay": 5.0, "jitter": 0, "concurrency": 1}}
+    assert source_download_slots(load_sources(sources)) == {
+        "news.example": {"delay": 5.0, "jitter": 0, "concurrency": 1}
+    }
 
 
 def test_per_source_delay_holds_and_unchanged_listings_are_not_refetched(tmp_path):
     with serve_sources(kind_fixtures("feed")) as web:
-        sources = write_toml_sources(tmp_path / "s.toml", [
-            {"name": "slow-feed", "kind": "feed", "url": f"{web.base_url}/feed.xml", "publisher": "Fixture",
-             "settings": {"delay": 0.4, "concurrency": 1}},
-        ])
+        sources = write_toml_sources(
+            tmp_path / "s.toml",
+            [
+                {
+                    "name": "slow-feed",
+                    "kind": "feed",
+                    "url": f"{web.base_url}/feed.xml",
+                    "publisher": "Fixture",
+                    "settings": {"delay": 0.4, "concurrency": 1},
+                },
+            ],
+        )
         crawl(sources, tmp_path / "d")
         first = [hit.at for hit in web.hits if not hit.path.endswith("robots.txt")]
         gaps = [b - a for a, b in zip(first, first[1:])]

@@ -7,16 +7,16 @@ from pathlib import Path
 
 from scrapy.crawler import Crawler
 
-from crawler.run import crawl_settings
-from sources.sec_edgar.spider import SecEdgarSpider, document_url, enforce_fair_access
 from core.config import DataDir
 from core.sources import Source
+from crawler.run import crawl_settings
 from sources.sec_edgar.parser import company_and_tickers, incident_text, item_section
+from sources.sec_edgar.spider import SecEdgarSpider, document_url, enforce_fair_access
 from tests.test_sources_registry import (
     CONTACT,
-    kind_fixtures,
     assert_matches_expected,
     crawl,
+    kind_fixtures,
     latest_report,
     parsed_records,
     serve_sources,
@@ -29,14 +29,29 @@ ARCHIVES = "/Archives/edgar/data/"
 
 
 def edgar_sources(path: Path, base_url: str) -> Path:
-    common = {"kind": "sec-edgar", "url": f"{base_url}/LATEST/search-index", "publisher": "SEC EDGAR",
-              "group": "regulatory"}
-    window = {"forms": "8-K", "startdt": "2024-06-01", "enddt": "2024-06-10",
-              "archives": f"{base_url}/Archives/edgar/data"}
-    return write_toml_sources(path, [
-        {"name": "sec-105", **common, "params": {"q": '"Item 1.05"', "item": "1.05", **window}},
-        {"name": "sec-801", **common, "params": {"q": '"cybersecurity incident"', "item": "8.01", **window}},
-    ])
+    common = {
+        "kind": "sec-edgar",
+        "url": f"{base_url}/LATEST/search-index",
+        "publisher": "SEC EDGAR",
+        "group": "regulatory",
+    }
+    window = {
+        "forms": "8-K",
+        "startdt": "2024-06-01",
+        "enddt": "2024-06-10",
+        "archives": f"{base_url}/Archives/edgar/data",
+    }
+    return write_toml_sources(
+        path,
+        [
+            {"name": "sec-105", **common, "params": {"q": '"Item 1.05"', "item": "1.05", **window}},
+            {
+                "name": "sec-801",
+                **common,
+                "params": {"q": '"cybersecurity incident"', "item": "8.01", **window},
+            },
+        ],
+    )
 
 
 def test_crawl_keeps_item_1_05_and_cyber_8_01_filings_politely(tmp_path):
@@ -79,8 +94,9 @@ def test_crawl_keeps_item_1_05_and_cyber_8_01_filings_politely(tmp_path):
 
 def test_refuses_to_crawl_edgar_without_a_contact(tmp_path):
     with serve_sources(FIXTURE) as web:
-        result = crawl(edgar_sources(tmp_path / "s.toml", web.base_url), tmp_path / "d",
-                       env={"INCIDENTS_CONTACT": ""})
+        result = crawl(
+            edgar_sources(tmp_path / "s.toml", web.base_url), tmp_path / "d", env={"INCIDENTS_CONTACT": ""}
+        )
         assert [hit for hit in web.hits if not hit.path.endswith("robots.txt")] == []
     assert "INCIDENTS_CONTACT" in result.stderr and "fair-access" in result.stderr
     report = latest_report(tmp_path / "d", "sec-edgar")["sources"]
@@ -88,18 +104,28 @@ def test_refuses_to_crawl_edgar_without_a_contact(tmp_path):
 
 
 def test_rate_limit_cannot_be_lowered_below_ten_per_second(tmp_path):
-    settings = crawl_settings(DataDir(tmp_path), {
-        "DOWNLOAD_DELAY": "0", "EDGAR_MIN_DELAY": "0", "CONCURRENT_REQUESTS_PER_DOMAIN": "8",
-        "DOWNLOAD_SLOTS": '{"sec.gov": {"delay": 0, "concurrency": 8}}', "INCIDENTS_CONTACT": CONTACT,
-    })
+    settings = crawl_settings(
+        DataDir(tmp_path),
+        {
+            "DOWNLOAD_DELAY": "0",
+            "EDGAR_MIN_DELAY": "0",
+            "CONCURRENT_REQUESTS_PER_DOMAIN": "8",
+            "DOWNLOAD_SLOTS": '{"sec.gov": {"delay": 0, "concurrency": 8}}',
+            "INCIDENTS_CONTACT": CONTACT,
+        },
+    )
     crawler = Crawler(SecEdgarSpider, settings)
-    SecEdgarSpider.from_crawler(crawler, sources=str(edgar_sources(tmp_path / "s.toml", "http://127.0.0.1:9")))
+    SecEdgarSpider.from_crawler(
+        crawler, sources=str(edgar_sources(tmp_path / "s.toml", "http://127.0.0.1:9"))
+    )
     slot = crawler.settings.getdict("DOWNLOAD_SLOTS")["sec.gov"]
     assert slot["delay"] >= 0.1 and slot["concurrency"] == 1 and slot["jitter"] == 0
     assert CONTACT in crawler.settings.get("USER_AGENT")
 
     # A source asking for more patience gets it.
-    slow = Source(name="s", kind="sec-edgar", url="https://efts.sec.gov/x", publisher="p", settings={"delay": 0.5})
+    slow = Source(
+        name="s", kind="sec-edgar", url="https://efts.sec.gov/x", publisher="p", settings={"delay": 0.5}
+    )
     assert enforce_fair_access(crawl_settings(DataDir(tmp_path)), [slow])["delay"] == 0.5
 
 
@@ -117,12 +143,18 @@ def test_item_sections_and_inline_xbrl_blocks():
     passing = "Item 2.02 Results of Operations.\nWe have no event to report under Item 1.05 this quarter.\nSIGNATURES"
     assert item_section(passing, "1.05") is None
     assert company_and_tickers("Northwind Health Systems Corp  (NWHS, NWHS-PA)  (CIK 0001634567)") == (
-        "Northwind Health Systems Corp", ["NWHS", "NWHS-PA"])
+        "Northwind Health Systems Corp",
+        ["NWHS", "NWHS-PA"],
+    )
     assert company_and_tickers("Private Filer LLC  (CIK 0000000042)") == ("Private Filer LLC", [])
 
 
 def test_document_url_from_a_hit():
     source = Source(name="s", kind="sec-edgar", url="https://efts.sec.gov/LATEST/search-index", publisher="p")
-    hit = {"_id": "0001193125-24-151234:d812345d8k.htm", "_source": {"ciks": ["0000812345"], "adsh": "0001193125-24-151234"}}
+    hit = {
+        "_id": "0001193125-24-151234:d812345d8k.htm",
+        "_source": {"ciks": ["0000812345"], "adsh": "0001193125-24-151234"},
+    }
     assert document_url(source, hit) == (
-        "https://www.sec.gov/Archives/edgar/data/812345/000119312524151234/d812345d8k.htm")
+        "https://www.sec.gov/Archives/edgar/data/812345/000119312524151234/d812345d8k.htm"
+    )

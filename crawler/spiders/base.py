@@ -3,23 +3,24 @@ handing fetched pages to the store and counting every outcome per source."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, AsyncIterator, ClassVar, Iterable
+from typing import Any, ClassVar
 
 import scrapy
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
-from twisted.python.failure import Failure
 from twisted.internet.error import TimeoutError as TwistedTimeoutError
+from twisted.python.failure import Failure
 
-from core.records import PageItem
-from crawler.stats import source_key
-from core.urls import canonical_url
 from core.config import DEFAULT_SOURCES, DataDir
-from core.sources import Source, load_sources
 from core.raw_store import RawStore
+from core.records import PageItem
+from core.sources import Source, load_sources
+from core.urls import canonical_url
+from crawler.stats import source_key
 
 HTML_TYPES = (b"text/html", b"application/xhtml", b"text/plain", b"application/xml", b"text/xml")
 
@@ -154,7 +155,9 @@ class SourceSpider(scrapy.Spider):
         # the request's meta; they are stored like any page, under that kind.
         yield self.page_item(response, content_kind=response.meta.get("content_kind", "html"))
 
-    def page_item(self, response: Response, content_kind: str = "html", body: bytes | None = None) -> PageItem:
+    def page_item(
+        self, response: Response, content_kind: str = "html", body: bytes | None = None
+    ) -> PageItem:
         source: Source = response.meta["source"]
         return PageItem(
             url=response.url,
@@ -221,4 +224,4 @@ def parse_since(value: str | datetime | None) -> datetime | None:
             moment = datetime.fromisoformat(value)
         except ValueError:
             raise ValueError(f"--since: not an ISO date: {value!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -17,9 +17,9 @@ from urllib.parse import urlencode
 from scrapy.http import Response
 
 from core.records import PageItem
+from core.sources import Source
 from crawler.spiders.base import SourceSpider
 from crawler.stats import source_key
-from core.sources import Source
 
 JSON_TYPE = "application/json; charset=utf-8"
 

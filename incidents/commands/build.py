@@ -7,8 +7,8 @@ from __future__ import annotations
 import argparse
 
 from analysis.build import build_dataset
-from incidents.cli import add_data_dir
 from core.config import DataDir
+from incidents.cli import add_data_dir
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

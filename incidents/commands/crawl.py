@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import argparse
 
-from incidents.cli import UserError, add_data_dir
 from core.config import DEFAULT_SOURCES, DataDir
 from core.sources import SourcesFileError
+from incidents.cli import UserError, add_data_dir
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,7 +22,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resume", action="store_true", help="continue an interrupted crawl")
     parser.add_argument("--contact", help="your e-mail, sent in the User-Agent (or $INCIDENTS_CONTACT)")
     parser.add_argument(
-        "-s", "--set", dest="settings", action="append", default=[], metavar="NAME=VALUE",
+        "-s",
+        "--set",
+        dest="settings",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
         help="a Scrapy setting, e.g. -s DOWNLOAD_DELAY=0 (repeatable)",
     )
 
@@ -61,7 +66,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def format_crawl_summary(per_source: dict[str, dict]) -> str:
-    lines = [f"{'source':<24} {'listed':>7} {'fetched':>8} {'stored':>7} {'skipped':>8} {'failed':>7}  reasons"]
+    lines = [
+        f"{'source':<24} {'listed':>7} {'fetched':>8} {'stored':>7} {'skipped':>8} {'failed':>7}  reasons"
+    ]
     for name in sorted(per_source):
         entry = per_source[name]
         reasons = {**entry["skipped_reasons"], **entry["failed_reasons"]}

@@ -9,8 +9,8 @@ import shutil
 import time
 from pathlib import Path
 
-from incidents.cli import UserError
 from core.config import SAMPLE_WEB, DataDir
+from incidents.cli import UserError
 
 MARKER = ".incidents-demo"
 # Loopback needs no politeness; everything else stays as a real crawl runs it.
@@ -63,10 +63,14 @@ def run(args: argparse.Namespace) -> int:
     export_incidents(csv_path, "csv", None, data_dir)
     report = write_report(data_dir.exports / "report", data_dir)
     incidents = latest_incidents(data_dir, n=None)
-    print(f"\nIncidents found ({len(incidents)}, from {built.incident_articles} incident articles), newest first:")
+    print(
+        f"\nIncidents found ({len(incidents)}, from {built.incident_articles} incident articles), newest first:"
+    )
     print(format_incidents(incidents))
     print(f"\nDone in {time.monotonic() - started:.0f} s.")
-    print(f"  dataset:  {built.dataset}  (try: incidents query --data-dir {data_dir.root} \"SELECT * FROM incidents\")")
+    print(
+        f'  dataset:  {built.dataset}  (try: incidents query --data-dir {data_dir.root} "SELECT * FROM incidents")'
+    )
     print(f"  CSV:      {csv_path}")
     print(f"  report:   {report}")
     return 0

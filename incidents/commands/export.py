@@ -15,8 +15,8 @@ from datetime import date
 
 from analysis.export import export_incidents, make_filters
 from analysis.query import MissingDataset
-from incidents.cli import UserError, add_data_dir
 from core.config import DataDir
+from incidents.cli import UserError, add_data_dir
 
 
 def _iso_date(value: str) -> date:
@@ -33,8 +33,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--until", type=_iso_date, help="first reported on or before this date (YYYY-MM-DD)")
     parser.add_argument("--type", action="append", dest="types", help="incident type, e.g. ransomware")
     parser.add_argument("--country", action="append", dest="countries", help="ISO code or name, e.g. GB")
-    parser.add_argument("--sector", action="append", dest="sectors", help="sector (case-insensitive, part of it is enough)")
-    parser.add_argument("--agency", action="append", dest="agencies", help="agency name, alias or part of the name")
+    parser.add_argument(
+        "--sector", action="append", dest="sectors", help="sector (case-insensitive, part of it is enough)"
+    )
+    parser.add_argument(
+        "--agency", action="append", dest="agencies", help="agency name, alias or part of the name"
+    )
     add_data_dir(parser)
 
 
@@ -44,7 +48,9 @@ def run(args: argparse.Namespace) -> int:
     if args.since and args.until and args.since > args.until:
         raise UserError("--since is after --until")
     try:
-        filters = make_filters(args.since, args.until, args.types, args.countries, args.sectors, args.agencies)
+        filters = make_filters(
+            args.since, args.until, args.types, args.countries, args.sectors, args.agencies
+        )
         count = export_incidents(out, args.format, filters, data_dir)
     except (ValueError, MissingDataset) as exc:
         raise UserError(str(exc)) from None

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import argparse
 
-from incidents.cli import UserError, add_data_dir
 from core.config import DataDir
+from incidents.cli import UserError, add_data_dir
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_data_dir(parser)
     parser.add_argument("--all", action="store_true", help="re-process every stored page")
     parser.add_argument("--no-analysis", action="store_true", help="parse only (skip spaCy)")
-    parser.add_argument("--model", help="spaCy pipeline to load (default: $INCIDENTS_SPACY_MODEL or the bundled English model)")
+    parser.add_argument(
+        "--model",
+        help="spaCy pipeline to load (default: $INCIDENTS_SPACY_MODEL or the bundled English model)",
+    )
     parser.add_argument("--processes", type=int, default=1, help="spaCy processes")
     parser.add_argument("--batch-size", type=int, default=200, help="pages per written batch")
 
@@ -38,8 +41,15 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def extract(data_dir: DataDir, *, reprocess_all: bool = False, analysis: bool = True,
-            model: str | None = None, processes: int = 1, batch_size: int = 200):
+def extract(
+    data_dir: DataDir,
+    *,
+    reprocess_all: bool = False,
+    analysis: bool = True,
+    model: str | None = None,
+    processes: int = 1,
+    batch_size: int = 200,
+):
     from pipelines.extract import run_extract
 
     analyze = None
@@ -52,5 +62,6 @@ def extract(data_dir: DataDir, *, reprocess_all: bool = False, analysis: bool = 
         except OSError as exc:
             raise UserError(f"cannot load spaCy model: {exc}") from None
         version = ANALYZER_VERSION
-    return run_extract(data_dir, analyze, reprocess_all=reprocess_all, batch_size=batch_size,
-                       extractor_version=version)
+    return run_extract(
+        data_dir, analyze, reprocess_all=reprocess_all, batch_size=batch_size, extractor_version=version
+    )

@@ -27,8 +27,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def parse_file(path: Path, url: str | None = None) -> dict:
-    record = {"path": str(path), "url": url, "title": None, "text": "", "published": None,
-              "authors": [], "language": None}
+    record = {
+        "path": str(path),
+        "url": url,
+        "title": None,
+        "text": "",
+        "published": None,
+        "authors": [],
+        "language": None,
+    }
     try:
         body = path.read_bytes()
         if path.suffix == ".gz" or body[:2] == b"\x1f\x8b":

@@ -16,8 +16,8 @@ import argparse
 import sys
 
 from analysis.query import FORMATS, MissingDataset, QueryError, run_query, write_result
-from incidents.cli import UserError, add_data_dir
 from core.config import DataDir
+from incidents.cli import UserError, add_data_dir
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,7 +40,9 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         mode = "wb" if args.format == "parquet" else "w"
         try:
-            with open(args.out, mode, **({} if mode == "wb" else {"encoding": "utf-8", "newline": ""})) as out:
+            with open(
+                args.out, mode, **({} if mode == "wb" else {"encoding": "utf-8", "newline": ""})
+            ) as out:
                 write_result(table, args.format, out)
         except OSError as exc:
             raise UserError(f"cannot write {args.out}: {exc.strerror}") from None

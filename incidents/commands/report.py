@@ -8,8 +8,8 @@ import argparse
 
 from analysis.query import MissingDataset
 from analysis.report import write_report
-from incidents.cli import UserError, add_data_dir
 from core.config import DataDir
+from incidents.cli import UserError, add_data_dir
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -21,16 +21,18 @@ import zlib
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
-from incidents.cli import UserError
 from core.config import CONTACT_ENV, DEFAULT_SOURCES, user_agent
 from core.sources import Source, SourcesFileError, load_sources
+from incidents.cli import UserError
 
 MAX_CHECK_BYTES = 20_000_000
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sources", default=str(DEFAULT_SOURCES), help="sources file (TOML)")
-    parser.add_argument("--group", help="only sources of this group (press, official, regulatory, portal, discovery)")
+    parser.add_argument(
+        "--group", help="only sources of this group (press, official, regulatory, portal, discovery)"
+    )
     parser.add_argument("--kind", help="only sources of this kind (a spider name)")
     parser.add_argument("--check", action="store_true", help="fetch each source once (needs internet)")
     parser.add_argument("--contact", help="your e-mail, sent in the User-Agent (or $INCIDENTS_CONTACT)")
@@ -44,7 +46,8 @@ def run(args: argparse.Namespace) -> int:
     except SourcesFileError as exc:
         raise UserError(str(exc)) from None
     sources = [
-        s for s in sources
+        s
+        for s in sources
         if (not args.group or s.group == args.group) and (not args.kind or s.kind == args.kind)
     ]
     contact = args.contact or os.environ.get(CONTACT_ENV) or None
@@ -56,16 +59,20 @@ def run(args: argparse.Namespace) -> int:
     failures = 0
     for source, result in zip(sources, results):
         disabled = "" if source.enabled else " (disabled)"
-        line = (f"{source.name:<28} {source.kind:<18} {source.group or '-':<11} {source.country or '-':<7} "
-                f"{source.publisher}{disabled} <{source.url}>")
+        line = (
+            f"{source.name:<28} {source.kind:<18} {source.group or '-':<11} {source.country or '-':<7} "
+            f"{source.publisher}{disabled} <{source.url}>"
+        )
         if result is not None:
             ok, status = result
             failures += not ok
             line += f"  [{status}]"
         print(line)
     groups = sorted({s.group or "-" for s in sources})
-    print(f"{len(sources)} sources in {len(groups)} groups ({', '.join(groups)})"
-          + (f"; {failures} failed the check" if args.check else ""))
+    print(
+        f"{len(sources)} sources in {len(groups)} groups ({', '.join(groups)})"
+        + (f"; {failures} failed the check" if args.check else "")
+    )
     return 1 if failures else 0
 
 

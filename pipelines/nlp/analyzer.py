@@ -12,8 +12,9 @@ from __future__ import annotations
 import itertools
 import logging
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from spacy.language import Language
 
@@ -26,6 +27,7 @@ ANALYZER_VERSION = "nlp-0.2.0"
 DEFAULT_MAX_CHARS = 100_000
 MIN_LANGUAGE_CHARS = 200
 LOG = logging.getLogger(__name__)
+
 
 def empty_record(doc_id: Any, error: str | None = None) -> AnalysisRecord:
     """The record of a document with nothing found (or that could not be analysed)."""
@@ -71,7 +73,9 @@ def looks_binary(text: str) -> bool:
     bad = len(_BAD_CHARS.findall(sample))
     letters = len(_LETTERS.findall(sample))
     spaces = len(_SPACES.findall(sample))
-    return bad / len(sample) > 0.01 or (len(sample) >= 40 and (letters / len(sample) < 0.5 or spaces / len(sample) < 0.03))
+    return bad / len(sample) > 0.01 or (
+        len(sample) >= 40 and (letters / len(sample) < 0.5 or spaces / len(sample) < 0.03)
+    )
 
 
 def clip(text: str, max_chars: int) -> str:
@@ -178,7 +182,7 @@ class Analyzer:
             n_process = self.n_process if len(inputs) >= self.batch_size * 2 else 1
             results = self.nlp.pipe(inputs, as_tuples=True, batch_size=self.batch_size, n_process=n_process)
             next_good = 0
-            for index, p in enumerate(prepared):
+            for p in prepared:
                 if p.error is not None:
                     yield empty_record(p.doc_id, p.error)
                     continue
@@ -203,7 +207,9 @@ class Analyzer:
         record.agencies = [dict(a) for a in analysis.agencies]
         record.organisations = list(analysis.organisations)
         record.countries = list(analysis.countries)
-        record.statements = [{"speaker": s.get("speaker"), "quote": s.get("quote")} for s in analysis.statements]
+        record.statements = [
+            {"speaker": s.get("speaker"), "quote": s.get("quote")} for s in analysis.statements
+        ]
         if is_incident:
             record.incident_types = list(analysis.incident_types)
             record.victims = list(analysis.victims)
@@ -214,7 +220,9 @@ class Analyzer:
             {
                 "text": m.get("text"),
                 "label": m.get("label"),
-                "role": "other" if m.get("role", "other") == "victim" and not is_incident else m.get("role", "other"),
+                "role": "other"
+                if m.get("role", "other") == "victim" and not is_incident
+                else m.get("role", "other"),
                 "sentence": m.get("sentence"),
             }
             for m in analysis.mentions

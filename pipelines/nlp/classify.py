@@ -11,30 +11,92 @@ example) and outside quotes by commentators: "often tied to ransomware" is not r
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from collections.abc import Iterator
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
 from core.vocabulary import SPECIFIC_INCIDENT_TYPES
-from pipelines.nlp.guard import guarded
 from pipelines.nlp.cues import load_cues
+from pipelines.nlp.guard import guarded
 from pipelines.nlp.roles import title_end
-from pipelines.nlp.text import doc_info, extent_phrase, has_past_marker, is_hedged, is_past, word_ids
 from pipelines.nlp.state import DocAnalysis, doc_analysis
+from pipelines.nlp.text import doc_info, extent_phrase, has_past_marker, is_hedged, is_past, word_ids
 
 NEGATIONS = {"not", "no", "nor", "never", "without", "denies", "denied", "rules", "ruled"}
 # Incident words that name a cyber incident rather than its consequence (outage, disruption).
 CYBER_WORDS = {
-    "breach", "breached", "breaches", "hack", "hacked", "hacks", "hacking", "hacker", "hackers",
-    "attack", "attacked", "attacks", "attackers", "cyberattack", "cyberattacks", "compromised",
-    "compromise", "intrusion", "intruders", "unauthorized", "unauthorised", "stolen", "stole", "steal",
-    "steals", "theft", "leak", "leaked", "leaks", "exposed", "exposes", "ransomware", "ransom",
-    "infected", "infects", "extortion", "extort", "defaced", "defacement", "phishing", "phished",
-    "ddos", "denial-of-service", "malware", "encrypted", "skimming", "skimmer", "espionage",
-    "accessed", "exfiltrated", "dumped", "hijacked", "hijack", "hijacking", "takeover", "scam",
-    "fraud", "fraudulent", "fraudsters", "criminals", "cybercriminals", "scammers", "impersonated",
-    "tricked", "wiper", "trojanized", "backdoored", "spied", "scraped", "spyware", "botnet",
+    "breach",
+    "breached",
+    "breaches",
+    "hack",
+    "hacked",
+    "hacks",
+    "hacking",
+    "hacker",
+    "hackers",
+    "attack",
+    "attacked",
+    "attacks",
+    "attackers",
+    "cyberattack",
+    "cyberattacks",
+    "compromised",
+    "compromise",
+    "intrusion",
+    "intruders",
+    "unauthorized",
+    "unauthorised",
+    "stolen",
+    "stole",
+    "steal",
+    "steals",
+    "theft",
+    "leak",
+    "leaked",
+    "leaks",
+    "exposed",
+    "exposes",
+    "ransomware",
+    "ransom",
+    "infected",
+    "infects",
+    "extortion",
+    "extort",
+    "defaced",
+    "defacement",
+    "phishing",
+    "phished",
+    "ddos",
+    "denial-of-service",
+    "malware",
+    "encrypted",
+    "skimming",
+    "skimmer",
+    "espionage",
+    "accessed",
+    "exfiltrated",
+    "dumped",
+    "hijacked",
+    "hijack",
+    "hijacking",
+    "takeover",
+    "scam",
+    "fraud",
+    "fraudulent",
+    "fraudsters",
+    "criminals",
+    "cybercriminals",
+    "scammers",
+    "impersonated",
+    "tricked",
+    "wiper",
+    "trojanized",
+    "backdoored",
+    "spied",
+    "scraped",
+    "spyware",
+    "botnet",
 }
 
 TYPE_ORDER = list(SPECIFIC_INCIDENT_TYPES)
@@ -43,14 +105,20 @@ TYPE_ORDER = list(SPECIFIC_INCIDENT_TYPES)
 WEAK_BREACH = {1, 20, 21}
 # Espionage cues that name who attacked, not what they did: they count only in a sentence
 # that tells of an intrusion ("state-sponsored hackers broke into the ministry").
-WEAK_ESPIONAGE = re.compile(r"state|nation|apt ?\d|government|military|spies|spying|chinese|russian|iranian|korean|foreign", re.IGNORECASE)
+WEAK_ESPIONAGE = re.compile(
+    r"state|nation|apt ?\d|government|military|spies|spying|chinese|russian|iranian|korean|foreign",
+    re.IGNORECASE,
+)
 INTRUSION = re.compile(
     r"\b(?:attack\w*|hack\w*|breach\w*|intru\w+|compromis\w+|accessed|infiltrat\w+|penetrat\w+|"
     r"broke into|stole|stolen|exfiltrat\w+|behind|responsible|attribut\w+|carried out|targeted|spied|campaign|espionage)\b",
     re.IGNORECASE,
 )
 # Takeover cues that need no owner named: they only ever mean users' accounts.
-STRONG_TAKEOVER = re.compile(r"takeover|credential[- ]stuffing|sim[- ](?:swap|hijack)|twitter|facebook|instagram|youtube|linkedin|social media|verified", re.IGNORECASE)
+STRONG_TAKEOVER = re.compile(
+    r"takeover|credential[- ]stuffing|sim[- ](?:swap|hijack)|twitter|facebook|instagram|youtube|linkedin|social media|verified",
+    re.IGNORECASE,
+)
 # What intruders did with accounts they reached: used them, so the accounts were taken over.
 TAKEOVER_EFFECT = re.compile(
     r"\b(?:control|hijack\w*|took over|taken over|locked out|lock\w* (?:\w+ )?out|changed (?:\w+ )?passwords?|drain\w*|"
@@ -84,7 +152,11 @@ def own_body_sentences(doc: Doc, analysis: DocAnalysis, t_end: int) -> Iterator[
 def masked_text(sent: Span) -> str:
     """The sentence with multi-word organisation names blanked, so "Breach Desk" (a
     publisher) or "Ransomware Task Force" do not read as incident words."""
-    names = [e for e in doc_info(sent.doc).sent_ents(sent) if e.label_ in {"ORG", "WORK_OF_ART"} and len(e) >= 2 and all(t.is_title or not t.is_alpha for t in e)]
+    names = [
+        e
+        for e in doc_info(sent.doc).sent_ents(sent)
+        if e.label_ in {"ORG", "WORK_OF_ART"} and len(e) >= 2 and all(t.is_title or not t.is_alpha for t in e)
+    ]
     if not names:
         return doc_info(sent.doc).span_text(sent)
     parts = []
@@ -108,14 +180,26 @@ def _in_title_case_name(token: Token) -> bool:
 class IncidentClassifier:
     """Decides is_incident and incident_types from cues, victims and hedging."""
 
-    def __init__(self, nlp: Language, name: str, threshold: float, lead_fallback: bool = False,
-                 local_hedges: bool = True, hedge_before: int = 60, hedge_after: int = 25):
+    def __init__(
+        self,
+        nlp: Language,
+        name: str,
+        threshold: float,
+        lead_fallback: bool = False,
+        local_hedges: bool = True,
+        hedge_before: int = 60,
+        hedge_after: int = 25,
+    ):
         self.name = name
         self.local_hedges = local_hedges
         self.hedge_before = hedge_before
         self.hedge_after = hedge_after
-        hedge_words = sorted(load_cues()["hedges"]["words"] | {"n't", "none", "nothing", "unclear"}, key=len, reverse=True)
-        self.hedge_pattern = re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(w) for w in hedge_words) + r")(?![\w-])", re.IGNORECASE)
+        hedge_words = sorted(
+            load_cues()["hedges"]["words"] | {"n't", "none", "nothing", "unclear"}, key=len, reverse=True
+        )
+        self.hedge_pattern = re.compile(
+            r"(?<![\w-])(?:" + "|".join(re.escape(w) for w in hedge_words) + r")(?![\w-])", re.IGNORECASE
+        )
         self.lead_fallback = lead_fallback
         self.lead_sentences_n = 2
         self.threshold = threshold
@@ -133,7 +217,8 @@ class IncidentClassifier:
         context = cues.get("type_context", {})
         self.context = {
             key: re.compile("|".join(f"(?:{p})" for p in sorted(patterns)), re.IGNORECASE)
-            for key, patterns in context.items() if patterns
+            for key, patterns in context.items()
+            if patterns
         }
         self.strong_breach = re.compile(
             "|".join(f"(?:{p.pattern})" for i, p in enumerate(breach) if i not in WEAK_BREACH), re.IGNORECASE
@@ -196,13 +281,19 @@ class IncidentClassifier:
         extent = extent_phrase()
         return any(extent.match(window, m.start()) is None for m in self.hedge_pattern.finditer(window))
 
-    def detect(self, doc: Doc, analysis: DocAnalysis, asserted: list[tuple[str, bool]]) -> tuple[bool, float, dict]:
+    def detect(
+        self, doc: Doc, analysis: DocAnalysis, asserted: list[tuple[str, bool]]
+    ) -> tuple[bool, float, dict]:
         t_end = title_end(doc)
         title_tokens = [t.lower_ for t in doc if t.idx < t_end]
         # "blames storm, not hackers": a negated headline word does not count
         negated = {i + k for i, t in enumerate(title_tokens) if t in NEGATIONS for k in (1, 2, 3)}
-        title_inc = sum(1 for i, t in enumerate(title_tokens) if t in self.incident_title and i not in negated)
-        title_cyber = any(t in CYBER_WORDS or t.startswith("cyber") for i, t in enumerate(title_tokens) if i not in negated)
+        title_inc = sum(
+            1 for i, t in enumerate(title_tokens) if t in self.incident_title and i not in negated
+        )
+        title_cyber = any(
+            t in CYBER_WORDS or t.startswith("cyber") for i, t in enumerate(title_tokens) if i not in negated
+        )
         title_non = sum(1 for t in title_tokens if t in self.non_title)
         body = [s for s in doc_info(doc).sents if s.start_char >= t_end]
         info = doc_info(doc)
@@ -210,12 +301,23 @@ class IncidentClassifier:
         inc_ids = word_ids(self.incident_words)
         # a sentence about a patch or flaw that also asserts an incident ("attackers pushed a
         # trojanized update to customers") is the incident's, not a patch article's
-        non_sents = sum(1 for s in body if (info.has_any(s, non_ids) or "cve-" in info.span_text(s).lower())
-                        and not (info.has_any(s, inc_ids) and not is_hedged(s) and not is_past(s)))
+        non_sents = sum(
+            1
+            for s in body
+            if (info.has_any(s, non_ids) or "cve-" in info.span_text(s).lower())
+            and not (info.has_any(s, inc_ids) and not is_hedged(s) and not is_past(s))
+        )
         non_ratio = non_sents / max(len(body), 1)
-        hits = sum(1 for text, is_title in asserted if not is_title and any(w in self.incident_words for w in re.findall(r"[\w-]+", text.lower())))
-        body_cyber = any(not is_title and any(w in CYBER_WORDS or w.startswith("cyber") for w in re.findall(r"[\w-]+", text.lower()))
-                         for text, is_title in asserted)
+        hits = sum(
+            1
+            for text, is_title in asserted
+            if not is_title and any(w in self.incident_words for w in re.findall(r"[\w-]+", text.lower()))
+        )
+        body_cyber = any(
+            not is_title
+            and any(w in CYBER_WORDS or w.startswith("cyber") for w in re.findall(r"[\w-]+", text.lower()))
+            for text, is_title in asserted
+        )
         victims = analysis.victims
         strong = float(analysis.victim_strong)
         score = 0.0
@@ -225,8 +327,14 @@ class IncidentClassifier:
         score += 1.0 if victims else -2.0
         score += 0.4 * min(hits, 5)
         score -= 4.0 * non_ratio
-        features = {"title_inc": title_inc, "title_non": title_non, "non_ratio": round(non_ratio, 2),
-                    "hits": hits, "strong": strong, "score": round(score, 2)}
+        features = {
+            "title_inc": title_inc,
+            "title_non": title_non,
+            "non_ratio": round(non_ratio, 2),
+            "hits": hits,
+            "strong": strong,
+            "score": round(score, 2),
+        }
         # An outage, a disruption or "suspicious activity" alone is not a cyber incident: the
         # headline or an asserted sentence must name one (attack, breach, hack, ransomware, ...).
         features["cyber"] = title_cyber or body_cyber
@@ -255,7 +363,9 @@ class IncidentClassifier:
                     kinds_here.add(name)
                     found[name] = found.get(name, 0) + 1
                     evidence.setdefault(name, text.strip()[:300])
-                    if kind == "data_breach" and self.strong_breach.search(text if not hedged else match.group()):
+                    if kind == "data_breach" and self.strong_breach.search(
+                        text if not hedged else match.group()
+                    ):
                         strong_breach = True
                     if kind != "account_takeover":
                         break
@@ -315,9 +425,14 @@ class IncidentClassifier:
             if re.match(r"(?:gained|gain|obtained|accessed)\b", matched) and not TAKEOVER_EFFECT.search(text):
                 # reaching accounts is a breach of their records unless the intruders used them
                 return False
-            if not STRONG_TAKEOVER.search(matched) and not re.search(r"e-?mail|mailbox|office 365|outlook|employee|staff|worker", matched):
+            if not STRONG_TAKEOVER.search(matched) and not re.search(
+                r"e-?mail|mailbox|office 365|outlook|employee|staff|worker", matched
+            ):
                 # "took over accounts", "gained access to accounts": whose accounts?
-                return bool(ACCOUNT_OWNERS.search(text) or re.search(r"\baccounts? (?:of|belonging to) (?:[A-Z]|\d)", text))
+                return bool(
+                    ACCOUNT_OWNERS.search(text)
+                    or re.search(r"\baccounts? (?:of|belonging to) (?:[A-Z]|\d)", text)
+                )
         return True
 
     @staticmethod
@@ -405,8 +520,21 @@ class IncidentClassifier:
 
 @Language.factory(
     "incident_classifier",
-    default_config={"threshold": 3.0, "lead_fallback": False, "local_hedges": True, "hedge_before": 60, "hedge_after": 25},
+    default_config={
+        "threshold": 3.0,
+        "lead_fallback": False,
+        "local_hedges": True,
+        "hedge_before": 60,
+        "hedge_after": 25,
+    },
 )
-def make_incident_classifier(nlp: Language, name: str, threshold: float, lead_fallback: bool, local_hedges: bool,
-                             hedge_before: int, hedge_after: int) -> IncidentClassifier:
+def make_incident_classifier(
+    nlp: Language,
+    name: str,
+    threshold: float,
+    lead_fallback: bool,
+    local_hedges: bool,
+    hedge_before: int,
+    hedge_after: int,
+) -> IncidentClassifier:
     return IncidentClassifier(nlp, name, threshold, lead_fallback, local_hedges, hedge_before, hedge_after)

@@ -13,19 +13,18 @@ from collections import Counter
 
 import numpy as np
 from spacy.attrs import IS_SPACE, POS, TAG
-from spacy.parts_of_speech import IDS as POS_IDS
-
 from spacy.language import Language
+from spacy.parts_of_speech import IDS as POS_IDS
 from spacy.tokens import Doc
 
-from pipelines.nlp.guard import guarded
-from pipelines.nlp.gazetteer_component import COUNTRY_LABELS
-from pipelines.nlp.cues import load_cues
-from core.gazetteers import load_gazetteer
-from pipelines.nlp.roles import title_end
 from core.countries import country_code
-from pipelines.nlp.text import doc_info, release, word_ids
+from core.gazetteers import load_gazetteer
+from pipelines.nlp.cues import load_cues
+from pipelines.nlp.gazetteer_component import COUNTRY_LABELS
+from pipelines.nlp.guard import guarded
+from pipelines.nlp.roles import title_end
 from pipelines.nlp.state import doc_analysis
+from pipelines.nlp.text import doc_info, release, word_ids
 
 
 @Language.component("paragraph_sentences")
@@ -47,7 +46,9 @@ class TagToPos:
 
     def __init__(self, nlp: Language, name: str, mapping: dict[str, str]):
         self.name = name
-        self.mapping = {nlp.vocab.strings.add(tag): POS_IDS[pos] for tag, pos in mapping.items() if pos in POS_IDS}
+        self.mapping = {
+            nlp.vocab.strings.add(tag): POS_IDS[pos] for tag, pos in mapping.items() if pos in POS_IDS
+        }
 
     def __call__(self, doc: Doc) -> Doc:
         if not len(doc):
@@ -67,7 +68,12 @@ def tag_pos_mapping(nlp: Language) -> dict[str, str]:
     for pattern in nlp.get_pipe("attribute_ruler").patterns:
         attrs = pattern.get("attrs", {})
         for tokens in pattern.get("patterns", []):
-            if len(tokens) == 1 and set(tokens[0]) == {"TAG"} and "POS" in attrs and isinstance(tokens[0]["TAG"], str):
+            if (
+                len(tokens) == 1
+                and set(tokens[0]) == {"TAG"}
+                and "POS" in attrs
+                and isinstance(tokens[0]["TAG"], str)
+            ):
                 mapping.setdefault(tokens[0]["TAG"], attrs["POS"])
     return mapping
 
@@ -88,7 +94,9 @@ class ContextFinder:
             for key in keys:
                 self.keyword_sectors.setdefault(key, []).append(sector)
         keys = sorted(self.keyword_sectors, key=len, reverse=True)
-        self.keywords = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(k) for k in keys) + r")(?!\w)") if keys else None
+        self.keywords = (
+            re.compile(r"(?<!\w)(?:" + "|".join(re.escape(k) for k in keys) + r")(?!\w)") if keys else None
+        )
         self.generic = load_cues()["victim"]["generic_org_nouns"]
 
     @guarded
@@ -103,7 +111,9 @@ class ContextFinder:
             if ent.label_ in COUNTRY_LABELS:
                 code = country_code(ent.text)
                 if code:
-                    weight = 2 if any(f in info.span_text(info.sent(ent)).lower() for f in victim_forms) else 1
+                    weight = (
+                        2 if any(f in info.span_text(info.sent(ent)).lower() for f in victim_forms) else 1
+                    )
                     counts[code] += weight
                     first_seen.setdefault(code, ent.start)
         for agency in analysis.agencies:

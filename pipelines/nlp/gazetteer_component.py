@@ -18,18 +18,40 @@ from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
-from pipelines.nlp.guard import guarded
-from core.gazetteers import AGENCY, Entry, SERVICE, THREAT_ACTOR, VENDOR, load_gazetteer
 from core.countries import country_code
+from core.gazetteers import AGENCY, SERVICE, THREAT_ACTOR, VENDOR, Entry, load_gazetteer
+from pipelines.nlp.guard import guarded
 from pipelines.nlp.text import doc_info
 
 SPANS_KEY = "gazetteer"
 COUNTRY_LABELS = {"GPE", "NORP", "LOC"}
 # Words next to an ambiguous actor name that show it is meant as the actor ("Play ransomware").
 ACTOR_CONTEXT = {
-    "ransomware", "group", "gang", "hackers", "hacker", "operators", "operator", "crew", "actors",
-    "actor", "affiliates", "affiliate", "apt", "malware", "cartel", "collective", "team",
-    "syndicate", "threat", "hacking", "botnet", "trojan", "attackers", "variant", "strain",
+    "ransomware",
+    "group",
+    "gang",
+    "hackers",
+    "hacker",
+    "operators",
+    "operator",
+    "crew",
+    "actors",
+    "actor",
+    "affiliates",
+    "affiliate",
+    "apt",
+    "malware",
+    "cartel",
+    "collective",
+    "team",
+    "syndicate",
+    "threat",
+    "hacking",
+    "botnet",
+    "trojan",
+    "attackers",
+    "variant",
+    "strain",
 }
 
 
@@ -132,7 +154,11 @@ class GazetteerMatcher:
         its country is named in the sentence, or its country dominates the document."""
         if len(entries) == 1:
             return entries[0]
-        sentence_countries = {country_code(ent.text) for ent in doc_info(span.doc).sent_ents(doc_info(span.doc).sent(span)) if ent.label_ in COUNTRY_LABELS}
+        sentence_countries = {
+            country_code(ent.text)
+            for ent in doc_info(span.doc).sent_ents(doc_info(span.doc).sent(span))
+            if ent.label_ in COUNTRY_LABELS
+        }
         total = sum(countries.values()) or 1
 
         def score(entry: Entry) -> float:
@@ -165,9 +191,12 @@ class GazetteerMatcher:
 
     @staticmethod
     def inside_longer_name(span: Span) -> bool:
-        """"Royal" in "Royal Mail", "Play" in "Google Play": part of another proper name."""
+        """ "Royal" in "Royal Mail", "Play" in "Google Play": part of another proper name."""
         doc = span.doc
-        for neighbour in (doc[span.end] if span.end < len(doc) else None, doc[span.start - 1] if span.start > 0 else None):
+        for neighbour in (
+            doc[span.end] if span.end < len(doc) else None,
+            doc[span.start - 1] if span.start > 0 else None,
+        ):
             if neighbour is None:
                 continue
             if neighbour.lower_ in ACTOR_CONTEXT:
@@ -183,7 +212,9 @@ class GazetteerMatcher:
     "incident_gazetteer",
     default_config={"gazetteer_dir": None, "spans_key": SPANS_KEY},
 )
-def make_gazetteer_matcher(nlp: Language, name: str, gazetteer_dir: str | None, spans_key: str) -> GazetteerMatcher:
+def make_gazetteer_matcher(
+    nlp: Language, name: str, gazetteer_dir: str | None, spans_key: str
+) -> GazetteerMatcher:
     return GazetteerMatcher(nlp, name, gazetteer_dir, spans_key)
 
 

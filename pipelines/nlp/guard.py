@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import functools
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 from spacy.tokens import Doc
+
 from pipelines.nlp.state import doc_analysis
 
 LOG = logging.getLogger(__name__)
@@ -24,7 +25,7 @@ def guarded(method: Callable) -> Callable:
     def wrapper(self, doc: Doc) -> Doc:
         try:
             return method(self, doc)
-        except Exception as exc:  # noqa: BLE001 - the point is to contain any failure
+        except Exception as exc:  # the point is to contain any failure
             LOG.warning("component %s failed: %s", getattr(self, "name", "?"), exc, exc_info=True)
             analysis = doc_analysis(doc)
             analysis.errors.append(f"{getattr(self, 'name', '?')}: {type(exc).__name__}: {exc}")

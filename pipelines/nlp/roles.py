@@ -15,19 +15,18 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
-from spacy.parts_of_speech import IDS as POS_IDS
-
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
+from spacy.parts_of_speech import IDS as POS_IDS
 from spacy.tokens import Doc, Span, Token
 
-from pipelines.nlp.guard import guarded
-from core.gazetteers import AGENCY, THREAT_ACTOR, VENDOR
-from pipelines.nlp.cues import load_cues
-from pipelines.nlp.text import NOT_ORG, doc_info, is_past, only_earlier_years, word_ids
-from core.names import clean_name, is_acronym, name_key
 from core.countries import country_code
+from core.gazetteers import AGENCY, THREAT_ACTOR, VENDOR
+from core.names import clean_name, is_acronym, name_key
+from pipelines.nlp.cues import load_cues
+from pipelines.nlp.guard import guarded
 from pipelines.nlp.state import doc_analysis
+from pipelines.nlp.text import NOT_ORG, doc_info, is_past, only_earlier_years, word_ids
 
 SPEAKER_NOUNS = {"spokesperson", "spokesman", "spokeswoman", "spokespeople", "representative", "statement"}
 VENDOR_BEFORE = re.compile(
@@ -57,44 +56,209 @@ ATTACKER_BEFORE = re.compile(
 # Verbs of finding and attributing, and what a researcher finds: the subject is reporting on
 # someone else's incident ("Microsoft found destructive malware on government systems").
 FINDER_VERBS = {
-    "find", "finds", "found", "discover", "discovers", "discovered", "uncover", "uncovers", "uncovered",
-    "spot", "spots", "spotted", "observe", "observes", "observed", "identify", "identifies", "identified",
-    "track", "tracks", "tracked", "attribute", "attributes", "attributed", "link", "links", "linked",
-    "analyse", "analysed", "analyze", "analyzed", "detail", "details", "detailed", "document",
-    "documented", "publish", "published", "dub", "dubbed", "name", "named", "blame", "blames", "blamed",
+    "find",
+    "finds",
+    "found",
+    "discover",
+    "discovers",
+    "discovered",
+    "uncover",
+    "uncovers",
+    "uncovered",
+    "spot",
+    "spots",
+    "spotted",
+    "observe",
+    "observes",
+    "observed",
+    "identify",
+    "identifies",
+    "identified",
+    "track",
+    "tracks",
+    "tracked",
+    "attribute",
+    "attributes",
+    "attributed",
+    "link",
+    "links",
+    "linked",
+    "analyse",
+    "analysed",
+    "analyze",
+    "analyzed",
+    "detail",
+    "details",
+    "detailed",
+    "document",
+    "documented",
+    "publish",
+    "published",
+    "dub",
+    "dubbed",
+    "name",
+    "named",
+    "blame",
+    "blames",
+    "blamed",
 }
-SAY_VERBS = {"say", "says", "said", "report", "reports", "reported", "warn", "warns", "warned", "write", "wrote", "writes"}
+SAY_VERBS = {
+    "say",
+    "says",
+    "said",
+    "report",
+    "reports",
+    "reported",
+    "warn",
+    "warns",
+    "warned",
+    "write",
+    "wrote",
+    "writes",
+}
 THREAT_NOUNS = {
-    "malware", "wiper", "trojan", "backdoor", "spyware", "botnet", "campaign", "campaigns", "group",
-    "groups", "hackers", "actor", "actors", "operation", "operations", "implant", "variant", "strain",
-    "family", "flaw", "flaws", "vulnerability", "vulnerabilities", "bug", "bugs", "exploit", "exploits",
-    "samples", "ransomware", "worm", "loader",
+    "malware",
+    "wiper",
+    "trojan",
+    "backdoor",
+    "spyware",
+    "botnet",
+    "campaign",
+    "campaigns",
+    "group",
+    "groups",
+    "hackers",
+    "actor",
+    "actors",
+    "operation",
+    "operations",
+    "implant",
+    "variant",
+    "strain",
+    "family",
+    "flaw",
+    "flaws",
+    "vulnerability",
+    "vulnerabilities",
+    "bug",
+    "bugs",
+    "exploit",
+    "exploits",
+    "samples",
+    "ransomware",
+    "worm",
+    "loader",
 }
 # What a victim discovers about itself ("discovered the breach", "detected unauthorized access").
 INCIDENT_OBJECTS = {
-    "breach", "breaches", "intrusion", "intrusions", "attack", "attacks", "incident", "access",
-    "compromise", "activity", "theft", "hack", "leak", "exposure", "infection",
+    "breach",
+    "breaches",
+    "intrusion",
+    "intrusions",
+    "attack",
+    "attacks",
+    "incident",
+    "access",
+    "compromise",
+    "activity",
+    "theft",
+    "hack",
+    "leak",
+    "exposure",
+    "infection",
 }
 # "used by X", "owned by X", "belonging to X": X owns the thing, it did not act on it.
 OWNER_VERBS = {
-    "used", "owned", "operated", "run", "managed", "maintained", "hosted", "belonging", "belongs",
-    "developed", "made", "built", "provided", "offered", "sold", "published", "distributed",
+    "used",
+    "owned",
+    "operated",
+    "run",
+    "managed",
+    "maintained",
+    "hosted",
+    "belonging",
+    "belongs",
+    "developed",
+    "made",
+    "built",
+    "provided",
+    "offered",
+    "sold",
+    "published",
+    "distributed",
 }
 ENFORCEMENT_WORDS = {
-    "police", "investigators", "authorities", "officers", "officials", "prosecutors", "agents",
-    "detectives", "law", "enforcement", "fbi", "europol", "interpol", "nca", "doj",
+    "police",
+    "investigators",
+    "authorities",
+    "officers",
+    "officials",
+    "prosecutors",
+    "agents",
+    "detectives",
+    "law",
+    "enforcement",
+    "fbi",
+    "europol",
+    "interpol",
+    "nca",
+    "doj",
 }
 OWN_WORDS = {"its", "our", "we", "own", "itself"}
 MONTHS_AND_DAYS = {
-    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-    "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
 }
 # "a flaw in X", "the X zero-day": X is a product, not the organisation that was attacked.
 PRODUCT_NOUNS = {
-    "vulnerability", "vulnerabilities", "flaw", "flaws", "bug", "bugs", "zero-day", "zero-days",
-    "0-day", "exploit", "exploits", "patch", "patches", "update", "updates", "version", "versions",
-    "software", "product", "products", "plugin", "plug-in", "extension", "firmware", "app", "apps",
-    "cve", "weakness", "hole", "holes", "loophole",
+    "vulnerability",
+    "vulnerabilities",
+    "flaw",
+    "flaws",
+    "bug",
+    "bugs",
+    "zero-day",
+    "zero-days",
+    "0-day",
+    "exploit",
+    "exploits",
+    "patch",
+    "patches",
+    "update",
+    "updates",
+    "version",
+    "versions",
+    "software",
+    "product",
+    "products",
+    "plugin",
+    "plug-in",
+    "extension",
+    "firmware",
+    "app",
+    "apps",
+    "cve",
+    "weakness",
+    "hole",
+    "holes",
+    "loophole",
 }
 ORG_SUFFIX = re.compile(
     r"\b(?:Inc|Corp|Corporation|Ltd|LLC|plc|Group|Holdings|Bank|Bancorp|Airlines?|Airways|Hospital|"
@@ -105,17 +269,62 @@ ORG_SUFFIX = re.compile(
     r"Association|Institute|School|District|Clinic|Exchange)\.?$"
 )
 ORG_DESCRIPTORS = {
-    "maker", "makers", "contractor", "exchange", "retailer", "lender", "insurer", "operator",
-    "provider", "chain", "platform", "giant", "firm", "company", "startup", "manufacturer",
-    "supplier", "carrier", "broker", "processor", "developer", "publisher", "network", "service",
+    "maker",
+    "makers",
+    "contractor",
+    "exchange",
+    "retailer",
+    "lender",
+    "insurer",
+    "operator",
+    "provider",
+    "chain",
+    "platform",
+    "giant",
+    "firm",
+    "company",
+    "startup",
+    "manufacturer",
+    "supplier",
+    "carrier",
+    "broker",
+    "processor",
+    "developer",
+    "publisher",
+    "network",
+    "service",
 }
 PROPN_ID = POS_IDS["PROPN"]
 NUMERIC_ENTS = {"", "CARDINAL", "ORDINAL", "QUANTITY", "MONEY", "PERCENT"}
 CANDIDATE_LABELS = {"ORG"}
 WEAK_LABELS = {"GPE", "FAC", "PRODUCT", "NORP", "WORK_OF_ART", "PERSON", "LOC", "EVENT"}
-WEAK_SUBJECT_VERBS = {"say", "says", "said", "is", "was", "become", "became", "report", "reports", "reported",
-                      "announce", "announces", "announced", "warn", "warns", "warned", "begin", "began",
-                      "start", "started", "send", "sent", "urge", "urges", "urged"}
+WEAK_SUBJECT_VERBS = {
+    "say",
+    "says",
+    "said",
+    "is",
+    "was",
+    "become",
+    "became",
+    "report",
+    "reports",
+    "reported",
+    "announce",
+    "announces",
+    "announced",
+    "warn",
+    "warns",
+    "warned",
+    "begin",
+    "began",
+    "start",
+    "started",
+    "send",
+    "sent",
+    "urge",
+    "urges",
+    "urged",
+}
 
 
 @dataclass
@@ -144,7 +353,12 @@ class Cluster:
         # the recogniser cuts the front off names ("Mobile" of "T-Mobile", "Boshoku" of "Toyota
         # Boshoku"): a form that ends with the best one and is used about as often wins
         for form, n in sorted(self.forms.items(), key=lambda item: -len(item[0])):
-            if n >= count - 1 and len(form) > len(best) and form.endswith(best) and form[-len(best) - 1] in " -":
+            if (
+                n >= count - 1
+                and len(form) > len(best)
+                and form.endswith(best)
+                and form[-len(best) - 1] in " -"
+            ):
                 return form
         return best
 
@@ -162,7 +376,9 @@ def sentence_has_incident(sent: Span, words: frozenset[str]) -> bool:
 class RoleAssigner:
     """Clusters organisation mentions and scores each as the incident's victim."""
 
-    def __init__(self, nlp: Language, name: str, min_victim_score: float, relative_cutoff: float, max_victims: int):
+    def __init__(
+        self, nlp: Language, name: str, min_victim_score: float, relative_cutoff: float, max_victims: int
+    ):
         self.name = name
         self.min_victim_score = min_victim_score
         self.relative_cutoff = relative_cutoff
@@ -234,19 +450,28 @@ class RoleAssigner:
         """Proper-noun runs the NER left unlabelled ("23andMe", "MyFitnessPal"): the small
         model misses many company names, and a victim it misses is a victim lost."""
         info = doc_info(doc)
-        numeric = np.array([doc.vocab.strings[label] if label else 0 for label in NUMERIC_ENTS], dtype="uint64")
+        numeric = np.array(
+            [doc.vocab.strings[label] if label else 0 for label in NUMERIC_ENTS], dtype="uint64"
+        )
         mask = (info.pos == PROPN_ID) & np.isin(info.ent_type, numeric)
         # "T-Mobile", "Marks & Spencer": a hyphen written without spaces, or "&", between
         # two proper nouns belongs to the name
         for index in np.nonzero(mask[:-2] & mask[2:])[0]:
             joiner = doc[int(index) + 1]
-            if (joiner.text in {"-", "&"} and (joiner.text == "&" or (not doc[int(index)].whitespace_ and not joiner.whitespace_))):
+            if joiner.text in {"-", "&"} and (
+                joiner.text == "&" or (not doc[int(index)].whitespace_ and not joiner.whitespace_)
+            ):
                 mask[int(index) + 1] = True
         spans: list[Span] = []
-        start = None
+        start: int | None = None
+        end = 0
         for index in [int(i) for i in np.nonzero(mask)[0]] + [-2]:
-            usable = index >= 0 and index not in covered and doc[index].idx >= t_end and (
-                any(ch.isalpha() for ch in doc[index].text) or doc[index].text in {"-", "&"})
+            usable = (
+                index >= 0
+                and index not in covered
+                and doc[index].idx >= t_end
+                and (any(ch.isalpha() for ch in doc[index].text) or doc[index].text in {"-", "&"})
+            )
             if start is not None and (not usable or index != end):
                 spans.append(doc[start:end])
                 start = None
@@ -259,7 +484,12 @@ class RoleAssigner:
             text = span.text
             if len(span) > 4 or NOT_ORG.match(clean_name(text)) or text.lower() in MONTHS_AND_DAYS:
                 continue
-            if country_code(text) or (span[0].is_sent_start and len(span) == 1 and text.istitle() and not any(c.isupper() for c in text[1:])):
+            if country_code(text) or (
+                span[0].is_sent_start
+                and len(span) == 1
+                and text.istitle()
+                and not any(c.isupper() for c in text[1:])
+            ):
                 continue
             result.append(span)
         return result
@@ -321,7 +551,9 @@ class RoleAssigner:
                 cluster.in_title = True
                 cluster.score += 3.0
                 cluster.evidence.append("title")
-            elif title and any(form_in_text(first_word(form), title) for form in cluster.forms if first_word(form)):
+            elif title and any(
+                form_in_text(first_word(form), title) for form in cluster.forms if first_word(form)
+            ):
                 cluster.score += 1.5
                 cluster.evidence.append("title-partial")
             body_mentions = [m for m in cluster.mentions if m.start_char >= t_end]
@@ -332,7 +564,9 @@ class RoleAssigner:
                 cluster.evidence.append("lead")
             cluster.score += min(0.5 * max(len(body_mentions) - 1, 0), 2.0)
             for mention in body_mentions:
-                cluster.first_sentence = min(cluster.first_sentence, sent_index.get(info.sent(mention).start, 10**6))
+                cluster.first_sentence = min(
+                    cluster.first_sentence, sent_index.get(info.sent(mention).start, 10**6)
+                )
                 value, why = self.victim_cue(mention)
                 if value > 0 and is_past(info.sent(mention)):
                     value *= 0.4
@@ -346,12 +580,21 @@ class RoleAssigner:
             if any(self.has_org_descriptor(m) for m in body_mentions):
                 cluster.labels["ORG"] += 1
                 cluster.evidence.append("descriptor")
-            if cluster.labels and not cluster.labels.get("ORG") and cluster.strong < 2.5 and not cluster.in_title:
+            if (
+                cluster.labels
+                and not cluster.labels.get("ORG")
+                and cluster.strong < 2.5
+                and not cluster.in_title
+            ):
                 cluster.score = min(cluster.score, 0.0)
             if set(cluster.labels) == {"PROPN"} and cluster.strong <= 0:
                 cluster.score = min(cluster.score, 0.0)
-            if cluster.labels.get("PERSON", 0) > cluster.labels.get("ORG", 0) and len(cluster.name.split()) >= 2 \
-                    and "descriptor" not in cluster.evidence and not ORG_SUFFIX.search(cluster.name):
+            if (
+                cluster.labels.get("PERSON", 0) > cluster.labels.get("ORG", 0)
+                and len(cluster.name.split()) >= 2
+                and "descriptor" not in cluster.evidence
+                and not ORG_SUFFIX.search(cluster.name)
+            ):
                 cluster.role = "person"
             if not_an_organisation(cluster):
                 cluster.score = min(cluster.score, -1.0)
@@ -378,7 +621,7 @@ class RoleAssigner:
 
     @staticmethod
     def reports_on_others(verb: Token) -> bool:
-        """"Microsoft found destructive malware on government systems", "X said it had
+        """ "Microsoft found destructive malware on government systems", "X said it had
         identified a new campaign", "X attributed the attack to ...": the subject is a researcher
         or vendor reporting on someone else's incident, not the victim. A finding about its own
         systems ("X discovered malware on its network") is the victim's own disclosure."""
@@ -396,8 +639,11 @@ class RoleAssigner:
         if lower not in FINDER_VERBS:
             return False
         objects = [c for c in verb.children if c.dep_ in {"dobj", "obj", "ccomp"}]
-        if any(o.lower_ in INCIDENT_OBJECTS or any(c.lower_ in INCIDENT_OBJECTS for c in o.children if c.dep_ == "compound")
-               for o in objects):
+        if any(
+            o.lower_ in INCIDENT_OBJECTS
+            or any(c.lower_ in INCIDENT_OBJECTS for c in o.children if c.dep_ == "compound")
+            for o in objects
+        ):
             return False  # "Marriott discovered the breach": its own incident
         tree = [t for t in verb.subtree]
         words = {t.lower_ for t in tree}
@@ -406,14 +652,18 @@ class RoleAssigner:
         return bool(words & THREAT_NOUNS)
 
     def has_org_descriptor(self, span: Span) -> bool:
-        """"parts maker Corwin Metals", "Binance, a cryptocurrency exchange", "Acme Inc":
+        """ "parts maker Corwin Metals", "Binance, a cryptocurrency exchange", "Acme Inc":
         the text itself says this name is an organisation, whatever label the NER gave it."""
         if ORG_SUFFIX.search(span.text):
             return True
         root = span.root
         generic = self.victim["generic_org_nouns"] | ORG_DESCRIPTORS
         for child in root.children:
-            if child.i < span.start and child.dep_ in {"compound", "amod", "nmod"} and child.lower_ in generic:
+            if (
+                child.i < span.start
+                and child.dep_ in {"compound", "amod", "nmod"}
+                and child.lower_ in generic
+            ):
                 return True
             if child.dep_ == "appos" and child.lower_ in generic:
                 return True
@@ -437,7 +687,9 @@ class RoleAssigner:
             lower = token.lower_
             if lower == "it" and token.dep_ in {"nsubj", "nsubjpass"}:
                 pass
-            elif lower in generic and any(c.lower_ in {"the", "this"} or c.dep_ == "poss" for c in token.children):
+            elif lower in generic and any(
+                c.lower_ in {"the", "this"} or c.dep_ == "poss" for c in token.children
+            ):
                 pass
             else:
                 continue
@@ -488,17 +740,50 @@ class RoleAssigner:
             # "... were hit, including X and Y"
             if p_lower == "including" and named:
                 anchor = governor
-                if incident_sentence and (anchor.lower_ in self.victim["passive_verbs"] or anchor.lower_ in self.victim["incident_nouns"]
-                                          or anchor.lower_ in {"organisations", "organizations", "companies", "firms", "victims", "sites", "institutions", "agencies", "businesses", "hospitals", "banks", "retailers"}) \
-                        and not is_past(sent):
+                if (
+                    incident_sentence
+                    and (
+                        anchor.lower_ in self.victim["passive_verbs"]
+                        or anchor.lower_ in self.victim["incident_nouns"]
+                        or anchor.lower_
+                        in {
+                            "organisations",
+                            "organizations",
+                            "companies",
+                            "firms",
+                            "victims",
+                            "sites",
+                            "institutions",
+                            "agencies",
+                            "businesses",
+                            "hospitals",
+                            "banks",
+                            "retailers",
+                        }
+                    )
+                    and not is_past(sent)
+                ):
                     return 2.5, f"{anchor.lower_} including"
-            if p_lower in {"by", "to"} and g_lower in OWNER_VERBS and governor.head.lower_ in self.victim["possessed_nouns"] \
-                    and incident_sentence and (p_lower == "by" or g_lower.startswith("belong")):
+            if (
+                p_lower in {"by", "to"}
+                and g_lower in OWNER_VERBS
+                and governor.head.lower_ in self.victim["possessed_nouns"]
+                and incident_sentence
+                and (p_lower == "by" or g_lower.startswith("belong"))
+            ):
                 # "hackers compromised a server used by X", "systems belonging to X"
                 return 2.0, f"{governor.head.lower_} {g_lower} {p_lower}"
-            if p_lower == "by" and g_lower not in OWNER_VERBS and (governor.tag_ == "VBN" or g_lower in self.victim["passive_verbs"]):
+            if (
+                p_lower == "by"
+                and g_lower not in OWNER_VERBS
+                and (governor.tag_ == "VBN" or g_lower in self.victim["passive_verbs"])
+            ):
                 return -3.0, "agent"
-            if p_lower in {"at", "of", "with", "from", "for"} and g_lower in self.roles["commentator_titles"] and g_lower not in SPEAKER_NOUNS:
+            if (
+                p_lower in {"at", "of", "with", "from", "for"}
+                and g_lower in self.roles["commentator_titles"]
+                and g_lower not in SPEAKER_NOUNS
+            ):
                 return -4.0, f"employer:{g_lower}"
             if p_lower == "for" and g_lower in SPEAKER_NOUNS:
                 return 0.5, "spokesperson"
@@ -506,13 +791,29 @@ class RoleAssigner:
                 return -3.0, f"product:{g_lower}"
             if p_lower == "to" and g_lower == "according":
                 return -0.5, "source"
-            if p_lower in {"on", "at", "of", "against", "from", "targeting", "affecting", "in", "inside", "within", "into"}:
+            if p_lower in {
+                "on",
+                "at",
+                "of",
+                "against",
+                "from",
+                "targeting",
+                "affecting",
+                "in",
+                "inside",
+                "within",
+                "into",
+            }:
                 if g_lower in self.victim["incident_nouns"] and incident_sentence:
                     return 3.0, f"{g_lower} {p_lower}"
                 if g_lower in self.victim["passive_verbs"] and p_lower in {"from", "at", "on", "into"}:
                     return 2.5, f"{g_lower} {p_lower}"
             return 0.0, ""
-        if dep in {"nsubjpass", "dobj", "obj"} and head_lower in self.victim["passive_verbs"] and self.enforcement_agent(head):
+        if (
+            dep in {"nsubjpass", "dobj", "obj"}
+            and head_lower in self.victim["passive_verbs"]
+            and self.enforcement_agent(head)
+        ):
             # "investigators took the site offline", "servers were seized by police": the
             # target of a takedown, not the victim of an attack
             return -1.0, f"enforcement:{head_lower}"
@@ -523,24 +824,44 @@ class RoleAssigner:
         if dep == "nsubj" and self.reports_on_others(head):
             return -3.5, f"finder:{head_lower}"
         if dep == "nsubj":
-            if head_lower in self.victim["passive_verbs"] and head.tag_ in {"VBD", "VBZ", "VBP"} and head_lower not in {"hit", "exposed", "leaked", "lost"}:
+            if (
+                head_lower in self.victim["passive_verbs"]
+                and head.tag_ in {"VBD", "VBZ", "VBP"}
+                and head_lower not in {"hit", "exposed", "leaked", "lost"}
+            ):
                 return -1.0, f"X {head_lower}"
-            if head_lower in {"victim"} or any(c.lower_ in {"victim", "victims", "target"} for c in head.children if c.dep_ in {"attr", "dobj"}):
+            if head_lower in {"victim"} or any(
+                c.lower_ in {"victim", "victims", "target"}
+                for c in head.children
+                if c.dep_ in {"attr", "dobj"}
+            ):
                 return 3.5, "victim"
             if head_lower in self.victim["subject_verbs"] and incident_sentence:
                 if head_lower in WEAK_SUBJECT_VERBS:
                     clause = [t for t in head.subtree if not (token.left_edge.i <= t.i <= token.right_edge.i)]
                     if any(t.lower_ in self.incident_words for t in clause):
-                        if any(t.ent_type_ == "ORG" and t.pos_ == "PROPN" and t.dep_ == "pobj" and (
-                                t.head.head.lower_ in self.incident_words or t.head.head.lower_ in self.victim["incident_nouns"]
-                                or t.head.head.lower_ in self.victim["passive_verbs"]) for t in clause):
+                        if any(
+                            t.ent_type_ == "ORG"
+                            and t.pos_ == "PROPN"
+                            and t.dep_ == "pobj"
+                            and (
+                                t.head.head.lower_ in self.incident_words
+                                or t.head.head.lower_ in self.victim["incident_nouns"]
+                                or t.head.head.lower_ in self.victim["passive_verbs"]
+                            )
+                            for t in clause
+                        ):
                             # "NHS England said data stolen from Synnovis was published": the
                             # speaker tells of another organisation's incident
                             return 0.5, f"X {head_lower} (about another)"
                         return 2.0, f"X {head_lower} (incident)"
                     # "Rabobank said its website was briefly unreachable": its own harmed thing
-                    if any(t.lower_ in {"its", "their", "our"} and t.dep_ == "poss" and t.head.lower_ in self.victim["possessed_nouns"]
-                           for t in clause):
+                    if any(
+                        t.lower_ in {"its", "their", "our"}
+                        and t.dep_ == "poss"
+                        and t.head.lower_ in self.victim["possessed_nouns"]
+                        for t in clause
+                    ):
                         return 2.0, f"X {head_lower} (its own)"
                     return 1.0, f"X {head_lower}"
                 return 2.5, f"X {head_lower}"
@@ -555,8 +876,15 @@ class RoleAssigner:
         self.score(doc, clusters)
         # A security vendor is a victim only when the headline names it and the grammar puts
         # it on the receiving end ("Avast hit by breach"), not for what it says about others.
-        candidates = [c for c in clusters if c.score > 0 and (c.role == "other" or (
-            c.role == "vendor" and c.in_title and c.strong >= 3.0 and c.strong > c.negative))]
+        candidates = [
+            c
+            for c in clusters
+            if c.score > 0
+            and (
+                c.role == "other"
+                or (c.role == "vendor" and c.in_title and c.strong >= 3.0 and c.strong > c.negative)
+            )
+        ]
         candidates.sort(key=lambda c: (-c.score, c.first_sentence))
         if candidates:
             extra = min(self.anaphora(doc), 3.0)
@@ -570,10 +898,15 @@ class RoleAssigner:
             for cluster in candidates:
                 if len(victims) >= self.max_victims:
                     break
-                grammar = cluster.strong >= 2.5 or (cluster.in_title and cluster.strong >= 1.0) or (
-                    cluster.strong >= 2.0 and cluster.score >= 0.8 * top)  # as good evidence as the first
+                grammar = (
+                    cluster.strong >= 2.5
+                    or (cluster.in_title and cluster.strong >= 1.0)
+                    or (cluster.strong >= 2.0 and cluster.score >= 0.8 * top)
+                )  # as good evidence as the first
                 if cluster is candidates[0] or (
-                    cluster.score >= self.relative_cutoff * top and grammar and cluster.score >= self.min_victim_score
+                    cluster.score >= self.relative_cutoff * top
+                    and grammar
+                    and cluster.score >= self.min_victim_score
                 ):
                     victims.append(cluster)
         for cluster in victims:
@@ -592,27 +925,55 @@ class RoleAssigner:
         ]
         analysis.victims = [c.name for c in victims]
         analysis.victim_forms = sorted({f for c in victims for f in c.forms})
-        analysis.victim_score = round(victims[0].score, 2) if victims else round(candidates[0].score, 2) if candidates else 0.0
+        analysis.victim_score = (
+            round(victims[0].score, 2) if victims else round(candidates[0].score, 2) if candidates else 0.0
+        )
         analysis.victim_strong = round(victims[0].strong, 2) if victims else 0.0
-        analysis.attackers = unique([c.name for c in clusters if c.role == "attacker" and not self.is_malware(c.name)
-                                        and self.about_this_incident(doc, c)])
+        analysis.attackers = unique(
+            [
+                c.name
+                for c in clusters
+                if c.role == "attacker" and not self.is_malware(c.name) and self.about_this_incident(doc, c)
+            ]
+        )
         analysis.agencies = [
-            {"name": c.name, "alias": sorted(c.forms, key=len)[0], "country": self.agency_entry(c)[0], "kind": self.agency_entry(c)[1]}
+            {
+                "name": c.name,
+                "alias": sorted(c.forms, key=len)[0],
+                "country": self.agency_entry(c)[0],
+                "kind": self.agency_entry(c)[1],
+            }
             for c in clusters
             if c.role == "agency"
         ]
         analysis.organisations = unique(
-            [c.name for c in sorted(clusters, key=lambda c: min((m.start for m in c.mentions), default=0))
-             if c.role in {"victim", "other", "vendor", "publisher"} and c.labels.get("ORG", 0) + c.labels.get(VENDOR, 0) > 0]
+            [
+                c.name
+                for c in sorted(clusters, key=lambda c: min((m.start for m in c.mentions), default=0))
+                if c.role in {"victim", "other", "vendor", "publisher"}
+                and c.labels.get("ORG", 0) + c.labels.get(VENDOR, 0) > 0
+            ]
         )
         mentions = []
         info = doc_info(doc)
         for cluster in clusters:
-            role = {"victim": "victim", "agency": "agency", "attacker": "attacker", "vendor": "vendor"}.get(cluster.role, "other")
+            role = {"victim": "victim", "agency": "agency", "attacker": "attacker", "vendor": "vendor"}.get(
+                cluster.role, "other"
+            )
             label = cluster.labels.most_common(1)[0][0] if cluster.labels else "ORG"
             for mention in cluster.mentions:
-                mentions.append((mention.start_char, {"text": mention.text, "label": label, "role": role,
-                                                      "sentence": info.span_text(info.sent(mention)).strip()[:600], "name": cluster.name}))
+                mentions.append(
+                    (
+                        mention.start_char,
+                        {
+                            "text": mention.text,
+                            "label": label,
+                            "role": role,
+                            "sentence": info.span_text(info.sent(mention)).strip()[:600],
+                            "name": cluster.name,
+                        },
+                    )
+                )
         mentions.sort(key=lambda item: item[0])
         analysis.mentions = [m for _, m in mentions]
         doc.user_data.pop("incident_sentences", None)
@@ -666,14 +1027,61 @@ WORD_SPLIT = re.compile(r"[^\w&]+")
 NAME_JOINERS = {"-", "&"}
 # Head words of institutions named "X of/for Place" ("Transport for London", "City of Atlanta").
 INSTITUTION_WORDS = {
-    "Transport", "Bank", "University", "Department", "Ministry", "Office", "Board", "City", "County",
-    "Council", "Government", "State", "Port", "College", "School", "Institute", "Museum", "Library",
-    "Bureau", "Commission", "Authority", "Agency", "Corporation", "Society", "Hospital", "Hospitals",
-    "Centre", "Center", "Trust", "Transit", "Transportation", "Town", "Village", "Municipality",
-    "Province", "Republic", "Kingdom", "Archdiocese", "Diocese", "District", "Court", "Parliament",
-    "Assembly", "Senate", "Police", "Port", "Airport", "Federation", "Union", "League", "Academy",
+    "Transport",
+    "Bank",
+    "University",
+    "Department",
+    "Ministry",
+    "Office",
+    "Board",
+    "City",
+    "County",
+    "Council",
+    "Government",
+    "State",
+    "Port",
+    "College",
+    "School",
+    "Institute",
+    "Museum",
+    "Library",
+    "Bureau",
+    "Commission",
+    "Authority",
+    "Agency",
+    "Corporation",
+    "Society",
+    "Hospital",
+    "Hospitals",
+    "Centre",
+    "Center",
+    "Trust",
+    "Transit",
+    "Transportation",
+    "Town",
+    "Village",
+    "Municipality",
+    "Province",
+    "Republic",
+    "Kingdom",
+    "Archdiocese",
+    "Diocese",
+    "District",
+    "Court",
+    "Parliament",
+    "Assembly",
+    "Senate",
+    "Police",
+    "Airport",
+    "Federation",
+    "Union",
+    "League",
+    "Academy",
 }
-ADJECTIVAL = re.compile(r"^(?:pro|anti|non|ex|neo|pan)-|-(?:based|linked|backed|sponsored|speaking|born|owned|affiliated|aligned)$", re.IGNORECASE)
+ADJECTIVAL = re.compile(
+    r"^(?:pro|anti|non|ex|neo|pan)-|-(?:based|linked|backed|sponsored|speaking|born|owned|affiliated|aligned)$",
+    re.IGNORECASE,
+)
 
 
 def not_an_organisation(cluster: Cluster) -> bool:
@@ -712,49 +1120,104 @@ def full_name_spans(doc: Doc, ents: list[Span]) -> list[Span]:
                 # to the left: a bare proper noun or an in-word hyphen
                 if start > 0:
                     prev = doc[start - 1]
-                    if name_token(prev) and not prev.ent_type_ and "\n" not in prev.whitespace_ and prev.whitespace_:
+                    if (
+                        name_token(prev)
+                        and not prev.ent_type_
+                        and "\n" not in prev.whitespace_
+                        and prev.whitespace_
+                    ):
                         start -= 1
                         changed = True
-                    elif prev.text in NAME_JOINERS and start > 1 and name_token(doc[start - 2]) and (
-                            prev.text == "&" or (not prev.whitespace_ and not doc[start - 2].whitespace_)):
+                    elif (
+                        prev.text in NAME_JOINERS
+                        and start > 1
+                        and name_token(doc[start - 2])
+                        and (prev.text == "&" or (not prev.whitespace_ and not doc[start - 2].whitespace_))
+                    ):
                         if not doc[start - 2].ent_type_ or doc[start - 2].ent_type_ == label:
                             start -= 2
                             changed = True
                 # to the right: the same, and a following organisation or place name
                 if end < len(doc) and "\n" not in doc[end - 1].whitespace_:
                     nxt = doc[end]
-                    if nxt.text in NAME_JOINERS and end + 1 < len(doc) and name_token(doc[end + 1]) and (
-                            nxt.text == "&" or (not nxt.whitespace_ and not doc[end - 1].whitespace_)):
+                    if (
+                        nxt.text in NAME_JOINERS
+                        and end + 1 < len(doc)
+                        and name_token(doc[end + 1])
+                        and (nxt.text == "&" or (not nxt.whitespace_ and not doc[end - 1].whitespace_))
+                    ):
                         following = by_start.get(end + 1)
-                        end = following.end if following is not None and following.label_ == label else end + 2
+                        end = (
+                            following.end if following is not None and following.label_ == label else end + 2
+                        )
                         changed = True
-                    elif doc[end - 1].whitespace_ == " " and end in by_start and label == "ORG" and by_start[end].label_ in {"ORG", "GPE", "LOC"} \
-                            and all(name_token(t) for t in by_start[end]):
+                    elif (
+                        doc[end - 1].whitespace_ == " "
+                        and end in by_start
+                        and label == "ORG"
+                        and by_start[end].label_ in {"ORG", "GPE", "LOC"}
+                        and all(name_token(t) for t in by_start[end])
+                    ):
                         end = by_start[end].end
                         changed = True
                     elif name_token(nxt) and not nxt.ent_type_ and doc[end - 1].whitespace_ == " ":
                         end += 1
                         changed = True
         # "Transport" + "for London", "City of" + "Atlanta": an institution's name with its place
-        if end + 1 < len(doc) and doc[end - 1].text in INSTITUTION_WORDS and doc[end].lower_ in {"of", "for"} \
-                and name_token(doc[end + 1]) and "\n" not in doc[end - 1].whitespace_ + doc[end].whitespace_:
+        if (
+            end + 1 < len(doc)
+            and doc[end - 1].text in INSTITUTION_WORDS
+            and doc[end].lower_ in {"of", "for"}
+            and name_token(doc[end + 1])
+            and "\n" not in doc[end - 1].whitespace_ + doc[end].whitespace_
+        ):
             following = by_start.get(end + 1)
             stop = following.end if following is not None else end + 2
             while following is None and stop < len(doc) and name_token(doc[stop]) and not doc[stop].ent_type_:
                 stop += 1
             end, label = stop, "ORG"
-        if start >= 2 and doc[start - 1].lower_ in {"of", "for"} and name_token(doc[start - 2]) \
-                and doc[start - 2].text in INSTITUTION_WORDS and not doc[start - 2].ent_type_:
+        if (
+            start >= 2
+            and doc[start - 1].lower_ in {"of", "for"}
+            and name_token(doc[start - 2])
+            and doc[start - 2].text in INSTITUTION_WORDS
+            and not doc[start - 2].ent_type_
+        ):
             start, label = start - 2, "ORG"
         taken.update(range(start, end))
-        result.append(ent if (start, end, label) == (ent.start, ent.end, ent.label_) else Span(doc, start, end, label=label))
+        result.append(
+            ent
+            if (start, end, label) == (ent.start, ent.end, ent.label_)
+            else Span(doc, start, end, label=label)
+        )
     return result
 
 
 def first_word(form: str) -> str | None:
     """The distinctive first word of a multi-word name ("NHS" of "NHS Digital"), if any."""
     words = clean_name(form).split()
-    if len(words) < 2 or len(words[0]) < 3 or not words[0][0].isupper() or words[0].lower() in {"the", "new", "north", "south", "east", "west", "united", "national", "first", "general", "american", "british", "international", "global"}:
+    if (
+        len(words) < 2
+        or len(words[0]) < 3
+        or not words[0][0].isupper()
+        or words[0].lower()
+        in {
+            "the",
+            "new",
+            "north",
+            "south",
+            "east",
+            "west",
+            "united",
+            "national",
+            "first",
+            "general",
+            "american",
+            "british",
+            "international",
+            "global",
+        }
+    ):
         return None
     return words[0]
 
@@ -770,7 +1233,7 @@ TITLE_FINDER_RE = None
 
 
 def title_finder(form: str, title: str) -> bool:
-    """"... as Microsoft finds destructive WhisperGate wiper": a headline that names the
+    """ "... as Microsoft finds destructive WhisperGate wiper": a headline that names the
     organisation as the one who found or attributed the threat. (The name is found with
     plain string search and the rest matched by one compiled pattern: compiling a pattern per
     name and document thrashes the regex cache.)"""
@@ -786,11 +1249,13 @@ def title_finder(form: str, title: str) -> bool:
     return False
 
 
-TITLE_SOURCE_RE = re.compile(r"\s+(?:says|said|say|reports|reported|warns|warned|claims|claimed)\W*$", re.IGNORECASE)
+TITLE_SOURCE_RE = re.compile(
+    r"\s+(?:says|said|say|reports|reported|warns|warned|claims|claimed)\W*$", re.IGNORECASE
+)
 
 
 def title_source(form: str, title: str) -> bool:
-    """"Hackers publish data stolen in Synnovis attack, NHS England says": the name after the
+    """ "Hackers publish data stolen in Synnovis attack, NHS England says": the name after the
     headline's last comma (or colon) attributes the story; it is not the headline's subject."""
     key = clean_name(form)
     if len(key) < 2:
@@ -809,7 +1274,8 @@ def occurrences(key: str, text: str):
     while start >= 0:
         end = start + len(key)
         if (start == 0 or not (text[start - 1].isalnum() or text[start - 1] == "_")) and (
-                end >= len(text) or not (text[end].isalnum() or text[end] == "_")):
+            end >= len(text) or not (text[end].isalnum() or text[end] == "_")
+        ):
             yield start
         start = text.find(key, start + 1)
 
@@ -837,5 +1303,7 @@ def unique(items: list) -> list:
     "incident_roles",
     default_config={"min_victim_score": 3.0, "relative_cutoff": 0.5, "max_victims": 4},
 )
-def make_role_assigner(nlp: Language, name: str, min_victim_score: float, relative_cutoff: float, max_victims: int) -> RoleAssigner:
+def make_role_assigner(
+    nlp: Language, name: str, min_victim_score: float, relative_cutoff: float, max_victims: int
+) -> RoleAssigner:
     return RoleAssigner(nlp, name, min_victim_score, relative_cutoff, max_victims)

@@ -13,7 +13,7 @@ character ("eBay", "McAfee"), or is in the title.
 
 from __future__ import annotations
 
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 from spacy.attrs import IS_SPACE, IS_TITLE, LOWER, ORTH, SENT_START, TAG
@@ -138,5 +138,7 @@ class SelectiveNER:
 
 
 @Language.factory("selective_ner", default_config={"source": "ner", "min_skip_ratio": 0.03, "window": 4})
-def make_selective_ner(nlp: Language, name: str, source: str, min_skip_ratio: float, window: int) -> SelectiveNER:
+def make_selective_ner(
+    nlp: Language, name: str, source: str, min_skip_ratio: float, window: int
+) -> SelectiveNER:
     return SelectiveNER(nlp, name, source, min_skip_ratio, window)

@@ -15,36 +15,144 @@ import re
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
-from pipelines.nlp.guard import guarded
 from core.gazetteers import SERVICE, load_gazetteer
 from pipelines.nlp.cues import load_cues
+from pipelines.nlp.guard import guarded
 from pipelines.nlp.roles import title_end
-from pipelines.nlp.text import MODALS, doc_info, is_past, word_ids
 from pipelines.nlp.state import doc_analysis
+from pipelines.nlp.text import MODALS, doc_info, is_past, word_ids
 
 STATUSES = ["unaffected", "restored", "suspended", "degraded", "disrupted"]
 CLAUSE_DEPS = {"ROOT", "ccomp", "conj", "advcl", "relcl", "xcomp", "csubj", "parataxis", "pcomp"}
 DROP_MODIFIERS = {
-    "some", "many", "all", "other", "certain", "several", "its", "their", "our", "the", "a", "an",
-    "affected", "impacted", "key", "critical", "various", "own", "these", "those", "this", "that",
-    "his", "her", "your", "my", "any", "most", "which", "whose", "main", "entire", "whole", "number",
-    "temporarily", "multiple", "further", "both", "each", "every", "no", "such", "more", "less",
-    "few", "normal", "usual", "vulnerable", "compromised", "infected", "disrupted", "suspended",
+    "some",
+    "many",
+    "all",
+    "other",
+    "certain",
+    "several",
+    "its",
+    "their",
+    "our",
+    "the",
+    "a",
+    "an",
+    "affected",
+    "impacted",
+    "key",
+    "critical",
+    "various",
+    "own",
+    "these",
+    "those",
+    "this",
+    "that",
+    "his",
+    "her",
+    "your",
+    "my",
+    "any",
+    "most",
+    "which",
+    "whose",
+    "main",
+    "entire",
+    "whole",
+    "number",
+    "temporarily",
+    "multiple",
+    "further",
+    "both",
+    "each",
+    "every",
+    "no",
+    "such",
+    "more",
+    "less",
+    "few",
+    "normal",
+    "usual",
+    "vulnerable",
+    "compromised",
+    "infected",
+    "disrupted",
+    "suspended",
 }
 BARE_GENERIC = {
-    "system", "systems", "service", "services", "operations", "network", "infrastructure",
-    "computers", "servers", "platform", "records", "production", "site", "application", "lines",
-    "orders", "plants", "terminals",
+    "system",
+    "systems",
+    "service",
+    "services",
+    "operations",
+    "network",
+    "infrastructure",
+    "computers",
+    "servers",
+    "platform",
+    "records",
+    "production",
+    "site",
+    "application",
+    "lines",
+    "orders",
+    "plants",
+    "terminals",
 }
 NOUN_TAGS = {"NN", "NNS", "NNP", "NNPS"}
-LEADING_NOISE = {"about", "of", "for", "with", "and", "or", "also", "only", "just", "even", "still", "fraudulent", "fake", "malicious", "stolen", "new"}
+LEADING_NOISE = {
+    "about",
+    "of",
+    "for",
+    "with",
+    "and",
+    "or",
+    "also",
+    "only",
+    "just",
+    "even",
+    "still",
+    "fraudulent",
+    "fake",
+    "malicious",
+    "stolen",
+    "new",
+}
 ATTACK_WORDS = {
-    "ransomware", "malware", "phishing", "hacking", "hacker", "hackers", "attack", "attacks", "attacker",
-    "attackers", "criminal", "criminals", "extortion", "ddos", "botnet", "spam", "scam", "fraudulent", "fake",
+    "ransomware",
+    "malware",
+    "phishing",
+    "hacking",
+    "hacker",
+    "hackers",
+    "attack",
+    "attacks",
+    "attacker",
+    "attackers",
+    "criminal",
+    "criminals",
+    "extortion",
+    "ddos",
+    "botnet",
+    "spam",
+    "scam",
+    "fraudulent",
+    "fake",
 }
 DATA_NOUNS = {
-    "data", "records", "record", "details", "information", "credentials", "passwords", "documents",
-    "files", "identifiers", "numbers", "addresses", "emails", "names",
+    "data",
+    "records",
+    "record",
+    "details",
+    "information",
+    "credentials",
+    "passwords",
+    "documents",
+    "files",
+    "identifiers",
+    "numbers",
+    "addresses",
+    "emails",
+    "names",
 }
 NAME_ENTS = {"ORG", "GPE", "PERSON", "FAC", "NORP", "LOC"}
 LEFT_MODIFIERS = {"compound", "amod", "nmod", "det", "poss", "nummod", "npadvmod", "quantmod", "case"}
@@ -60,16 +168,26 @@ class ServiceFinder:
         self.max_cue_distance = max_cue_distance
         # gazetteer entries of the "data" category (customer data, credentials) are what a
         # breach takes, not services that stop
-        self.data_services = {service for _p, service, category in load_gazetteer().service_patterns if category == "data"}
+        self.data_services = {
+            service for _p, service, category in load_gazetteer().service_patterns if category == "data"
+        }
         cues = load_cues()
         services = cues["services"]
         self.heads = set(services["heads"])
         self.status_patterns = {
-            status: re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(c) for c in sorted(services[status], key=len, reverse=True)) + r")(?![\w-])")
+            status: re.compile(
+                r"(?<![\w-])(?:"
+                + "|".join(re.escape(c) for c in sorted(services[status], key=len, reverse=True))
+                + r")(?![\w-])"
+            )
             for status in STATUSES
         }
         self.actor_verbs = cues["speech"]["verbs"]
-        self.context_words = cues["incident"]["words"] | {"we", "our", "its", "it", "us"} | set(cues["victim"]["generic_org_nouns"])
+        self.context_words = (
+            cues["incident"]["words"]
+            | {"we", "our", "its", "it", "us"}
+            | set(cues["victim"]["generic_org_nouns"])
+        )
 
     def cues_in(self, sent: Span) -> list[tuple[int, int, str]]:
         text = doc_info(sent.doc).span_text(sent).lower()
@@ -87,7 +205,11 @@ class ServiceFinder:
         result: list[tuple[Span, str]] = []
         taken: set[int] = set()
         for span in doc.spans.get("gazetteer", []):
-            if span.label_ == SERVICE and sent.start <= span.start < sent.end and span.kb_id_ not in self.data_services:
+            if (
+                span.label_ == SERVICE
+                and sent.start <= span.start < sent.end
+                and span.kb_id_ not in self.data_services
+            ):
                 result.append((span, span.kb_id_))
                 taken.update(range(span.start, span.end))
         for chunk in self.head_phrases(sent):
@@ -97,15 +219,25 @@ class ServiceFinder:
                 continue
             if chunk.root.dep_ in {"nsubj", "nsubjpass"} and chunk.root.head.lower_ in self.actor_verbs:
                 continue  # "the postal service added": the organisation speaking, not a service
-            words = [t for t in chunk if t.lower_ not in DROP_MODIFIERS and t.pos_ not in {"DET", "PRON", "NUM", "PUNCT", "PART"}
-                     and t.dep_ not in {"poss", "case"} and not (t.ent_type_ in {"GPE", "NORP"} and t.i < chunk.root.i)]
+            words = [
+                t
+                for t in chunk
+                if t.lower_ not in DROP_MODIFIERS
+                and t.pos_ not in {"DET", "PRON", "NUM", "PUNCT", "PART"}
+                and t.dep_ not in {"poss", "case"}
+                and not (t.ent_type_ in {"GPE", "NORP"} and t.i < chunk.root.i)
+            ]
             if not words or len(words) > self.max_words:
                 continue
             if chunk.root.ent_type_ in NAME_ENTS or chunk.root.pos_ == "PROPN":
                 continue  # "Royal Mail", "Service NSW": an organisation's name, not a service
             if words[0].ent_type_ in NAME_ENTS and len(words) > 1:
                 words = [t for t in words if t.ent_type_ not in NAME_ENTS]
-            while words and words[0].pos_ in {"ADP", "ADV", "CCONJ", "SCONJ", "ADJ"} and words[0].lower_ in LEADING_NOISE:
+            while (
+                words
+                and words[0].pos_ in {"ADP", "ADV", "CCONJ", "SCONJ", "ADJ"}
+                and words[0].lower_ in LEADING_NOISE
+            ):
                 words = words[1:]
             if not words:
                 continue
@@ -144,7 +276,9 @@ class ServiceFinder:
             current = current.head
         return current
 
-    def choose_status(self, span: Span, cues: list[tuple[int, int, str]], grounded: bool = True) -> str | None:
+    def choose_status(
+        self, span: Span, cues: list[tuple[int, int, str]], grounded: bool = True
+    ) -> str | None:
         """The status the cue nearest to the phrase gives it. With `grounded` (cues of the
         phrase's own sentence) the cue must be in the phrase's clause or close to it: "the
         breach affected customers, whose card payments were made online" says nothing about
@@ -184,24 +318,35 @@ class ServiceFinder:
             cues = self.cues_in(sent)
             text_lower = info.span_text(sent).lower()
             speculative = any(
-                doc[int(i)].lower_ not in MODALS or doc[int(i)].tag_ == "MD" for i in info.where(sent.start, sent.end, word_ids(SPECULATIVE))
+                doc[int(i)].lower_ not in MODALS or doc[int(i)].tag_ == "MD"
+                for i in info.where(sent.start, sent.end, word_ids(SPECULATIVE))
             )
-            relevant = info.has_any(sent, word_ids(self.context_words)) or any(f in text_lower for f in victim_forms)
+            relevant = info.has_any(sent, word_ids(self.context_words)) or any(
+                f in text_lower for f in victim_forms
+            )
             middle = (sent.start_char + sent.end_char) // 2
             quoted_by_other = any(s <= middle < e for s, e in untrusted)
             if not speculative and relevant and not quoted_by_other and not is_past(sent):
                 fallback = None
-                if not cues and previous is not None and "\n" not in info.text[previous[0].end_char : sent.start_char]:
+                if (
+                    not cues
+                    and previous is not None
+                    and "\n" not in info.text[previous[0].end_char : sent.start_char]
+                ):
                     fallback = previous[1]
                 for span, name in self.candidates(sent):
                     status = self.choose_status(span, cues or fallback or [], grounded=bool(cues))
                     if status is None or (name, status) in seen:
                         continue
                     seen.add((name, status))
-                    services.append({"service": name, "status": status, "sentence": info.span_text(sent).strip()[:600]})
+                    services.append(
+                        {"service": name, "status": status, "sentence": info.span_text(sent).strip()[:600]}
+                    )
             previous = (sent, cues)
         analysis.services = services
-        analysis.services_affected = list(dict.fromkeys(s["service"] for s in services if s["status"] != "unaffected"))
+        analysis.services_affected = list(
+            dict.fromkeys(s["service"] for s in services if s["status"] != "unaffected")
+        )
         return doc
 
 

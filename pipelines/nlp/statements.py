@@ -13,13 +13,13 @@ from __future__ import annotations
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
 
-from pipelines.nlp.guard import guarded
 from core.gazetteers import AGENCY, THREAT_ACTOR, VENDOR
-from pipelines.nlp.cues import load_cues
-from pipelines.nlp.roles import SPEAKER_NOUNS, title_end
-from pipelines.nlp.text import Quote, doc_info, find_quotes
 from core.names import clean_name, names_match
+from pipelines.nlp.cues import load_cues
+from pipelines.nlp.guard import guarded
+from pipelines.nlp.roles import SPEAKER_NOUNS, title_end
 from pipelines.nlp.state import doc_analysis
+from pipelines.nlp.text import Quote, doc_info, find_quotes
 
 ORG_PRONOUNS = {"it", "they", "we"}
 PERSON_PRONOUNS = {"he", "she"}
@@ -121,7 +121,11 @@ class StatementFinder:
                 target = next((c for c in doc[token.i + 1].children if c.dep_ == "pobj"), None)
                 if target is not None:
                     return self.resolve(target), True
-            if token.lower_ in self.speech_verbs and token.pos_ in {"VERB", "AUX"} or token.lower_ in {"said", "says", "added"}:
+            if (
+                token.lower_ in self.speech_verbs
+                and token.pos_ in {"VERB", "AUX"}
+                or token.lower_ in {"said", "says", "added"}
+            ):
                 subject = self.subject_of(token)
                 if subject is not None:
                     return self.resolve(subject), True
@@ -136,7 +140,11 @@ class StatementFinder:
     def next_boundary(self, quote: Quote) -> int:
         starts = [s for s, _ in self.quote_ranges if s > quote.end]
         para_end = self.info.text.find("\n", quote.end)
-        limits = [x for x in (min(starts) - 1 if starts else None, para_end if para_end >= 0 else None) if x is not None]
+        limits = [
+            x
+            for x in (min(starts) - 1 if starts else None, para_end if para_end >= 0 else None)
+            if x is not None
+        ]
         return min(limits) if limits else len(self.info.text)
 
     def previous_boundary(self, quote: Quote) -> int:
@@ -183,7 +191,9 @@ class StatementFinder:
             return self.resolve_it(token)
         if lower in PERSON_PRONOUNS:
             return self.last_person(token)
-        if lower in self.generic_nouns and any(c.lower_ in {"the", "this"} or c.dep_ == "poss" for c in token.children):
+        if lower in self.generic_nouns and any(
+            c.lower_ in {"the", "this"} or c.dep_ == "poss" for c in token.children
+        ):
             if lower in {"agency", "authority", "centre", "center", "department", "ministry", "office"}:
                 agency = self.last_of_kind(token, AGENCY)
                 if agency:
@@ -254,7 +264,7 @@ class StatementFinder:
 
     def last_of_kind(self, token: Token, label: str) -> str | None:
         best = None
-        for span, kind, name in self.org_spans:
+        for span, _kind, _name in self.org_spans:
             if span.label_ == label and span.start < token.i:
                 if best is None or span.start > best.start:
                     best = span

@@ -15,7 +15,6 @@ from spacy.strings import hash_string
 from spacy.tokens import Doc, Span, Token
 
 from pipelines.nlp.cues import load_cues
-from core.gazetteers import load_gazetteer
 
 # Names the NER labels ORG that are never organisations in this domain.
 NOT_ORG = re.compile(
@@ -95,7 +94,7 @@ def extent_verbs() -> frozenset[str]:
 
 
 def is_extent_hedge(token: Token) -> bool:
-    """"may have been accessed", "could have contained", "potentially exposed": the modal
+    """ "may have been accessed", "could have contained", "potentially exposed": the modal
     hedges how much was reached, not whether the incident happened (how breach notices are
     worded). "May be" is not one: "devices may be exposed to attacks" speculates."""
     if token.lower_ not in EXTENT_HEDGES:
@@ -103,8 +102,12 @@ def is_extent_hedge(token: Token) -> bool:
     doc = token.doc
     if token.lower_ == "without":
         following = [t.lower_ for t in doc[token.i + 1 : token.i + 3]]
-        return bool(following) and (following[0] in UNPROTECTED
-                                    or following[0] in {"a", "any"} and following[1:2] and following[1] in UNPROTECTED)
+        return bool(following) and (
+            following[0] in UNPROTECTED
+            or following[0] in {"a", "any"}
+            and following[1:2]
+            and following[1] in UNPROTECTED
+        )
     verbs = extent_verbs()
     for i in range(token.i + 1, min(len(doc), token.i + 5)):
         lower = doc[i].lower_
@@ -129,8 +132,6 @@ def extent_phrase() -> re.Pattern:
     )
 
 
-
-
 def is_hedged(sent: Span) -> bool:
     """Does the sentence speculate, negate or generalise (so its claims are not assertions)?"""
     info = doc_info(sent.doc)
@@ -150,7 +151,11 @@ def is_hedged(sent: Span) -> bool:
                 continue
             if lower == "if" and token.dep_ not in {"mark", "prep", "advmod"}:
                 continue
-            if lower in {"many", "most"} and token.i > 0 and sent.doc[token.i - 1].lower_ in {"as", "how", "so", "too", "of"}:
+            if (
+                lower in {"many", "most"}
+                and token.i > 0
+                and sent.doc[token.i - 1].lower_ in {"as", "how", "so", "too", "of"}
+            ):
                 continue  # "as many as one million": a number, not a generalisation
             return True
         if token.dep_ == "neg":
@@ -224,7 +229,9 @@ class DocInfo:
         self.past: dict[int, bool] = {}
         # Token attributes as arrays: checking word lists on arrays avoids creating a Python
         # Token object per token per check, which is most of the cost of rule components.
-        arrays = doc.to_array([LOWER, TAG, DEP, POS, ENT_TYPE]) if len(doc) else np.zeros((0, 5), dtype="uint64")
+        arrays = (
+            doc.to_array([LOWER, TAG, DEP, POS, ENT_TYPE]) if len(doc) else np.zeros((0, 5), dtype="uint64")
+        )
         self.lower, self.tag, self.dep, self.pos, self.ent_type = (arrays[:, i] for i in range(5))
 
         self._masks: dict[int, np.ndarray] = {}

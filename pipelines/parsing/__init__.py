@@ -90,7 +90,9 @@ def _parse_tree(markup: str) -> lxml.html.HtmlElement:
     if not markup.strip():
         raise ParseError("empty page")
     try:
-        tree = lxml.html.document_fromstring(markup, parser=lxml.html.HTMLParser(recover=True, remove_comments=True))
+        tree = lxml.html.document_fromstring(
+            markup, parser=lxml.html.HTMLParser(recover=True, remove_comments=True)
+        )
     except (etree.ParserError, ValueError) as exc:
         raise ParseError(f"unparseable HTML: {exc}") from None
     if tree is None:
@@ -105,7 +107,7 @@ def _without_title(text: str, title: str | None) -> str:
     if title:
         titles = {_squash(title), _squash(SITE_TAIL.sub("", title))}
         for index, line in enumerate(lines[:3]):
-            if _squash(line) in titles and all(len(l.split()) < 8 for l in lines[:index]):
+            if _squash(line) in titles and all(len(earlier.split()) < 8 for earlier in lines[:index]):
                 return "\n".join(lines[index + 1 :])
     return text
 

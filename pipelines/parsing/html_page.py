@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pipelines.parsing import parse_html
 from core.raw_store import StoredPage
+from pipelines.parsing import parse_html
 
 
 def parse_stored_html(page: StoredPage) -> dict:

@@ -6,26 +6,61 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Iterable
+from datetime import UTC, datetime
+from typing import Any
 
 from dateutil import parser as dateparser
 from lxml.html import HtmlElement
 
 ARTICLE_TYPES = {
-    "newsarticle", "article", "blogposting", "reportagenewsarticle", "analysisnewsarticle",
-    "backgroundnewsarticle", "opinionnewsarticle", "reviewnewsarticle", "report", "techarticle",
-    "scholarlyarticle", "pressrelease", "liveblogposting", "socialmediaposting", "webpage",
+    "newsarticle",
+    "article",
+    "blogposting",
+    "reportagenewsarticle",
+    "analysisnewsarticle",
+    "backgroundnewsarticle",
+    "opinionnewsarticle",
+    "reviewnewsarticle",
+    "report",
+    "techarticle",
+    "scholarlyarticle",
+    "pressrelease",
+    "liveblogposting",
+    "socialmediaposting",
+    "webpage",
 }
 DATE_META = (
-    "article:published_time", "og:article:published_time", "datepublished", "date", "pubdate",
-    "publishdate", "publish-date", "publish_date", "dc.date", "dc.date.issued", "dcterms.created",
-    "dcterms.issued", "citation_publication_date", "sailthru.date", "parsely-pub-date",
-    "article.published", "og:published_time", "article_date_original", "cxenseparse:recs:publishtime",
+    "article:published_time",
+    "og:article:published_time",
+    "datepublished",
+    "date",
+    "pubdate",
+    "publishdate",
+    "publish-date",
+    "publish_date",
+    "dc.date",
+    "dc.date.issued",
+    "dcterms.created",
+    "dcterms.issued",
+    "citation_publication_date",
+    "sailthru.date",
+    "parsely-pub-date",
+    "article.published",
+    "og:published_time",
+    "article_date_original",
+    "cxenseparse:recs:publishtime",
 )
-AUTHOR_META = ("author", "article:author", "sailthru.author", "parsely-author", "dc.creator",
-               "citation_author", "byl")
+AUTHOR_META = (
+    "author",
+    "article:author",
+    "sailthru.author",
+    "parsely-author",
+    "dc.creator",
+    "citation_author",
+    "byl",
+)
 TITLE_META = ("og:title", "twitter:title", "dc.title", "citation_title", "parsely-title")
 BYLINE_XPATH = (
     '//*[@rel="author"] | //*[contains(concat(" ", normalize-space(@class), " "), " byline ")]'
@@ -34,7 +69,7 @@ BYLINE_XPATH = (
     ' | //*[contains(concat(" ", normalize-space(@class), " "), " dateline ")]'
 )
 BY_PREFIX = re.compile(r"^\s*(by|written by|posted by|von|par)\s+", re.IGNORECASE)
-EARLIEST = datetime(1990, 1, 1, tzinfo=timezone.utc)
+EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -76,7 +111,9 @@ def _from_json_ld(meta: Metadata, blocks: Iterable[str]) -> None:
             if not types & ARTICLE_TYPES:
                 continue
             meta.title = meta.title or _text(node.get("headline") or node.get("name"))
-            meta.published = meta.published or _first_date([node.get("datePublished"), node.get("dateCreated")])
+            meta.published = meta.published or _first_date(
+                [node.get("datePublished"), node.get("dateCreated")]
+            )
             meta.authors = meta.authors or _clean_authors(_json_ld_people(node.get("author")))
             meta.language = meta.language or _lang_code(_text(node.get("inLanguage")))
             meta.canonical_url = meta.canonical_url or _text(node.get("url"))
@@ -140,9 +177,13 @@ def _all(tags: dict, keys: Iterable[str]) -> list[str]:
 def _from_microdata(meta: Metadata, tree: HtmlElement) -> None:
     if meta.published is None:
         nodes = tree.xpath('//*[@itemprop="datePublished"]')
-        meta.published = _first_date(n.get("content") or n.get("datetime") or n.text_content() for n in nodes[:3])
+        meta.published = _first_date(
+            n.get("content") or n.get("datetime") or n.text_content() for n in nodes[:3]
+        )
     if not meta.authors:
-        names = tree.xpath('//*[@itemprop="author"]//*[@itemprop="name"] | //*[@itemprop="author"][not(.//*[@itemprop="name"])]')
+        names = tree.xpath(
+            '//*[@itemprop="author"]//*[@itemprop="name"] | //*[@itemprop="author"][not(.//*[@itemprop="name"])]'
+        )
         meta.authors = _clean_authors(n.get("content") or n.text_content() for n in names[:5])
     if not meta.title:
         heads = tree.xpath('//*[@itemprop="headline"]')
@@ -182,9 +223,15 @@ def _canonical(tree: HtmlElement) -> str | None:
 
 
 def _language(tree: HtmlElement, tags: dict) -> str | None:
-    candidates = [tree.get("lang"), tree.get("xml:lang"), tags.get("content-language"),
-                  tags.get("og:locale"), tags.get("language"), tags.get("dc.language")]
-    for node in tree.xpath('//meta[@http-equiv]'):
+    candidates = [
+        tree.get("lang"),
+        tree.get("xml:lang"),
+        tags.get("content-language"),
+        tags.get("og:locale"),
+        tags.get("language"),
+        tags.get("dc.language"),
+    ]
+    for node in tree.xpath("//meta[@http-equiv]"):
         if node.get("http-equiv", "").lower() == "content-language":
             candidates.append(node.get("content"))
     for value in candidates:
@@ -219,9 +266,9 @@ def parse_date(value: Any) -> datetime | None:
     except (ValueError, OverflowError, TypeError):
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    moment = moment.astimezone(timezone.utc)
-    if not EARLIEST <= moment <= datetime.now(timezone.utc).replace(year=datetime.now().year + 1):
+        moment = moment.replace(tzinfo=UTC)
+    moment = moment.astimezone(UTC)
+    if not EARLIEST <= moment <= datetime.now(UTC).replace(year=datetime.now().year + 1):
         return None
     return moment
 

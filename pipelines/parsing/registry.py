@@ -10,7 +10,7 @@ analysis finds, because the source states them outright.
 from __future__ import annotations
 
 import importlib
-from typing import Callable
+from collections.abc import Callable
 
 from core.raw_store import StoredPage
 

@@ -42,17 +42,20 @@ def main_text(tree: HtmlElement, url: str | None = None) -> str:
 
 
 def _extract(tree: HtmlElement, url: str | None, fast: bool) -> str:
-    return trafilatura.extract(
-        tree,
-        url=url,
-        fast=fast,
-        include_comments=False,
-        include_tables=True,
-        include_images=False,
-        include_links=False,
-        output_format="txt",
-        deduplicate=False,
-    ) or ""
+    return (
+        trafilatura.extract(
+            tree,
+            url=url,
+            fast=fast,
+            include_comments=False,
+            include_tables=True,
+            include_images=False,
+            include_links=False,
+            output_format="txt",
+            deduplicate=False,
+        )
+        or ""
+    )
 
 
 def prune(tree: HtmlElement) -> None:

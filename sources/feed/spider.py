@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import calendar
-from datetime import datetime, timezone
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import feedparser
 from scrapy.http import Response
 
 from crawler.spiders.base import SourceSpider
+from sources.common import entry_date
 
 
 class FeedSpider(SourceSpider):
@@ -30,7 +30,10 @@ class FeedSpider(SourceSpider):
         if parsed.bozo:
             self.logger.warning(
                 "feed %s of %s is malformed (%s); using the %d entries read",
-                response.url, source.name, parsed.get("bozo_exception"), len(parsed.entries),
+                response.url,
+                source.name,
+                parsed.get("bozo_exception"),
+                len(parsed.entries),
             )
         for entry in parsed.entries:
             link = entry_link(entry)
@@ -48,12 +51,4 @@ def entry_link(entry: Any) -> str | None:
     for link in entry.get("links", []):
         if link.get("rel", "alternate") == "alternate" and link.get("href"):
             return link["href"]
-    return None
-
-
-def entry_date(entry: Any) -> datetime | None:
-    for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        value = entry.get(key)
-        if value:
-            return datetime.fromtimestamp(calendar.timegm(value), tz=timezone.utc)
     return None

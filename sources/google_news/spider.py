@@ -16,17 +16,18 @@ import base64
 import binascii
 import importlib
 import inspect
-from typing import Any, AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from typing import Any
 from urllib.parse import urlparse
 
 import feedparser
 from scrapy.http import Response
 
 from core.records import PageItem
-from crawler.spiders.base import SourceSpider
-from sources.feed.spider import entry_date
-from crawler.stats import source_key
 from core.sources import Source
+from crawler.spiders.base import SourceSpider
+from crawler.stats import source_key
+from sources.common import entry_date
 
 Decoder = Callable[[list[str], str], "list[str | None] | Awaitable[list[str | None]]"]
 OLD_PREFIX = b"\x08\x13\x22"
@@ -55,7 +56,9 @@ class GoogleNewsSpider(SourceSpider):
                 self.skip_undecodable(source, link)
                 continue
             outlet = (entry.get("source") or {}).get("title")
-            request = self.article_request(url, source, entry_date(entry), outlet=outlet, google_news_link=link)
+            request = self.article_request(
+                url, source, entry_date(entry), outlet=outlet, google_news_link=link
+            )
             if request is not None:
                 yield request
 
@@ -109,7 +112,7 @@ def decode_old_token(url: str) -> str | None:
     length, offset = read_varint(raw, len(OLD_PREFIX))
     if length is None:
         return None
-    payload = raw[offset: offset + length]
+    payload = raw[offset : offset + length]
     if payload.startswith(NEW_FORMAT_MARK) or len(payload) != length:
         return None
     text = payload.decode("utf-8", errors="replace")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from sources.breach_notice import notice_fields, parse_us_date, us_dates
 from core.raw_store import StoredPage
+from sources.breach_notice import notice_fields, parse_us_date, us_dates
 
 CONTENT_KIND = "portal-california"
 PORTAL = "California Attorney General"
@@ -33,6 +33,9 @@ def parse_california_notice(page: StoredPage) -> dict:
         organisation=organisation,
         url=row.get("notice_url") or page.url,
         reported=reported,
-        facts=[("Date(s) of breach", breach_dates or row.get(BREACH_DATES)), ("Notice", row.get("notice_url"))],
+        facts=[
+            ("Date(s) of breach", breach_dates or row.get(BREACH_DATES)),
+            ("Notice", row.get("notice_url")),
+        ],
         record=record,
     )

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import scrapy
 from lxml import html as lxml_html
 from scrapy.http import Response
 
-from crawler.spiders.records import RecordSpider, record_key, source_param
 from core.sources import Source
+from crawler.spiders.records import RecordSpider, record_key, source_param
 from sources.breach_notice import parse_us_date
 from sources.portal_california.parser import BREACH_DATES, CONTENT_KIND, ORGANIZATION, REPORTED_DATE
 
@@ -29,8 +30,9 @@ class CaliforniaPortalSpider(RecordSpider):
         list_url = source_param(source, "list_url")
         if list_url:
             # Only a helper for the CSV: always read whole, so a 304 cannot hold the CSV back.
-            request = self.listing_request(list_url, source, callback=self.parse_list_page,
-                                           meta={"conditional": False})
+            request = self.listing_request(
+                list_url, source, callback=self.parse_list_page, meta={"conditional": False}
+            )
             yield request.replace(errback=self.list_page_failed)
         else:
             yield self.listing_request(source.url, source, meta={"notice_links": {}})

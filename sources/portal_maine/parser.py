@@ -13,9 +13,9 @@ from urllib.parse import urljoin
 
 import lxml.html
 
-from sources.breach_notice import notice_fields, parse_count, parse_us_date, split_list, us_dates
-from sources.sec_edgar.parser import element_text
 from core.raw_store import StoredPage
+from sources.breach_notice import notice_fields, parse_count, parse_us_date, split_list, us_dates
+from sources.common import element_text
 
 CONTENT_KIND = "portal-maine"
 PORTAL = "Maine Attorney General"

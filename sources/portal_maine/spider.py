@@ -8,14 +8,15 @@ fetched, as a "portal-maine" page.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from lxml import html as lxml_html
 from scrapy.http import Response
 
+from core.sources import Source
 from crawler.spiders.base import SourceSpider
 from crawler.spiders.records import source_param
-from core.sources import Source
 from sources.breach_notice import parse_us_date
 from sources.portal_maine.parser import CONTENT_KIND
 
@@ -38,8 +39,9 @@ class MainePortalSpider(SourceSpider):
             if request is not None:
                 yield request
         next_page = response.xpath("//a[@rel='next']/@href | //a[normalize-space()='Next']/@href").get()
-        request = self.next_list_page(response, next_page, oldest,
-                                      int(source_param(source, "max_pages", DEFAULT_MAX_PAGES)))
+        request = self.next_list_page(
+            response, next_page, oldest, int(source_param(source, "max_pages", DEFAULT_MAX_PAGES))
+        )
         if request is not None:
             yield request
 

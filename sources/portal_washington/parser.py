@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 
-from sources.breach_notice import notice_fields, parse_count, parse_us_date, split_list, us_dates
 from core.raw_store import StoredPage
+from sources.breach_notice import notice_fields, parse_count, parse_us_date, split_list, us_dates
 
 CONTENT_KIND = "portal-washington"
 PORTAL = "Washington State Attorney General"

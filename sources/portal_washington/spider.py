@@ -8,13 +8,14 @@ no further once a page reaches back past --since (the list is newest first).
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from lxml import html as lxml_html
 from scrapy.http import Response
 
-from crawler.spiders.records import RecordSpider, record_key, source_param
 from core.sources import Source
+from crawler.spiders.records import RecordSpider, record_key, source_param
 from sources.breach_notice import parse_us_date
 from sources.portal_washington.parser import CONTENT_KIND, column
 
@@ -42,16 +43,17 @@ class WashingtonPortalSpider(RecordSpider):
             item = self.record_item(
                 response,
                 {"cells": cells, "notice_url": notice, "list_url": response.url},
-                key_url=notice or record_key(source.url, organisation, column(cells, "reported"),
-                                             column(cells, "breach")),
+                key_url=notice
+                or record_key(source.url, organisation, column(cells, "reported"), column(cells, "breach")),
                 content_kind=CONTENT_KIND,
                 url=notice,
                 published=reported,
             )
             if item is not None:
                 yield item
-        request = self.next_list_page(response, next_link(response), oldest,
-                                      int(source_param(source, "max_pages", DEFAULT_MAX_PAGES)))
+        request = self.next_list_page(
+            response, next_link(response), oldest, int(source_param(source, "max_pages", DEFAULT_MAX_PAGES))
+        )
         if request is not None:
             yield request
 

@@ -10,12 +10,13 @@ with Retry-After when polled too fast: BackoffRetryMiddleware waits as told.
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from scrapy.http import Response
 
-from crawler.spiders.records import RecordSpider, record_key, source_param
 from core.sources import Source
+from crawler.spiders.records import RecordSpider, record_key, source_param
 from sources.ransomware_live.parser import (
     ATTACK_KIND,
     CLAIM_KIND,
@@ -52,9 +53,12 @@ class RansomwareLiveSpider(RecordSpider):
         record = attack_record(raw)
         published = date_field(record["date"]) or date_field(record["added"])
         item = self.record_item(
-            response, record,
+            response,
+            record,
             key_url=record_key(source.url, record["victim"], record["date"], record["press_url"]),
-            content_kind=ATTACK_KIND, url=record["press_url"], published=published,
+            content_kind=ATTACK_KIND,
+            url=record["press_url"],
+            published=published,
         )
         if item is None:
             return
@@ -68,8 +72,11 @@ class RansomwareLiveSpider(RecordSpider):
         source: Source = response.meta["source"]
         record = claim_record(raw)
         item = self.record_item(
-            response, record,
-            key_url=record_key(source.url, record["group"], record["victim"], record["attackdate"] or record["discovered"]),
+            response,
+            record,
+            key_url=record_key(
+                source.url, record["group"], record["victim"], record["attackdate"] or record["discovered"]
+            ),
             content_kind=CLAIM_KIND,
             published=date_field(record["discovered"]) or date_field(record["attackdate"]),
         )

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import lxml.html
 from lxml import etree
 
 from core.raw_store import StoredPage
+from sources.common import element_text
 
 CONTENT_KIND = "sec-8k"
 INCIDENT_BLOCK = re.compile(r"^MaterialCybersecurityIncident\w*TextBlock$", re.IGNORECASE)
@@ -33,10 +34,6 @@ SECTION_END = re.compile(
     r"^\s*(SIGNATURES?\b|(Cautionary (Note|Statement) Regarding )?Forward[- ]Looking Statements\b)",
     re.IGNORECASE | re.MULTILINE,
 )
-BLOCK_TAGS = {
-    "p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "section", "td",
-    "ix:continuation",
-}
 XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 QUOTE_CHARS = 600
 MAX_TEXT_CHARS = 30_000
@@ -56,7 +53,11 @@ def parse_sec_filing(page: StoredPage) -> dict:
     incident = incident_text(envelope.get("document") or "", item)
     company, tickers = company_and_tickers((meta.get("display_names") or [""])[0])
     adsh = meta.get("adsh") or str(hit.get("_id", "")).split(":")[0]
-    heading = "Item 1.05, material cybersecurity incident" if item == "1.05" else "Item 8.01, cybersecurity incident"
+    heading = (
+        "Item 1.05, material cybersecurity incident"
+        if item == "1.05"
+        else "Item 8.01, cybersecurity incident"
+    )
     structured: dict[str, Any] = {"is_incident": True}
     if company:
         structured["victims"] = [company]
@@ -124,7 +125,9 @@ def incident_text(html: str, item: str = "1.05") -> IncidentText:
 def xbrl_incident_blocks(tree: etree._Element) -> list[tuple[str, str]]:
     """(element name, text) of each MaterialCybersecurityIncident*TextBlock, continuations joined."""
     continuations = {
-        el.get("id"): el for el in tree.iter() if isinstance(el.tag, str) and local(el.tag).lower() == "continuation"
+        el.get("id"): el
+        for el in tree.iter()
+        if isinstance(el.tag, str) and local(el.tag).lower() == "continuation"
     }
     blocks: list[tuple[str, str]] = []
     seen: set[str] = set()
@@ -152,8 +155,10 @@ def item_section(text: str, item: str) -> str | None:
     for match in ITEM_HEADING.finditer(text):
         if match.group(1) != item:
             continue
-        body = text[match.end():]
-        body = re.sub(r"^[ .:]*(Material Cybersecurity Incidents?|Other Events)\.?", "", body, flags=re.IGNORECASE)
+        body = text[match.end() :]
+        body = re.sub(
+            r"^[ .:]*(Material Cybersecurity Incidents?|Other Events)\.?", "", body, flags=re.IGNORECASE
+        )
         ends = [m.start() for m in (ITEM_HEADING.search(body), SECTION_END.search(body)) if m]
         body = body[: min(ends)] if ends else body
         body = body.strip()
@@ -171,30 +176,6 @@ def document_text(tree: etree._Element) -> str:
     for header in [el for el in tree.iter() if isinstance(el.tag, str) and el.tag.lower() == "ix:header"]:
         header.getparent().remove(header)
     return element_text(tree)
-
-
-def element_text(el: etree._Element) -> str:
-    pieces: list[str] = []
-    _collect(el, pieces)
-    lines = (" ".join(line.replace("\xa0", " ").split()) for line in "".join(pieces).split("\n"))
-    return "\n".join(line for line in lines if line)
-
-
-def _collect(el: etree._Element, pieces: list[str]) -> None:
-    tag = el.tag.lower() if isinstance(el.tag, str) else ""
-    if tag in ("script", "style"):
-        return
-    if el.text and isinstance(el.tag, str):
-        pieces.append(el.text)
-    for child in el:
-        child_tag = child.tag.lower() if isinstance(child.tag, str) else ""
-        if child_tag in BLOCK_TAGS:
-            pieces.append("\n")
-        _collect(child, pieces)
-        if child_tag in BLOCK_TAGS:
-            pieces.append("\n")
-        if child.tail:
-            pieces.append(child.tail)
 
 
 def local(name: str) -> str:
@@ -231,6 +212,6 @@ def parse_day(value: str | None) -> datetime | None:
     if not value:
         return None
     try:
-        return datetime.strptime(value[:10], "%Y-%m-%d").replace(tzinfo=timezone.utc)
+        return datetime.strptime(value[:10], "%Y-%m-%d").replace(tzinfo=UTC)
     except ValueError:
         return None

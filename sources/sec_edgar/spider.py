@@ -17,18 +17,19 @@ below it, never lowered by AutoThrottle).
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta, timezone
-from typing import Any, AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from urllib.parse import urlencode
 
 import scrapy
 from scrapy.http import Response
 from scrapy.settings import Settings
 
+from core.sources import Source
 from crawler.middlewares import FIXED_DELAY_META
 from crawler.spiders.records import RecordSpider, source_param
 from crawler.stats import source_key
-from core.sources import Source
 from sources.sec_edgar.parser import CONTENT_KIND, has_cyber_wording, incident_text
 
 SLOT = "sec.gov"
@@ -66,7 +67,7 @@ class SecEdgarSpider(RecordSpider):
         yield self.search_request(source, start, end, 0)
 
     def search_window(self, source: Source) -> tuple[date, date]:
-        today = datetime.now(timezone.utc).date()
+        today = datetime.now(UTC).date()
         end = date.fromisoformat(str(source_param(source, "enddt", today)))
         if source_param(source, "startdt"):
             start = date.fromisoformat(str(source_param(source, "startdt")))
@@ -81,8 +82,13 @@ class SecEdgarSpider(RecordSpider):
             search_url(source, start, end, offset),
             source,
             callback=self.parse_search,
-            meta={"window": (start.isoformat(), end.isoformat()), "offset": offset,
-                  "download_slot": SLOT, FIXED_DELAY_META: True, "conditional": False},
+            meta={
+                "window": (start.isoformat(), end.isoformat()),
+                "offset": offset,
+                "download_slot": SLOT,
+                FIXED_DELAY_META: True,
+                "conditional": False,
+            },
         )
 
     def parse_search(self, response: Response) -> Iterable[Any]:
@@ -115,8 +121,13 @@ class SecEdgarSpider(RecordSpider):
                 self.skip(source, "no_document")
                 continue
             request = self.article_request(
-                url, source, published_day((hit.get("_source") or {}).get("file_date")),
-                search_hit=hit, item=item, download_slot=SLOT, **{FIXED_DELAY_META: True},
+                url,
+                source,
+                published_day((hit.get("_source") or {}).get("file_date")),
+                search_hit=hit,
+                item=item,
+                download_slot=SLOT,
+                **{FIXED_DELAY_META: True},
             )
             if request is not None:
                 yield request.replace(callback=self.parse_filing)
@@ -174,7 +185,7 @@ def is_main_document(hit: dict) -> bool:
 
 def published_day(value: str | None) -> datetime | None:
     try:
-        return datetime.fromisoformat(str(value)[:10]).replace(tzinfo=timezone.utc) if value else None
+        return datetime.fromisoformat(str(value)[:10]).replace(tzinfo=UTC) if value else None
     except ValueError:
         return None
 
