@@ -176,13 +176,27 @@ def test_royal_mail_example(analyzer):
 
 
 # -- held-out fixtures ----------------------------------------------------------------------
-def test_held_out_fixtures_quality(analyzer):
+# Articles the analyser was not tuned on, scored as a set. The floors sit a little under what
+# the analyser scored when each set was last measured (victims F1, detection F1, type macro-F1),
+# so a change that makes the analysis worse on unseen text fails here.
+HELD_OUT_FLOORS = {
+    "heldout": (0.65, 0.92, 0.74),
+    "heldout2": (0.81, 0.92, 0.51),
+    "heldout3": (0.80, 0.92, 0.70),
+}
+
+
+@pytest.mark.parametrize("folder", sorted(HELD_OUT_FLOORS))
+def test_held_out_sets_keep_their_quality(analyzer, folder):
     from bench.nlp_quality import evaluate, load_articles
 
-    result = evaluate(load_articles(FIXTURES), analyzer)
-    assert result["victims"][2] >= 0.75
-    assert result["incident_detection"][2] >= 0.85
-    assert result["types_macro_f1"] >= 0.6
+    articles = load_articles(FIXTURES / folder)
+    assert len(articles) >= 40
+    victims, detection, types = HELD_OUT_FLOORS[folder]
+    result = evaluate(articles, analyzer)
+    assert result["victims"][2] >= victims
+    assert result["incident_detection"][2] >= detection
+    assert result["types_macro_f1"] >= types
 
 
 # -- bad input and streaming ----------------------------------------------------------------
