@@ -20,6 +20,7 @@ from sample_web.server import serve
 REPO = Path(__file__).resolve().parent.parent
 SETTINGS = {
     "DOWNLOAD_DELAY": "0",
+    "ALLOW_PRIVATE_ADDRESSES": "True",
     "AUTOTHROTTLE_ENABLED": "False",
     "CONCURRENT_REQUESTS": "16",
     "CONCURRENT_REQUESTS_PER_DOMAIN": "16",

@@ -20,6 +20,7 @@ KNOWN_KEYS = set(REQUIRED) | {
     "settings",
     "headers",
     "params",
+    "allow_private_addresses",
 }
 
 
@@ -42,6 +43,9 @@ class Source:
     settings: dict[str, Any] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
+    # Fetch from the URL's host even when it is loopback, private or link-local (a source on
+    # the operator's own network, the sample web); other internal hosts stay refused.
+    allow_private_addresses: bool = False
 
 
 def load_sources(path: str | Path, known_kinds: Iterable[str] | None = None) -> list[Source]:
@@ -88,6 +92,8 @@ def _validate_entry(path: Path, index: int, entry: Any, kinds: set[str] | None) 
     url = urlparse(entry["url"])
     if url.scheme not in ("http", "https") or not url.netloc:
         raise SourcesFileError(f"{label}: url must be an http(s) URL, got {entry['url']!r}")
+    if not isinstance(entry.get("allow_private_addresses", False), bool):
+        raise SourcesFileError(f"{label}: allow_private_addresses must be true or false")
     for key in ("settings", "headers", "params"):
         if key in entry and not isinstance(entry[key], dict):
             raise SourcesFileError(f"{label}: {key} must be a table")

@@ -1,12 +1,17 @@
-"""Downloader middlewares: retries that back off instead of hammering a struggling site, per-source
-delays that AutoThrottle may not lower, and conditional requests for listings polled often."""
+"""Downloader middlewares: no fetches of internal addresses, retries that back off instead of
+hammering a struggling site, per-source delays that AutoThrottle may not lower, and conditional
+requests for listings polled often."""
 
 from __future__ import annotations
 
+import ipaddress
+import logging
+import socket
 import sqlite3
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+from urllib.parse import urlparse
 
 from scrapy import Request, signals
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
@@ -15,11 +20,121 @@ from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet import task
+from twisted.internet.threads import deferToThread
 
 from core.config import DataDir
 from crawler.stats import per_source, source_key
 
+logger = logging.getLogger(__name__)
 RETRY_DELAY_META = "retry_delay"
+
+
+class RefusedRequest(IgnoreRequest):
+    """A request the crawler will not make; `reason` is its crawl-report reason."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def address_problem(address: str) -> str | None:
+    """Why an IP address is no public host to fetch from ("loopback", "private", ...), or None."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    for problem, flag in (
+        ("loopback", ip.is_loopback),
+        ("link-local", ip.is_link_local),  # 169.254.169.254 and the other metadata endpoints
+        ("unspecified", ip.is_unspecified),
+        ("multicast", ip.is_multicast),
+        ("private", ip.is_private),
+        ("reserved", ip.is_reserved or not ip.is_global),
+    ):
+        if flag:
+            return problem
+    return None
+
+
+def origin(url_or_request: str | Request) -> tuple[str, int | None]:
+    """(host, port) of a URL or request: what a per-source private-address allowance covers."""
+    parsed = (
+        urlparse_cached(url_or_request) if isinstance(url_or_request, Request) else urlparse(url_or_request)
+    )
+    default = {"http": 80, "https": 443}.get(parsed.scheme)
+    return (parsed.hostname or "", parsed.port or default)
+
+
+class PrivateAddressMiddleware:
+    """Refuses requests to hosts on loopback, private, link-local (cloud metadata) or reserved
+    addresses, so a listing or a redirect cannot make the crawler fetch from the operator's
+    own network.
+
+    Checked before every request (each redirect hop comes back through here) on every address
+    the host resolves to, and after it on the address actually connected to (a DNS answer that
+    changed in between). Allowed for a whole run with ALLOW_PRIVATE_ADDRESSES, or per source
+    with `allow_private_addresses = true`, which covers the host and port of the source's URL
+    (its listings, pages and robots.txt there), not other internal hosts it links to.
+    """
+
+    def __init__(self, crawler) -> None:
+        self.crawler = crawler
+        self.allow_all = crawler.settings.getbool("ALLOW_PRIVATE_ADDRESSES")
+        self.resolved: dict[str, list[str]] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def allowed(self, request: Request) -> bool:
+        if self.allow_all:
+            return True
+        target = origin(request)
+        return any(
+            source.allow_private_addresses and origin(source.url) == target
+            for source in getattr(self.crawler.spider, "sources", ())
+        )
+
+    async def process_request(self, request: Request, spider=None) -> None:
+        host = urlparse_cached(request).hostname
+        if not host or self.allowed(request):
+            return None
+        for address in await self._addresses(host):
+            problem = address_problem(address)
+            if problem:
+                self._refuse(request, f"{host} resolves to {address} ({problem})")
+        return None
+
+    def process_response(self, request: Request, response: Response, spider=None):
+        address = getattr(response, "ip_address", None)
+        if address is not None and not self.allowed(request):
+            problem = address_problem(str(address))
+            if problem:
+                self._refuse(request, f"connected to {address} ({problem})")
+        return response
+
+    async def _addresses(self, host: str) -> list[str]:
+        if host not in self.resolved:
+            try:
+                self.resolved[host] = [str(ipaddress.ip_address(host))]
+            except ValueError:
+                try:
+                    infos = await maybe_deferred_to_future(
+                        deferToThread(socket.getaddrinfo, host, None, type=socket.SOCK_STREAM)
+                    )
+                except OSError:
+                    return []  # unresolvable: the download fails with its own DNS error
+                self.resolved[host] = sorted({info[4][0] for info in infos})
+        return self.resolved[host]
+
+    def _refuse(self, request: Request, why: str) -> None:
+        self.crawler.stats.inc_value("incidents/refused/private_address")
+        logger.warning(
+            "refused %s: %s; allow it with allow_private_addresses = true on the source "
+            "or -s ALLOW_PRIVATE_ADDRESSES=True",
+            request.url,
+            why,
+        )
+        raise RefusedRequest("private_address", f"private address refused: {request.url}: {why}")
 
 
 class BackoffRetryMiddleware(RetryMiddleware):

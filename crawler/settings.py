@@ -41,7 +41,14 @@ COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 
+# Loopback, private, link-local and reserved addresses are refused (a feed or a redirect must
+# not reach the operator's own network); True allows them for the whole run. Per source:
+# allow_private_addresses = true in the sources file (the sample web, the demo and tests).
+ALLOW_PRIVATE_ADDRESSES = False
+
 DOWNLOADER_MIDDLEWARES = {
+    # Before robots.txt (100): an internal host's robots.txt is not fetched either.
+    "crawler.middlewares.PrivateAddressMiddleware": 50,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
     "crawler.middlewares.SourceSlotsMiddleware": 560,

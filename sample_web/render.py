@@ -465,6 +465,8 @@ def sources_toml(base_url: str, outlets: Iterable[str] = OUTLETS) -> str:
         blocks.append(
             f'[[sources]]\nname = "{outlet}"\nkind = "{kind}"\nurl = "{base_url}/{path}"\n'
             f'publisher = "{OUTLETS[outlet]}"\ncountry = "GB"\nlanguage = "en"\n'
+            # The server is on loopback, which crawls refuse unless a source allows it.
+            "allow_private_addresses = true\n"
         )
     return "\n".join(blocks)
 

@@ -6,11 +6,13 @@ own tests drive `scrapy crawl` against a mock server.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,7 +21,10 @@ from sample_web.server import serve
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures"
-FAST_CRAWL = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "RETRY_TIMES=0"]
+# No politeness delays against local servers.
+QUICK_CRAWL = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "RETRY_TIMES=0"]
+# The local servers are on loopback, which crawls refuse unless allowed explicitly.
+FAST_CRAWL = [*QUICK_CRAWL, "-s", "ALLOW_PRIVATE_ADDRESSES=True"]
 
 
 @pytest.fixture(scope="session")
@@ -51,10 +56,20 @@ def run_cli(
     )
 
 
-def write_sources(path: Path, entries: list[dict]) -> Path:
-    blocks = []
-    for entry in entries:
-        lines = ["[[sources]]"] + [f'{key} = "{value}"' for key, value in entry.items()]
-        blocks.append("\n".join(lines))
+def toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{json.dumps(k)} = {toml_value(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    return json.dumps(str(value))
+
+
+def write_sources(path: Path, entries: list[dict[str, Any]]) -> Path:
+    """A sources file; values may be strings, booleans, numbers, lists and tables."""
+    blocks = ["[[sources]]\n" + "\n".join(f"{k} = {toml_value(v)}" for k, v in e.items()) for e in entries]
     path.write_text("\n\n".join(blocks) + "\n", encoding="utf-8")
     return path

@@ -19,7 +19,6 @@ from functools import partial
 from http import HTTPStatus
 from http.server import ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from core.config import DEFAULT_SOURCES, DataDir
@@ -27,7 +26,7 @@ from core.raw_store import RawStore, StoredPage
 from crawler.run import crawl_settings, load_crawlable_sources, source_download_slots
 from pipelines.parsing.registry import PARSERS, parser_for
 from sample_web.server import PLACEHOLDER, TEMPLATED, SampleWebHandler
-from tests.conftest import FAST_CRAWL, REPO, run_cli
+from tests.conftest import FAST_CRAWL, REPO, run_cli, write_sources
 
 
 def kind_fixtures(kind: str) -> Path:
@@ -137,21 +136,8 @@ def serve_sources(root: Path) -> Iterator[SourceWeb]:
 # ---- sources files, crawls, stored pages ---------------------------------------------------
 
 
-def toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{json.dumps(k)} = {toml_value(v)}" for k, v in value.items()) + " }"
-    return json.dumps(str(value))
-
-
-def write_toml_sources(path: Path, entries: list[dict[str, Any]]) -> Path:
-    """A sources file with nested tables (settings, headers, params)."""
-    blocks = ["[[sources]]\n" + "\n".join(f"{k} = {toml_value(v)}" for k, v in e.items()) for e in entries]
-    path.write_text("\n\n".join(blocks) + "\n", encoding="utf-8")
-    return path
+# The name the source-kind tests import; the writer is the shared one.
+write_toml_sources = write_sources
 
 
 def crawl(sources: Path, data_dir: Path, *extra: str, env: dict[str, str] | None = None, ok: bool = True):

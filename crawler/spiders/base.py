@@ -20,6 +20,7 @@ from core.raw_store import RawStore
 from core.records import PageItem
 from core.sources import Source, load_sources
 from core.urls import canonical_url
+from crawler.middlewares import RefusedRequest
 from crawler.stats import source_key
 
 HTML_TYPES = (b"text/html", b"application/xhtml", b"text/plain", b"application/xml", b"text/xml")
@@ -161,7 +162,7 @@ class SourceSpider(scrapy.Spider):
         source: Source = response.meta["source"]
         return PageItem(
             url=response.url,
-            requested_url=response.request.url if response.request else response.url,
+            requested_url=requested_url(response),
             canonical_url=response.meta.get("canonical_url") or canonical_url(response.url),
             source=source.name,
             publisher=source.publisher,
@@ -197,10 +198,20 @@ class SourceSpider(scrapy.Spider):
         self.logger.error("listing %s of source %s is unreadable: %s", response.url, source.name, problem)
 
 
+def requested_url(response: Response) -> str:
+    """The URL first asked for: before any redirect (Scrapy keeps the hops in redirect_urls)."""
+    hops = response.meta.get("redirect_urls")
+    if hops:
+        return hops[0]
+    return response.request.url if response.request else response.url
+
+
 def classify_failure(failure: Failure) -> tuple[str, str]:
     """('skipped' | 'failed', reason) for a request's failure."""
     if failure.check(HttpError):
         return "failed", f"http_{failure.value.response.status}"
+    if failure.check(RefusedRequest):
+        return "skipped", failure.value.reason
     if failure.check(IgnoreRequest):
         message = str(failure.value).lower()
         if "robots" in message:

@@ -13,7 +13,8 @@ from core.config import SAMPLE_WEB, DataDir
 from incidents.cli import UserError
 
 MARKER = ".incidents-demo"
-# Loopback needs no politeness; everything else stays as a real crawl runs it.
+# Loopback needs no politeness; everything else stays as a real crawl runs it. The sample web's
+# sources allow its loopback address (allow_private_addresses); nothing else internal is fetched.
 FAST_LOCAL = {
     "DOWNLOAD_DELAY": "0",
     "AUTOTHROTTLE_ENABLED": "False",

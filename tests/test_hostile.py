@@ -1,0 +1,95 @@
+"""Hostile input, tried as an attacker would, against local servers on 127.0.0.1: each case
+asserts what was refused and that nothing else was lost (issue 13's table, one test per row,
+and the cases that already held, kept as regressions).
+
+Crawls run as subprocesses (one reactor per process); each is kept to a handful of pages.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from core.raw_store import RawStore
+from tests.conftest import QUICK_CRAWL, run_cli, write_sources
+from tests.hostile_web import RSS, Route, article, rss, serve_routes
+
+SECRET = "TOKEN-5f1c-internal-only"
+
+
+def crawl(sources: Path, data_dir: Path, *extra: str, timeout: float = 120):
+    return run_cli(
+        "crawl", "--sources", str(sources), "--data-dir", str(data_dir), *QUICK_CRAWL, *extra, timeout=timeout
+    )
+
+
+def stored(data_dir: Path) -> list:
+    with RawStore(data_dir / "raw") as store:
+        return list(store.pages())
+
+
+def report(data_dir: Path, spider: str) -> dict:
+    path = sorted((data_dir / "reports").glob(f"crawl-*-{spider}.json"))[-1]
+    return json.loads(path.read_text())
+
+
+def feed_source(url: str, **extra) -> dict:
+    return {"name": "hostile", "kind": "feed", "url": url, "publisher": "Hostile", **extra}
+
+
+# ---- row 5: internal addresses -------------------------------------------------------------
+
+
+def test_row5_links_and_redirects_to_internal_hosts_are_refused_and_the_requested_url_kept(tmp_path):
+    with serve_routes() as site, serve_routes() as internal:
+        internal.routes = {
+            "/secret.html": Route(article("Internal", f"The admin token is {SECRET}.")),
+            "/metadata.html": Route(article("Metadata", f"Cloud credentials {SECRET}.")),
+        }
+        site.routes = {
+            "/feed.xml": Route(
+                rss(
+                    f"{site.base_url}/a.html",
+                    f"{internal.base_url}/secret.html",
+                    f"{site.base_url}/hop",
+                    f"{site.base_url}/moved",
+                ),
+                headers=RSS,
+            ),
+            "/a.html": Route(article("Acme breach", "Acme said attackers stole customer data.")),
+            "/hop": Route(status=302, headers={"Location": f"{internal.base_url}/metadata.html"}),
+            "/moved": Route(status=301, headers={"Location": f"{site.base_url}/final.html"}),
+            "/final.html": Route(article("Initech outage", "Initech said ransomware stopped its plants.")),
+        }
+        # The source allows its own host and port (it is on loopback); nothing else internal.
+        sources = write_sources(
+            tmp_path / "s.toml", [feed_source(f"{site.base_url}/feed.xml", allow_private_addresses=True)]
+        )
+        result = crawl(sources, tmp_path / "d")
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert internal.hits == []
+    pages = stored(tmp_path / "d")
+    assert sorted(p.url for p in pages) == [f"{site.base_url}/a.html", f"{site.base_url}/final.html"]
+    assert not any(SECRET.encode() in p.body for p in pages)
+    moved = next(p for p in pages if p.url.endswith("/final.html"))
+    assert moved.requested_url == f"{site.base_url}/moved"
+    entry = report(tmp_path / "d", "feed")["sources"]["hostile"]
+    assert entry["skipped_reasons"]["private_address"] == 2
+    assert "refused" in result.stderr and "loopback" in result.stderr
+
+
+def test_row5_a_run_refuses_loopback_unless_allowed_for_the_run(tmp_path):
+    with serve_routes() as site:
+        site.routes = {
+            "/feed.xml": Route(rss(f"{site.base_url}/a.html"), headers=RSS),
+            "/a.html": Route(article("Acme breach", "Acme said attackers stole customer data.")),
+        }
+        sources = write_sources(tmp_path / "s.toml", [feed_source(f"{site.base_url}/feed.xml")])
+        refused = crawl(sources, tmp_path / "refused")
+        assert refused.returncode == 0, refused.stderr[-3000:]
+        assert site.hits == []
+        entry = report(tmp_path / "refused", "feed")["sources"]["hostile"]
+        assert entry["skipped_reasons"] == {"listing_private_address": 1}
+        allowed = crawl(sources, tmp_path / "allowed", "-s", "ALLOW_PRIVATE_ADDRESSES=True")
+        assert allowed.returncode == 0, allowed.stderr[-3000:]
+    assert [p.url for p in stored(tmp_path / "allowed")] == [f"{site.base_url}/a.html"]
