@@ -313,7 +313,8 @@ def build_statements(frame: pd.DataFrame) -> pd.DataFrame:
 def build_redirects(dataset: Path, articles: pd.DataFrame, incident_ids: set[str]) -> pd.DataFrame:
     """Old incident IDs that no longer exist → the incident now holding most of their articles.
 
-    Earlier redirects are carried over (and re-pointed when their target moved too)."""
+    Earlier redirects are carried over, every one of them (re-pointed when their target moved
+    too; kept when it has no articles now, so the history survives a build that shrank)."""
     columns = ["old_incident_id", "incident_id"]
     try:
         old_articles = storage.read_frame(dataset, "articles")[["article_id", "incident_id"]]
@@ -335,7 +336,7 @@ def build_redirects(dataset: Path, articles: pd.DataFrame, incident_ids: set[str
     target = dict(zip(moved["incident_id_old"], moved["incident_id"]))
     for old, new in zip(old_redirects["old_incident_id"], old_redirects["incident_id"]):
         new = target.get(new, new)
-        if old not in incident_ids and new in incident_ids:
+        if old not in incident_ids:
             target.setdefault(old, new)
     pairs = sorted(target.items())
     return pd.DataFrame(pairs, columns=columns) if pairs else pd.DataFrame(columns=columns)
@@ -439,9 +440,12 @@ def card_readme(card: dict) -> str:
 
 
 def build_dataset(
-    data_dir: DataDir | str | Path | None = None, gazetteers: Path = GAZETTEERS
+    data_dir: DataDir | str | Path | None = None, gazetteers: Path = GAZETTEERS, *, allow_shrink: bool = False
 ) -> BuildSummary:
-    """Rebuild every table of D/dataset/ from D/extracted/, validated, swapped in atomically."""
+    """Rebuild every table of D/dataset/ from D/extracted/, validated, swapped in atomically.
+
+    Raises storage.DatasetShrinks (the published dataset kept) when the new one would drop too
+    many of its articles, unless `allow_shrink`."""
     started = time.perf_counter()
     data_dir = data_dir if isinstance(data_dir, DataDir) else DataDir.resolve(data_dir)
     agencies, actors = alias_index(AGENCY, str(gazetteers)), alias_index(THREAT_ACTOR, str(gazetteers))
@@ -473,7 +477,7 @@ def build_dataset(
         tables[name] = to_arrow(name, table_frame)
     seconds = time.perf_counter() - started
     card = dataset_card(frame, tables, seconds)
-    storage.write_dataset(data_dir.dataset, tables, card, card_readme(card))
+    storage.write_dataset(data_dir.dataset, tables, card, card_readme(card), allow_shrink=allow_shrink)
     summary = BuildSummary(
         articles=len(frame),
         incident_articles=int(frame["incident_id"].notna().sum()),

@@ -1,17 +1,26 @@
-"""Writing and reading D/dataset/ atomically.
+"""Writing and reading D/dataset/ atomically, and never publishing a dataset that loses data.
 
-A build writes every table into a fresh sibling directory (D/dataset.staging-<id>/), then
-swaps it in with two renames: D/dataset → D/dataset.previous-<id>, staging → D/dataset.
-A build killed before the swap leaves the old dataset untouched (the stale staging directory
-is removed by the next build); one killed between the two renames leaves the old dataset
-under .previous-*, which readers fall back to and the next build puts back.
+A build writes every table into a fresh sibling directory of its own
+(D/dataset.staging-<pid>-<id>/), then swaps it in with two renames: D/dataset →
+D/dataset.previous-<pid>-<id>, staging → D/dataset. A build killed before the swap leaves the
+old dataset untouched (its staging directory is removed by a later build, once its pid is
+gone); one killed between the two renames leaves the old dataset under .previous-*, which
+readers fall back to and the next build puts back. Leftovers of a build still running are
+never touched, so two builds at once cannot remove each other's work (the commands also hold
+the data directory's lock).
+
+Before the swap, a dataset that drops more than a set share of the published one's articles
+(data/publish.toml) is refused unless the build allows it: an extraction that was interrupted
+or reset must not silently replace the dataset.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
+import tomllib
 import uuid
 from pathlib import Path
 
@@ -20,20 +29,45 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from analysis.schema import SCHEMAS
+from core.config import REPO_DATA
 
 log = logging.getLogger(__name__)
 TABLES = ("incidents", "articles", "mentions", "statements", "redirects")
 ROWS_PER_FILE = 50_000
 
 
+PUBLISH_SETTINGS = REPO_DATA / "publish.toml"
+
+
+class DatasetShrinks(RuntimeError):
+    """A new dataset that would drop too many of the published one's articles; not published."""
+
+
 def _siblings(dataset: Path, marker: str) -> list[Path]:
     return sorted(dataset.parent.glob(f"{dataset.name}.{marker}-*"))
+
+
+def _owner_alive(leftover: Path) -> bool:
+    """Whether the build that made `leftover` (…-<pid>-<id>) still runs (not this process)."""
+    parts = leftover.name.rsplit("-", 2)
+    if len(parts) != 3 or not parts[1].isdigit():
+        return False  # an older layout without a pid: stale
+    pid = int(parts[1])
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def recover(dataset: Path) -> None:
     """Restore a dataset left aside by a swap that was interrupted between its two renames."""
     dataset = Path(dataset)
-    previous = _siblings(dataset, "previous")
+    previous = [p for p in _siblings(dataset, "previous") if not _owner_alive(p)]
     if not dataset.exists() and previous:
         newest = max(previous, key=lambda p: p.stat().st_mtime)
         newest.rename(dataset)
@@ -41,10 +75,38 @@ def recover(dataset: Path) -> None:
 
 
 def clean_stale(dataset: Path) -> None:
-    """Remove leftovers of interrupted builds (never the live dataset)."""
+    """Remove leftovers of interrupted builds (never the live dataset, nor a running build's)."""
     recover(dataset)
     for leftover in _siblings(dataset, "staging") + _siblings(dataset, "previous"):
-        shutil.rmtree(leftover, ignore_errors=True)
+        if not _owner_alive(leftover):
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+def max_article_drop(path: Path = PUBLISH_SETTINGS) -> float:
+    """The share of the published dataset's articles a new build may drop (data/publish.toml)."""
+    return float(tomllib.loads(path.read_text(encoding="utf-8"))["max_article_drop"])
+
+
+def shrink_problem(dataset: Path, articles: pa.Table, max_drop: float) -> str | None:
+    """Why publishing `articles` would lose too much of the published dataset, or None."""
+    parts = sorted(table_path(dataset, "articles").glob("*.parquet"))
+    if not parts:
+        return None
+    published = set(
+        pa.concat_tables(pq.read_table(p, columns=["article_id"]) for p in parts)["article_id"].to_pylist()
+    )
+    if not published:
+        return None
+    dropped = len(published - set(articles.column("article_id").to_pylist()))
+    if dropped / len(published) <= max_drop:
+        return None
+    return (
+        f"not published: the new dataset drops {dropped} of the {len(published)} articles of the "
+        f"published one ({dropped / len(published):.0%}, more than the {max_drop:.0%} allowed in "
+        f"{PUBLISH_SETTINGS.name}); the extracted articles are missing or were reset (an "
+        "interrupted `incidents extract --all`?). The published dataset is kept; if the drop is "
+        "intended, build again with --allow-shrink"
+    )
 
 
 def write_table(folder: Path, name: str, table: pa.Table) -> None:
@@ -61,25 +123,36 @@ def write_table(folder: Path, name: str, table: pa.Table) -> None:
         )
 
 
-def write_dataset(dataset: Path, tables: dict[str, pa.Table], card: dict, readme: str) -> None:
-    """Write all tables and the card to staging, then swap them in as D/dataset."""
+def write_dataset(
+    dataset: Path, tables: dict[str, pa.Table], card: dict, readme: str, *, allow_shrink: bool = False
+) -> None:
+    """Write all tables and the card to staging, then swap them in as D/dataset.
+
+    Raises DatasetShrinks (nothing written) when the new articles table drops more than
+    `max_article_drop()` of the published one's, unless `allow_shrink`."""
     dataset = Path(dataset)
     dataset.parent.mkdir(parents=True, exist_ok=True)
     clean_stale(dataset)
-    token = uuid.uuid4().hex[:8]
+    if not allow_shrink:
+        problem = shrink_problem(dataset, tables["articles"], max_article_drop())
+        if problem:
+            raise DatasetShrinks(problem)
+    token = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
     staging = dataset.parent / f"{dataset.name}.staging-{token}"
     staging.mkdir()
+    previous = dataset.parent / f"{dataset.name}.previous-{token}"
     try:
         for name in TABLES:
             write_table(staging, name, tables[name])
         (staging / "dataset.json").write_text(json.dumps(card, indent=2, default=str) + "\n")
         (staging / "README.md").write_text(readme)
-        previous = dataset.parent / f"{dataset.name}.previous-{token}"
         if dataset.exists():
             dataset.rename(previous)
         staging.rename(dataset)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
+        if previous.exists() and not dataset.exists():
+            previous.rename(dataset)
         raise
     shutil.rmtree(previous, ignore_errors=True)
 

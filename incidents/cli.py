@@ -6,7 +6,10 @@ import argparse
 import importlib
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 
+from core.config import DataDir
 from incidents import __version__
 
 # Each name is a module incidents/commands/<name>.py with add_arguments(parser) and run(args).
@@ -70,12 +73,35 @@ class UserError(Exception):
     """A problem the user can fix (bad file, bad option): printed without a traceback."""
 
 
-def add_data_dir(parser: argparse.ArgumentParser) -> None:
+def add_data_dir(parser: argparse.ArgumentParser, lock: bool = False) -> None:
+    """--data-dir; with `lock`, also --wait for the data directory's lock (see holding_lock)."""
     parser.add_argument(
         "--data-dir",
         default=None,
         help="data directory (default: $INCIDENTS_DATA_DIR, else data/)",
     )
+    if lock:
+        parser.add_argument(
+            "--wait",
+            action="store_true",
+            help="wait while another crawl, extract, build or watch uses the data directory "
+            "(default: stop at once, naming it)",
+        )
+
+
+@contextmanager
+def holding_lock(data_dir: DataDir, command: str, wait: bool = False) -> Iterator[None]:
+    """The data directory's lock for the block: crawl, extract, build and watch never run on one
+    data directory at once. A lock held elsewhere is a UserError naming its pid and command."""
+    from core.locks import DataDirLocked, data_dir_lock
+
+    held = ExitStack()
+    try:
+        held.enter_context(data_dir_lock(data_dir, f"incidents {command}", wait=wait))
+    except DataDirLocked as exc:
+        raise UserError(str(exc)) from None
+    with held:
+        yield
 
 
 if __name__ == "__main__":

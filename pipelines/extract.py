@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from core.config import DataDir
 from core.raw_store import RawStore, StoredPage
@@ -67,20 +68,26 @@ def run_extract(
     batch_size: int = 200,
     extractor_version: str = "",
 ) -> ExtractSummary:
-    """Parse (and analyse, when `analyze` is given) every stored page not yet extracted."""
+    """Parse (and analyse, when `analyze` is given) every stored page not yet extracted.
+
+    `reprocess_all` re-extracts every stored page into new parts that replace the old ones
+    only once all are written: killed half-way, it leaves the old articles in place."""
     summary = ExtractSummary()
     with RawStore(data_dir.raw) as store:
-        if reprocess_all:
-            store.forget_processed(STAGE)
-            extracted.clear(data_dir.extracted)
+        rebuild = extracted.begin_rebuild(data_dir.extracted) if reprocess_all else None
+        done: list[str] = []
         batch: list[dict] = []
-        for page in store.pages(not_processed_by=STAGE):
+        for page in store.pages(not_processed_by=None if reprocess_all else STAGE):
             batch.append(parse_page(page))
             if len(batch) >= batch_size:
-                _finish_batch(store, data_dir, batch, analyze, summary, extractor_version)
+                done += _finish_batch(store, data_dir, batch, analyze, summary, extractor_version, rebuild)
                 batch = []
         if batch:
-            _finish_batch(store, data_dir, batch, analyze, summary, extractor_version)
+            done += _finish_batch(store, data_dir, batch, analyze, summary, extractor_version, rebuild)
+        if rebuild is not None:
+            extracted.finish_rebuild(data_dir.extracted, rebuild)
+            store.forget_processed(STAGE)
+            store.mark_processed(STAGE, done)
     return summary
 
 
@@ -91,7 +98,10 @@ def _finish_batch(
     analyze: Analyze | None,
     summary: ExtractSummary,
     extractor_version: str,
-) -> None:
+    rebuild: Path | None = None,
+) -> list[str]:
+    """Analyse and write one batch; its pages count as processed now, or (in a rebuild) once
+    the rebuild is swapped in. Returns their record ids."""
     if analyze is not None:
         documents = (
             {
@@ -115,5 +125,8 @@ def _finish_batch(
         summary.parse_errors += not row.get("text")
         summary.analysis_errors += bool(row.get("analysis_error"))
         summary.incidents += bool(row.get("is_incident"))
-    extracted.write_batch(data_dir.extracted, rows)
-    store.mark_processed(STAGE, [row["record_id"] for row in rows])
+    extracted.write_batch(data_dir.extracted, rows, rebuild)
+    ids = [row["record_id"] for row in rows]
+    if rebuild is None:
+        store.mark_processed(STAGE, ids)
+    return ids

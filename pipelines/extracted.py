@@ -1,7 +1,15 @@
-"""The extracted-articles store: parquet parts under D/extracted/articles/, one per batch."""
+"""The extracted-articles store: parquet parts under D/extracted/articles/, one per batch.
+
+A full re-extraction writes its parts beside the old ones (D/extracted/articles.rebuild-*/)
+and swaps them in only when it has finished, so an interrupted one loses nothing: the old
+parts stay where they were, and a kill between the swap's two renames leaves them under
+articles.old-*, which readers fall back to and the next rebuild puts back.
+"""
 
 from __future__ import annotations
 
+import os
+import shutil
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -18,8 +26,45 @@ def articles_dir(extracted_root: Path) -> Path:
     return Path(extracted_root) / "articles"
 
 
-def write_batch(extracted_root: Path, rows: Iterable[dict]) -> Path | None:
-    """Append one part; rows are dicts with EXTRACTED_ARTICLE's columns (missing ones null)."""
+def _aside(extracted_root: Path, marker: str) -> list[Path]:
+    return sorted(Path(extracted_root).glob(f"articles.{marker}-*"))
+
+
+def live_articles_dir(extracted_root: Path) -> Path:
+    """The parts to read: D/extracted/articles, or the old parts an interrupted swap left aside."""
+    folder = articles_dir(extracted_root)
+    old = _aside(extracted_root, "old")
+    return folder if folder.exists() or not old else old[-1]
+
+
+def begin_rebuild(extracted_root: Path) -> Path:
+    """A fresh folder for a full re-extraction's parts; leftovers of interrupted ones go."""
+    folder = articles_dir(extracted_root)
+    for old in _aside(extracted_root, "old"):
+        if folder.exists():
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            old.rename(folder)
+    for leftover in _aside(extracted_root, "rebuild"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    staging = Path(extracted_root) / f"articles.rebuild-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    staging.mkdir(parents=True)
+    return staging
+
+
+def finish_rebuild(extracted_root: Path, staging: Path) -> None:
+    """Swap a finished re-extraction's parts in for the old ones."""
+    folder = articles_dir(extracted_root)
+    old = Path(extracted_root) / f"articles.old-{staging.name.split('-', 1)[1]}"
+    if folder.exists():
+        folder.rename(old)
+    staging.rename(folder)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def write_batch(extracted_root: Path, rows: Iterable[dict], folder: Path | None = None) -> Path | None:
+    """Append one part (to `folder`, a rebuild's, when given); rows are dicts with
+    EXTRACTED_ARTICLE's columns (missing ones null)."""
     rows = list(rows)
     if not rows:
         return None
@@ -27,7 +72,7 @@ def write_batch(extracted_root: Path, rows: Iterable[dict]) -> Path | None:
         [{name: row.get(name) for name in EXTRACTED_ARTICLE.names} for row in rows],
         schema=EXTRACTED_ARTICLE,
     )
-    folder = articles_dir(extracted_root)
+    folder = folder or articles_dir(extracted_root)
     folder.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
     final = folder / f"part-{stamp}-{uuid.uuid4().hex[:8]}.parquet"
@@ -39,7 +84,7 @@ def write_batch(extracted_root: Path, rows: Iterable[dict]) -> Path | None:
 
 def read_table(extracted_root: Path) -> pa.Table:
     """All extracted articles; when a page was extracted more than once, the latest row wins."""
-    parts = sorted(articles_dir(extracted_root).glob("part-*.parquet"))
+    parts = sorted(live_articles_dir(extracted_root).glob("part-*.parquet"))
     if not parts:
         return EXTRACTED_ARTICLE.empty_table()
     table = pa.concat_tables(pq.read_table(p, schema=EXTRACTED_ARTICLE) for p in parts)
@@ -52,9 +97,3 @@ def read_table(extracted_root: Path) -> pa.Table:
 
 def read_extracted(extracted_root: Path) -> pd.DataFrame:
     return read_table(extracted_root).to_pandas()
-
-
-def clear(extracted_root: Path) -> None:
-    """Drop every part (a full re-extraction replaces them)."""
-    for part in articles_dir(extracted_root).glob("part-*.parquet"):
-        part.unlink()

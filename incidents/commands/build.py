@@ -7,16 +7,27 @@ from __future__ import annotations
 import argparse
 
 from analysis.build import build_dataset
+from analysis.storage import DatasetShrinks
 from core.config import DataDir
-from incidents.cli import add_data_dir
+from incidents.cli import UserError, add_data_dir, holding_lock
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_data_dir(parser)
+    add_data_dir(parser, lock=True)
+    parser.add_argument(
+        "--allow-shrink",
+        action="store_true",
+        help="publish even when the new dataset drops many of the published one's articles",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
-    summary = build_dataset(DataDir.resolve(args.data_dir))
+    data_dir = DataDir.resolve(args.data_dir)
+    with holding_lock(data_dir, "build", wait=args.wait):
+        try:
+            summary = build_dataset(data_dir, allow_shrink=args.allow_shrink)
+        except DatasetShrinks as exc:
+            raise UserError(str(exc)) from None
     print(
         f"{summary.incidents} incidents from {summary.incident_articles} incident articles "
         f"({summary.articles} articles in all), {summary.statements} statements, "

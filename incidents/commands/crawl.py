@@ -11,12 +11,12 @@ import argparse
 
 from core.config import DEFAULT_SOURCES, DataDir
 from core.sources import SourcesFileError
-from incidents.cli import UserError, add_data_dir
+from incidents.cli import UserError, add_data_dir, holding_lock
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sources", default=str(DEFAULT_SOURCES), help="sources file (TOML)")
-    add_data_dir(parser)
+    add_data_dir(parser, lock=True)
     parser.add_argument("--since", help="skip entries a feed or sitemap dates before this ISO date")
     parser.add_argument("--only", help="comma-separated source names to crawl")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted crawl")
@@ -43,24 +43,28 @@ def parse_settings(pairs: list[str]) -> dict[str, str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from crawler.run import CrawlFailed, run_crawl
-    from crawler.spiders.base import parse_since
+    data_dir = DataDir.resolve(args.data_dir)
+    # Taken before Scrapy loads: a second crawl says who holds the data directory at once. The
+    # crawl's job queue (D/jobs/) is never shared by two processes.
+    with holding_lock(data_dir, "crawl", wait=args.wait):
+        from crawler.run import CrawlFailed, run_crawl
+        from crawler.spiders.base import parse_since
 
-    overrides = parse_settings(args.settings)
-    if args.contact:
-        overrides["INCIDENTS_CONTACT"] = args.contact
-    try:
-        parse_since(args.since)
-        result = run_crawl(
-            args.sources,
-            DataDir.resolve(args.data_dir),
-            since=args.since,
-            only=args.only,
-            resume=args.resume,
-            overrides=overrides,
-        )
-    except (SourcesFileError, ValueError, CrawlFailed) as exc:
-        raise UserError(str(exc)) from None
+        overrides = parse_settings(args.settings)
+        if args.contact:
+            overrides["INCIDENTS_CONTACT"] = args.contact
+        try:
+            parse_since(args.since)
+            result = run_crawl(
+                args.sources,
+                data_dir,
+                since=args.since,
+                only=args.only,
+                resume=args.resume,
+                overrides=overrides,
+            )
+        except (SourcesFileError, ValueError, CrawlFailed) as exc:
+            raise UserError(str(exc)) from None
     print(format_crawl_summary(result.per_source))
     return 0
 

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from core.config import SAMPLE_WEB, DataDir
-from incidents.cli import UserError
+from incidents.cli import UserError, holding_lock
 
 MARKER = ".incidents-demo"
 # Loopback needs no politeness; everything else stays as a real crawl runs it. The sample web's
@@ -31,6 +31,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     data_dir = prepare_data_dir(Path(args.data_dir) if args.data_dir else Path("data") / "demo")
+    with holding_lock(data_dir, "demo"):
+        return run_demo(data_dir, args.processes)
+
+
+def run_demo(data_dir: DataDir, processes: int) -> int:
     started = time.monotonic()
     from crawler.run import run_crawl
     from incidents.commands.crawl import format_crawl_summary
@@ -47,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     print(format_crawl_summary(result.per_source))
 
     print("\nExtracting (parsing and analysing the stored pages) ...", flush=True)
-    summary = extract(data_dir, processes=args.processes)
+    summary = extract(data_dir, processes=processes)
     print(
         f"{summary.pages} pages extracted: {summary.parsed} with text, "
         f"{summary.incidents} about incidents, {summary.analysis_errors} analysis errors"

@@ -9,11 +9,11 @@ from __future__ import annotations
 import argparse
 
 from core.config import DataDir
-from incidents.cli import UserError, add_data_dir
+from incidents.cli import UserError, add_data_dir, holding_lock
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_data_dir(parser)
+    add_data_dir(parser, lock=True)
     parser.add_argument("--all", action="store_true", help="re-process every stored page")
     parser.add_argument("--no-analysis", action="store_true", help="parse only (skip spaCy)")
     parser.add_argument(
@@ -25,14 +25,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    summary = extract(
-        DataDir.resolve(args.data_dir),
-        reprocess_all=args.all,
-        analysis=not args.no_analysis,
-        model=args.model,
-        processes=args.processes,
-        batch_size=args.batch_size,
-    )
+    data_dir = DataDir.resolve(args.data_dir)
+    with holding_lock(data_dir, "extract", wait=args.wait):
+        summary = extract(
+            data_dir,
+            reprocess_all=args.all,
+            analysis=not args.no_analysis,
+            model=args.model,
+            processes=args.processes,
+            batch_size=args.batch_size,
+        )
     print(
         f"extracted {summary.pages} pages: {summary.parsed} with text, "
         f"{summary.parse_errors} without, {summary.analysis_errors} analysis errors, "
