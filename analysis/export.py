@@ -1,9 +1,7 @@
 """Journalists' exports: one row per incident, readable columns, safe to open in Excel.
 
-Every text cell that a spreadsheet could run as a formula is neutralised as OWASP
-recommends (CSV injection): a cell whose first character, after any leading whitespace, is
-= + - @ (or their full-width forms), or that starts with a tab or carriage return, gets a
-leading single quote. Numbers stay numbers. CSV is UTF-8 with a BOM so Excel shows accents.
+Every text cell that a spreadsheet could run as a formula is neutralised (analysis.spreadsheet,
+CSV injection); numbers stay numbers. CSV is UTF-8 with a BOM so Excel shows accents.
 """
 
 from __future__ import annotations
@@ -17,13 +15,12 @@ import pandas as pd
 import xlsxwriter
 
 from analysis.query import load_dataset
+from analysis.spreadsheet import neutralise, safe_cell
 from core.config import DataDir
 from core.countries import country_code
 from core.gazetteers import AGENCY, alias_index
 from core.names import acronym, looks_like_acronym, normalise
 
-FORMULA_START = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")
-CONTROL_START = frozenset("\t\r\n")
 LIST_SEPARATOR = "; "
 
 # (heading, incidents column); lists are joined with LIST_SEPARATOR.
@@ -44,15 +41,6 @@ COLUMNS = [
     ("Headline", "title"),
     ("Source links", "source_urls"),
 ]
-
-
-def neutralise(value: str) -> str:
-    """A text cell no spreadsheet will evaluate (OWASP CSV-injection advice)."""
-    if not value:
-        return value
-    if value[0] in CONTROL_START or value.lstrip()[:1] in FORMULA_START:
-        return "'" + value
-    return value
 
 
 @dataclass
@@ -176,10 +164,6 @@ def summary_rows(incidents: pd.DataFrame) -> list[dict]:
     return rows
 
 
-def _safe(value):
-    return neutralise(value) if isinstance(value, str) else value
-
-
 def write_csv(rows: list[dict], out: Path) -> None:
     """UTF-8 with BOM, CRLF line ends, every field quoted where needed, formulas neutralised."""
     headings = [h for h, _ in COLUMNS]
@@ -187,7 +171,7 @@ def write_csv(rows: list[dict], out: Path) -> None:
         writer = csv.writer(handle, lineterminator="\r\n")
         writer.writerow(headings)
         for row in rows:
-            writer.writerow([_safe(row[h]) for h in headings])
+            writer.writerow([safe_cell(row[h]) for h in headings])
 
 
 def write_xlsx(rows: list[dict], out: Path) -> None:

@@ -1,13 +1,19 @@
 """Querying the dataset: DuckDB views over the parquet tables, and pandas DataFrames.
 
-DuckDB reads the parquet files in place (no import step), so `incidents query` and
-`Dataset.sql` see exactly what `pandas.read_parquet` sees.
+The parquet files are read in place (no import step), so `incidents query` and `Dataset.sql`
+see exactly what `pandas.read_parquet` sees. The connection is read-only: each table is an
+Arrow dataset handed to DuckDB, then DuckDB's external access (files, network, extensions) is
+switched off and its configuration locked, so SQL cannot read other files, write over the
+dataset (COPY), attach databases, or install and load extensions. Raw DuckDB on the parquet
+files is for whoever needs more (README, "Querying the dataset").
 """
 
 from __future__ import annotations
 
 import json
 import math
+import shutil
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -16,9 +22,11 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pyarrow as pa
+import pyarrow.dataset as pa_dataset
 import pyarrow.parquet as pq
 
 from analysis import storage
+from analysis.spreadsheet import safe_cell
 from core.config import DataDir
 
 VIEWS = storage.TABLES
@@ -27,6 +35,14 @@ FORMATS = ("table", "csv", "json", "parquet")
 
 class QueryError(Exception):
     """A query DuckDB rejected; the message is DuckDB's own."""
+
+
+READ_ONLY = (
+    "incidents query is read-only: it reads the dataset's tables (incidents, articles, mentions, "
+    "statements, redirects) and nothing else, so files, COPY, ATTACH, INSTALL and LOAD are refused. "
+    "For anything else, open the parquet files in DuckDB yourself: "
+    "duckdb -c \"SELECT * FROM read_parquet('D/dataset/incidents/*.parquet')\""
+)
 
 
 class MissingDataset(FileNotFoundError):
@@ -50,28 +66,48 @@ def _require(dataset: Path) -> Path:
     return live
 
 
-def connect(data_dir: DataDir | str | Path | None = None) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection with one view per table (incidents, articles, ...)."""
+def connect(
+    data_dir: DataDir | str | Path | None = None, temp_directory: Path | None = None
+) -> duckdb.DuckDBPyConnection:
+    """An in-memory, read-only DuckDB connection with one view per table (incidents, articles, ...).
+
+    DuckDB may spill to `temp_directory` (the one place it can still write; give it a private
+    folder) and to nothing else."""
     live = _require(dataset_dir(data_dir))
-    con = duckdb.connect(":memory:")
+    config = {"temp_directory": str(temp_directory)} if temp_directory else {}
+    con = duckdb.connect(":memory:", config=config)
     for name in VIEWS:
         folder = live / name
-        if folder.is_dir():
-            pattern = str(folder / "*.parquet").replace("'", "''")
-            con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{pattern}')")
+        parts = sorted(folder.glob("*.parquet")) if folder.is_dir() else []
+        if parts:
+            # Read through Arrow, so the views work with DuckDB's own file access off.
+            con.register(name, pa_dataset.dataset([str(p) for p in parts], format="parquet"))
+    for setting in (
+        "SET python_enable_replacements = false",  # no scans of the caller's Python variables
+        "SET autoinstall_known_extensions = false",
+        "SET autoload_known_extensions = false",
+        "SET enable_external_access = false",
+        "SET lock_configuration = true",
+    ):
+        con.execute(setting)
     return con
 
 
 def run_query(sql: str, data_dir: DataDir | str | Path | None = None) -> pa.Table | None:
-    """Run SQL over the views; the result as an Arrow table (None for statements without one)."""
-    con = connect(data_dir)
+    """Run SQL over the read-only views; the result as an Arrow table (None for statements
+    without one). SQL that reaches for files, the network or extensions is a QueryError."""
+    spill = Path(tempfile.mkdtemp(prefix="incidents-query-"))
+    con = connect(data_dir, temp_directory=spill)
     try:
         relation = con.sql(sql)
         return None if relation is None else relation.to_arrow_table()
+    except duckdb.PermissionException as exc:
+        raise QueryError(f"{READ_ONLY}\n({exc})") from None
     except duckdb.Error as exc:
         raise QueryError(str(exc)) from None
     finally:
         con.close()
+        shutil.rmtree(spill, ignore_errors=True)
 
 
 @dataclass
@@ -190,8 +226,12 @@ def write_result(table: pa.Table, fmt: str, out) -> None:
     if fmt == "table":
         out.write(format_table(table) + "\n")
     elif fmt == "csv":
+        # Formulas neutralised exactly as `incidents export csv` does: a spreadsheet opens it.
         frame = pd.DataFrame(
-            {name: [_csv_cell(v) for v in table.column(name).to_pylist()] for name in table.column_names}
+            {
+                name: [safe_cell(_csv_cell(v)) for v in table.column(name).to_pylist()]
+                for name in table.column_names
+            }
         )
         frame.to_csv(out, index=False)
     elif fmt == "json":

@@ -10,7 +10,8 @@ import pytest
 from fixtures.dataset.factory import HOSTILE_TITLE, sample_rows, write_extracted
 
 from analysis.build import build_dataset
-from analysis.export import COLUMNS, FORMULA_START, export_incidents, make_filters, neutralise
+from analysis.export import COLUMNS, export_incidents, make_filters
+from analysis.spreadsheet import FORMULA_START, neutralise
 from core.config import DataDir
 from incidents.cli import main
 
