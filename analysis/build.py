@@ -250,20 +250,22 @@ def build_incidents(
 
 
 def _services_status(rows: pd.DataFrame) -> pd.Series:
-    """The latest reported status of each affected service, per incident."""
+    """The latest reported status of each affected service, per incident, with the sentence
+    that reports it (the evidence the report shows)."""
     long = rows[["incident_id", "article_id", "date", "services"]].explode("services")
     long = long[long["services"].notna()]
     if long.empty:
         return pd.Series(dtype=object)
     long["service"] = long["services"].map(lambda s: " ".join((s.get("service") or "").split()))
     long["status"] = long["services"].map(lambda s: s.get("status"))
+    long["sentence"] = long["services"].map(lambda s: s.get("sentence"))
     long = long[long["service"] != ""]
     long["norm"] = long["service"].str.casefold()
     latest = long.sort_values(["incident_id", "norm", "date", "article_id"]).drop_duplicates(
         ["incident_id", "norm"], keep="last"
     )
     latest = latest.rename(columns={"date": "reported_at"})
-    return _records_by_incident(latest, ["service", "status", "reported_at", "article_id"])
+    return _records_by_incident(latest, ["service", "status", "reported_at", "article_id", "sentence"])
 
 
 def _records_by_incident(frame: pd.DataFrame, columns: list[str]) -> pd.Series:

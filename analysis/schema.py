@@ -48,7 +48,13 @@ ARTICLES = pa.schema(
 )
 
 SERVICE_STATUS = pa.struct(
-    [("service", pa.string()), ("status", pa.string()), ("reported_at", UTC), ("article_id", pa.string())]
+    [
+        ("service", pa.string()),
+        ("status", pa.string()),
+        ("reported_at", UTC),
+        ("article_id", pa.string()),
+        ("sentence", pa.string()),
+    ]
 )
 EVIDENCE = pa.struct([("field", pa.string()), ("value", pa.string()), ("article_ids", STRINGS)])
 

@@ -33,8 +33,10 @@ def chromium() -> str:
     raise SystemExit("chromium not found: apt-get install -y chromium")
 
 
-def screenshot(page: Path, png: Path, size: str = "1280,2400") -> Path:
-    """Headless Chromium screenshot of a local HTML file (no network, throwaway profile)."""
+def headless(target: str, *options: str, timeout: float = 120) -> str:
+    """Run headless Chromium on a URL with a throwaway profile; returns what it prints (stdout).
+
+    `--virtual-time-budget` lets the page's scripts run before a screenshot or a DOM dump."""
     with tempfile.TemporaryDirectory() as profile:
         command = [
             chromium(),
@@ -46,13 +48,24 @@ def screenshot(page: Path, png: Path, size: str = "1280,2400") -> Path:
             "--disable-sync",
             "--no-first-run",
             "--hide-scrollbars",
+            "--virtual-time-budget=5000",
             f"--user-data-dir={profile}",
-            f"--screenshot={png}",
-            f"--window-size={size}",
-            page.resolve().as_uri(),
+            *options,
+            target,
         ]
-        subprocess.run(command, check=True, capture_output=True, timeout=120)
+        done = subprocess.run(command, check=True, capture_output=True, text=True, timeout=timeout)
+    return done.stdout
+
+
+def screenshot(page: Path, png: Path, size: str = "1280,2400") -> Path:
+    """Headless Chromium screenshot of a local HTML file (no network, throwaway profile)."""
+    headless(page.resolve().as_uri(), f"--screenshot={png}", f"--window-size={size}")
     return png
+
+
+def dump_dom(url: str) -> str:
+    """The page's DOM after its scripts ran, as HTML (what a reader's browser shows)."""
+    return headless(url, "--dump-dom")
 
 
 def sample_data_dir(root: Path) -> DataDir:

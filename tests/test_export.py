@@ -10,7 +10,8 @@ import pytest
 from fixtures.dataset.factory import HOSTILE_TITLE, sample_rows, write_extracted
 
 from analysis.build import build_dataset
-from analysis.export import COLUMNS, export_incidents, make_filters
+from analysis.exports import export_incidents, make_filters
+from analysis.exports.sheets import COLUMNS
 from analysis.spreadsheet import FORMULA_START, neutralise
 from core.config import DataDir
 from incidents.cli import main
@@ -117,9 +118,34 @@ def test_every_filter(data_dir, tmp_path, options, expected):
     assert ids(exported(data_dir, tmp_path, *options)) == expected
 
 
+@pytest.mark.parametrize(
+    "option, value, listed",
+    [
+        ("--type", "ransomwar", "did you mean 'ransomware'"),
+        ("--sector", "narnian mining", "healthcare"),
+        ("--agency", "Ministry of Magic", "National Crime Agency"),
+        ("--attacker", "Blofeld", "LockBit"),
+        ("--source", "packetledgr", "did you mean 'packetledger'"),
+    ],
+)
+def test_unknown_filter_values_list_the_known_ones(data_dir, capsys, option, value, listed):
+    assert main(["export", "csv", option, value, "--data-dir", str(data_dir.root)]) == 2
+    err = capsys.readouterr().err
+    assert value in err and "known:" in err and listed in err
+
+
+def test_attacker_and_source_filters(data_dir, tmp_path):
+    assert ids(exported(data_dir, tmp_path, "--attacker", "lockbit")) == {
+        "royal-mail-2023-01",
+        "capital-health-2024-01",
+    }
+    assert "royal-mail-2023-01" in ids(exported(data_dir, tmp_path, "--source", "breachdesk"))
+
+
 def test_bad_filters_are_user_errors(data_dir, capsys):
     assert main(["export", "csv", "--country", "Narnia", "--data-dir", str(data_dir.root)]) == 2
     assert "Narnia" in capsys.readouterr().err
+    assert main(["export", "sqlite", "--type", "ddos", "--data-dir", str(data_dir.root)]) == 2
     assert (
         main(
             [
@@ -142,12 +168,42 @@ def test_default_output_path(data_dir):
     assert len(read_csv(data_dir.exports / "incidents.csv")) == 6
 
 
-def test_xlsx_keeps_numbers_and_writes_text_as_text(data_dir, tmp_path):
+def test_xlsx_has_typed_cells_real_dates_and_clickable_links(data_dir, tmp_path):
+    from openpyxl import load_workbook
+
     out = tmp_path / "incidents.xlsx"
     assert export_incidents(out, "xlsx", make_filters(types="malware,ransomware"), data_dir) == 4
     with zipfile.ZipFile(out) as book:
         sheet = book.read("xl/worksheets/sheet1.xml").decode()
         strings = book.read("xl/sharedStrings.xml").decode()
     assert "<f>" not in sheet  # no formulas at all
-    assert '<c r="L2" s="2"><v>' in sheet or '<c r="L2" s="1"><v>' in sheet  # "Articles" is a number
-    assert "&apos;=HYPERLINK" in strings or "'=HYPERLINK" in strings
+    assert "&apos;=HYPERLINK" not in strings and "'=HYPERLINK" not in strings  # no visible guard
+    workbook = load_workbook(out)
+    incidents, sources = workbook["Incidents"], workbook["Sources"]
+    headings = [c.value for c in incidents[1]]
+    rows = [dict(zip(headings, (c for c in row))) for row in incidents.iter_rows(min_row=2)]
+    hostile = next(r for r in rows if r["Incident ID"].value.startswith("cmd"))
+    assert hostile["Headline"].value == HOSTILE_TITLE and hostile["Headline"].data_type == "s"
+    assert hostile["Victim"].value.startswith("-cmd")
+    royal = next(r for r in rows if r["Incident ID"].value == "royal-mail-2023-01")
+    assert (
+        royal["First reported"].is_date and royal["First reported"].value.date().isoformat() == "2023-01-11"
+    )
+    assert royal["First reported"].number_format == "yyyy-mm-dd"
+    assert royal["Articles"].data_type == "n" and royal["Articles"].value == 2
+    assert royal["Source links"].hyperlink.target.startswith("https://")
+    assert "more on the Sources sheet" in royal["Source links"].value
+    linked = [row for row in sources.iter_rows(min_row=2) if row[0].value == "royal-mail-2023-01"]
+    assert len(linked) == 3 and all(row[5].hyperlink.target == row[5].value for row in linked)
+    assert all(row[3].is_date for row in linked) and {row[2].value for row in linked} >= {"Packetledger"}
+
+
+def test_xlsx_links_only_web_urls(tmp_path):
+    from openpyxl import load_workbook
+
+    from analysis.exports.sheets import write_xlsx
+
+    out = tmp_path / "x.xlsx"
+    write_xlsx([], [["id", "victim", "pub", None, "t", "javascript:alert(1)"]], out)
+    cell = load_workbook(out)["Sources"]["F2"]
+    assert cell.value == "javascript:alert(1)" and cell.hyperlink is None

@@ -11,7 +11,7 @@ import pytest
 
 from analysis import load_dataset
 from analysis.build import build_dataset
-from analysis.export import export_incidents
+from analysis.exports import export_incidents
 from core.config import DataDir
 from incidents.cli import main
 from tests.fixtures.dataset.factory import article, sample_rows, write_extracted

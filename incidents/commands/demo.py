@@ -60,7 +60,7 @@ def run_demo(data_dir: DataDir, processes: int) -> int:
     print_articles(data_dir)
 
     from analysis.build import build_dataset
-    from analysis.export import export_incidents
+    from analysis.exports import export_incidents
     from analysis.report import write_report
     from analysis.summary import format_incidents, latest_incidents
 

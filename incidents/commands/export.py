@@ -1,10 +1,14 @@
-"""Export a journalist's summary: one row per incident, safe to open in Excel.
+"""Export the incidents: a journalist's spreadsheet, one SQLite file, STIX 2.1 or VERIS 1.3.
 
-  incidents export csv --out incidents.csv --since 2024-01-01 --type ransomware
-  incidents export xlsx --out incidents.xlsx --country GB --agency NCSC
+  incidents export csv    --out incidents.csv --since 2024-01-01 --type ransomware
+  incidents export xlsx   --out incidents.xlsx --country GB --agency NCSC
+  incidents export sqlite --out incidents.db          # the whole dataset, full-text indexed
+  incidents export stix   --out incidents.stix.json   # one STIX 2.1 bundle
+  incidents export veris  --out veris/                # one VERIS JSON file per incident
 
 Filters combine (AND); a filter given several times, or with commas, matches any of its
-values. Dates compare with the incident's first report (UTC; --until is inclusive).
+values. Dates compare with the incident's first report (UTC; --until is inclusive). A value
+that matches nothing known is an error listing the known values.
 """
 
 from __future__ import annotations
@@ -13,10 +17,12 @@ import argparse
 import sys
 from datetime import date
 
-from analysis.export import export_incidents, make_filters
+from analysis.exports import DEFAULT_NAMES, FORMATS, UnknownFilterValue, export_incidents, make_filters
 from analysis.query import MissingDataset
 from core.config import DataDir
 from incidents.cli import UserError, add_data_dir
+
+FILTERS = ("since", "until", "types", "countries", "sectors", "agencies", "attackers", "sources")
 
 
 def _iso_date(value: str) -> date:
@@ -26,9 +32,8 @@ def _iso_date(value: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("format", choices=("csv", "xlsx"), help="file format")
-    parser.add_argument("--out", help="output file (default: D/exports/incidents.<format>)")
+def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
+    """The incident filters, shared by the commands that select incidents."""
     parser.add_argument("--since", type=_iso_date, help="first reported on or after this date (YYYY-MM-DD)")
     parser.add_argument("--until", type=_iso_date, help="first reported on or before this date (YYYY-MM-DD)")
     parser.add_argument("--type", action="append", dest="types", help="incident type, e.g. ransomware")
@@ -39,22 +44,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--agency", action="append", dest="agencies", help="agency name, alias or part of the name"
     )
+    parser.add_argument(
+        "--attacker", action="append", dest="attackers", help="attacker name or alias, e.g. LockBit"
+    )
+    parser.add_argument("--source", action="append", dest="sources", help="source name (data/sources.toml)")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("format", choices=FORMATS, help="file format")
+    parser.add_argument(
+        "--out", help="output file (a directory for veris; default: D/exports/incidents.<format>)"
+    )
+    add_filter_arguments(parser)
     add_data_dir(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     data_dir = DataDir.resolve(args.data_dir)
-    out = args.out or data_dir.exports / f"incidents.{args.format}"
-    if args.since and args.until and args.since > args.until:
-        raise UserError("--since is after --until")
+    out = args.out or data_dir.exports / DEFAULT_NAMES[args.format]
+    given = [name for name in FILTERS if getattr(args, name)]
+    if args.format == "sqlite" and given:
+        raise UserError("the sqlite export holds the whole dataset: filter it with SQL, not --" + given[0])
     try:
-        filters = make_filters(
-            args.since, args.until, args.types, args.countries, args.sectors, args.agencies
-        )
+        filters = make_filters(*(getattr(args, name) for name in FILTERS))
         count = export_incidents(out, args.format, filters, data_dir)
-    except (ValueError, MissingDataset) as exc:
+    except (UnknownFilterValue, ValueError, MissingDataset) as exc:
         raise UserError(str(exc)) from None
     except OSError as exc:
-        raise UserError(f"cannot write {out}: {exc.strerror}") from None
+        raise UserError(f"cannot write {out}: {exc.strerror or exc}") from None
     print(f"{count} incidents → {out}", file=sys.stderr)
     return 0
