@@ -35,7 +35,9 @@ CREATE TABLE IF NOT EXISTS pages (
     fetched_at TEXT NOT NULL,
     warc_file TEXT NOT NULL,
     warc_offset INTEGER NOT NULL,
-    warc_length INTEGER NOT NULL
+    warc_length INTEGER NOT NULL,
+    listed_at TEXT,
+    listed_by TEXT
 );
 CREATE TABLE IF NOT EXISTS processed (
     record_id TEXT NOT NULL,
@@ -64,6 +66,8 @@ class StoredPage:
     fetched_at: datetime
     headers: dict[str, str]
     body: bytes
+    listed_at: datetime | None = None  # the date a feed or sitemap gave for the URL
+    listed_by: str | None = None  # "feed" or "sitemap"
 
     @property
     def content_type(self) -> str | None:
@@ -81,9 +85,18 @@ class RawStore:
         # Durable across a killed process (what Ctrl-C needs) without an fsync per page.
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
+        self._add_missing_columns()
         self._warc_path: Path | None = None
         self._warc_file: io.BufferedWriter | None = None
         self._writer: WARCWriter | None = None
+
+    def _add_missing_columns(self) -> None:
+        """Stores written before the listing date was kept get its columns (empty)."""
+        present = {row[1] for row in self._db.execute("PRAGMA table_info(pages)")}
+        for column in ("listed_at", "listed_by"):
+            if column not in present:
+                self._db.execute(f"ALTER TABLE pages ADD COLUMN {column} TEXT")
+        self._db.commit()
 
     def close(self) -> None:
         if self._warc_file is not None:
@@ -126,6 +139,11 @@ class RawStore:
                 "WARC-Date": page.fetched_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "IT-Requested-URI": page.requested_url,
                 "IT-Source": page.source,
+                **(
+                    {"IT-Listed-At": page.listed_at.isoformat(), "IT-Listed-By": page.listed_by or ""}
+                    if page.listed_at
+                    else {}
+                ),
             },
         )
         assert self._warc_file is not None and self._warc_path is not None
@@ -134,7 +152,7 @@ class RawStore:
         self._warc_file.flush()
         length = self._warc_file.tell() - offset
         self._db.execute(
-            "INSERT INTO pages VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO pages VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 record_id,
                 page.canonical_url,
@@ -148,6 +166,8 @@ class RawStore:
                 self._warc_path.name,
                 offset,
                 length,
+                page.listed_at.isoformat() if page.listed_at else None,
+                page.listed_by,
             ),
         )
         self._db.commit()
@@ -213,6 +233,8 @@ def _read_page(warc: io.BufferedReader, entry: dict) -> StoredPage:
         content_kind=entry["content_kind"],
         status=entry["status"],
         fetched_at=datetime.fromisoformat(entry["fetched_at"]),
+        listed_at=datetime.fromisoformat(entry["listed_at"]) if entry.get("listed_at") else None,
+        listed_by=entry.get("listed_by"),
         headers=headers,
         body=body,
     )

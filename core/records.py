@@ -29,6 +29,10 @@ class PageItem:
     publisher: str | None = None
     content_kind: str = "html"
     fetched_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # The publication date the listing (a feed entry, a sitemap entry) gave for this URL, and
+    # which kind of listing said so ("feed", "sitemap"): a date for pages that state none.
+    listed_at: datetime | None = None
+    listed_by: str | None = None
 
 
 class Agency(TypedDict, total=False):

@@ -28,6 +28,18 @@ def stored_paths(data_dir: Path) -> list[str]:
         return sorted(page.canonical_url.split("/", 3)[3] for page in store.pages())
 
 
+def listed_dates(data_dir: Path) -> dict[str, tuple[str | None, str | None]]:
+    """Stored page path → (date the listing gave, which kind of listing)."""
+    with RawStore(data_dir / "raw") as store:
+        return {
+            page.canonical_url.split("/", 3)[3]: (
+                page.listed_at.date().isoformat() if page.listed_at else None,
+                page.listed_by,
+            )
+            for page in store.pages()
+        }
+
+
 def latest_report(data_dir: Path, spider: str) -> dict:
     path = sorted((data_dir / "reports").glob(f"crawl-*-{spider}.json"))[-1]
     return json.loads(path.read_text())
@@ -46,6 +58,12 @@ def test_rss_feed_spider_fetches_articles_obeys_robots_and_dedupes(fixture_web, 
     assert report["listed"] == 6 and report["stored"] == 3
     assert report["skipped_reasons"] == {"duplicate_in_crawl": 1, "robots_txt": 1}
     assert report["failed_reasons"] == {"http_404": 1}
+    # The feed's pubDate travels with the request into the raw store.
+    assert listed_dates(tmp_path / "d") == {
+        "pages/story-1.html": ("2021-03-01", "feed"),
+        "pages/story-2.html": ("2022-03-02", "feed"),
+        "pages/story-3.html": ("2023-03-03", "feed"),
+    }
 
 
 def test_atom_feed_and_malformed_feeds(fixture_web, tmp_path):
@@ -108,6 +126,10 @@ def test_sitemap_index_gzip_news_and_plain_text(fixture_web, tmp_path):
     )
     crawl(sources, tmp_path / "d")
     assert stored_paths(tmp_path / "d") == [f"pages/story-{i}.html" for i in (1, 3, 4, 5, 6)]
+    dates = listed_dates(tmp_path / "d")
+    # News publication dates win over lastmod; a plain-text sitemap gives no date.
+    assert dates["pages/story-3.html"] == ("2023-03-03", "sitemap")
+    assert dates["pages/story-4.html"] == ("2024-03-04", "sitemap")
 
 
 def test_since_skips_older_entries(fixture_web, tmp_path):

@@ -34,6 +34,9 @@ class SourceSpider(scrapy.Spider):
     """
 
     name: ClassVar[str]
+    # What a date passed to article_request came from, kept with the stored page: most
+    # listings are feeds (RSS, Atom, news APIs); the sitemap spider says "sitemap".
+    listing_kind: ClassVar[str] = "feed"
 
     def __init__(
         self,
@@ -174,6 +177,8 @@ class SourceSpider(scrapy.Spider):
             ],
             body=response.body if body is None else body,
             content_kind=content_kind,
+            listed_at=response.meta.get("published"),
+            listed_by=self.listing_kind if response.meta.get("published") else None,
         )
 
     def article_failed(self, failure: Failure) -> None:

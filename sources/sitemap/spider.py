@@ -17,6 +17,7 @@ MAX_SITEMAP_BYTES = 50 * 1024 * 1024  # the sitemaps.org limit for one uncompres
 
 class SitemapSpider(SourceSpider):
     name = "sitemap"
+    listing_kind = "sitemap"
 
     def parse_listing(self, response: Response) -> Iterable[Any]:
         source = response.meta["source"]
