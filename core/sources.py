@@ -5,6 +5,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -21,6 +22,7 @@ KNOWN_KEYS = set(REQUIRED) | {
     "headers",
     "params",
     "allow_private_addresses",
+    "unavailable",
 }
 
 
@@ -46,6 +48,13 @@ class Source:
     # Fetch from the URL's host even when it is loopback, private or link-local (a source on
     # the operator's own network, the sample web); other internal hosts stay refused.
     allow_private_addresses: bool = False
+    # A source that is gone: {since = "YYYY-MM-DD", reason = "..."}; not crawled (its kind's
+    # parser stays, for archived copies of its pages), shown as unavailable by `incidents sources`.
+    unavailable: dict[str, str] | None = None
+
+    @property
+    def crawlable(self) -> bool:
+        return self.enabled and not self.unavailable
 
 
 def load_sources(path: str | Path, known_kinds: Iterable[str] | None = None) -> list[Source]:
@@ -94,7 +103,17 @@ def _validate_entry(path: Path, index: int, entry: Any, kinds: set[str] | None) 
         raise SourcesFileError(f"{label}: url must be an http(s) URL, got {entry['url']!r}")
     if not isinstance(entry.get("allow_private_addresses", False), bool):
         raise SourcesFileError(f"{label}: allow_private_addresses must be true or false")
-    for key in ("settings", "headers", "params"):
+    for key in ("settings", "headers", "params", "unavailable"):
         if key in entry and not isinstance(entry[key], dict):
             raise SourcesFileError(f"{label}: {key} must be a table")
+    gone = entry.get("unavailable")
+    if gone is not None:
+        if not gone.get("reason") or not gone.get("since"):
+            raise SourcesFileError(f"{label}: unavailable needs a reason and a since date")
+        try:
+            date.fromisoformat(str(gone["since"]))
+        except ValueError:
+            raise SourcesFileError(
+                f"{label}: unavailable.since must be an ISO date, got {gone['since']!r}"
+            ) from None
     return Source(**entry)

@@ -76,6 +76,7 @@ def run_crawl(
     settings = crawl_settings(data_dir, overrides)
     sources = load_crawlable_sources(sources_file, settings)
     wanted = {name.strip() for name in only.split(",")} if only else None
+    # Unavailable sources still start their kind's spider, which reports them as skipped.
     kinds = sorted({s.kind for s in sources if s.enabled and (wanted is None or s.name in wanted)})
     if not resume:
         for kind in kinds:
@@ -91,7 +92,9 @@ def run_crawl(
         crawlers = []
         for kind in kinds:
             crawler = process.create_crawler(kind)
-            apply_source_slots(crawler.settings, [src for src in sources if src.kind == kind and src.enabled])
+            apply_source_slots(
+                crawler.settings, [src for src in sources if src.kind == kind and src.crawlable]
+            )
             crawlers.append(crawler)
             process.crawl(crawler, sources=str(sources_file), source=only, since=since)
         process.start()

@@ -7,11 +7,12 @@ from collections.abc import Mapping
 from typing import Any
 
 PREFIX = "incidents/source"
-OUTCOMES = ("listed", "fetched", "stored", "skipped", "failed")
+OUTCOMES = ("listed", "fetched", "stored", "skipped", "failed", "drift")
 
 
 def source_key(source: str, outcome: str, reason: str | None = None) -> str:
-    """outcome is one of OUTCOMES; skipped and failed carry a reason."""
+    """outcome is one of OUTCOMES; skipped, failed and drift (a source that changed shape
+    but could still be read) carry a reason."""
     key = f"{PREFIX}/{source}/{outcome}"
     return f"{key}/{reason}" if reason else key
 
@@ -19,7 +20,7 @@ def source_key(source: str, outcome: str, reason: str | None = None) -> str:
 def per_source(stats: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """Fold the flat stats back into {source: {outcome: n, "skipped_reasons": {...}, ...}}."""
     report: dict[str, dict[str, Any]] = defaultdict(
-        lambda: {**{o: 0 for o in OUTCOMES}, "skipped_reasons": {}, "failed_reasons": {}}
+        lambda: {**{o: 0 for o in OUTCOMES}, "skipped_reasons": {}, "failed_reasons": {}, "drift_reasons": {}}
     )
     for key, value in stats.items():
         if not key.startswith(PREFIX + "/"):

@@ -152,11 +152,10 @@ def test_item_sections_and_inline_xbrl_blocks():
 
 
 def test_document_url_from_a_hit():
-    source = Source(name="s", kind="sec-edgar", url="https://efts.sec.gov/LATEST/search-index", publisher="p")
     hit = {
         "_id": "0001193125-24-151234:d812345d8k.htm",
         "_source": {"ciks": ["0000812345"], "adsh": "0001193125-24-151234"},
     }
-    assert document_url(source, hit) == (
+    assert document_url("https://www.sec.gov/Archives/edgar/data", hit) == (
         "https://www.sec.gov/Archives/edgar/data/812345/000119312524151234/d812345d8k.htm"
     )

@@ -3,6 +3,7 @@ handing fetched pages to the store and counting every outcome per source."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,13 +50,17 @@ class SourceSpider(scrapy.Spider):
         super().__init__(*args, **kwargs)
         self.sources_file = Path(sources) if sources else DEFAULT_SOURCES
         wanted = {s.strip() for s in source.split(",")} if isinstance(source, str) else None
-        self.sources = [
+        mine = [
             s
             for s in load_sources(self.sources_file)
-            if s.kind == self.name and s.enabled and (wanted is None or s.name in wanted)
+            if s.kind == self.name and (wanted is None or s.name in wanted)
         ]
+        self.sources = [s for s in mine if s.crawlable]
+        # Sources that are gone are not crawled, but the report says so.
+        self.unavailable = [s for s in mine if s.enabled and s.unavailable]
         self.since = parse_since(since)
         self._seen: set[str] = set()
+        self.previously_listed: dict[str, int] = {}
 
     @classmethod
     def update_settings(cls, settings) -> None:
@@ -70,6 +75,7 @@ class SourceSpider(scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         data_dir = DataDir.resolve(crawler.settings.get("INCIDENTS_DATA_DIR"))
         spider.store = RawStore(data_dir.raw)
+        spider.previously_listed = previously_listed(data_dir.reports, spider.name)
         crawler.signals.connect(spider._close_store, signal=scrapy.signals.spider_closed)
         return spider
 
@@ -77,6 +83,14 @@ class SourceSpider(scrapy.Spider):
         self.store.close()
 
     async def start(self) -> AsyncIterator[Any]:
+        for source in self.unavailable:
+            self.crawler.stats.inc_value(source_key(source.name, "skipped", "source_unavailable"))
+            self.logger.warning(
+                "source %s is unavailable since %s (%s): not crawled",
+                source.name,
+                source.unavailable["since"],
+                source.unavailable["reason"],
+            )
         if not self.sources:
             self.logger.warning("no %s sources in %s", self.name, self.sources_file)
         for source in self.sources:
@@ -196,6 +210,13 @@ class SourceSpider(scrapy.Spider):
         self.crawler.stats.inc_value(source_key(source.name, outcome, f"listing_{reason}"))
         self.logger.error("listing %s of source %s: %s", request.url, source.name, reason)
 
+    def drift(self, response: Response, problem: str) -> None:
+        """The answer changed shape but could still be read (a column gone, no entries where
+        there were some): logged and counted per source, the crawl goes on."""
+        source: Source = response.meta["source"]
+        self.crawler.stats.inc_value(source_key(source.name, "drift", problem))
+        self.logger.error("source %s changed: %s (%s)", source.name, problem, response.url)
+
     def listing_broken(self, response: Response, problem: str) -> None:
         """A listing that was fetched but cannot be read: logged and counted, the crawl goes on."""
         source: Source = response.meta["source"]
@@ -209,6 +230,18 @@ def requested_url(response: Response) -> str:
     if hops:
         return hops[0]
     return response.request.url if response.request else response.url
+
+
+def previously_listed(reports: Path, kind: str) -> dict[str, int]:
+    """Per source, how many entries the last crawl of this kind listed (0 when no report)."""
+    paths = sorted(reports.glob(f"crawl-*-{kind}.json")) if reports.is_dir() else []
+    if not paths:
+        return {}
+    try:
+        report = json.loads(paths[-1].read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {name: int(entry.get("listed") or 0) for name, entry in (report.get("sources") or {}).items()}
 
 
 def classify_failure(failure: Failure) -> tuple[str, str]:

@@ -8,11 +8,10 @@ stable key URL, so it passes the same de-duplication (within a crawl, against th
 
 from __future__ import annotations
 
-import hashlib
 import json
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode
 
 from scrapy.http import Response
 
@@ -76,12 +75,53 @@ class RecordSpider(SourceSpider):
         self.crawler.stats.inc_value(source_key(source.name, "listed"), n)
         self.crawler.stats.inc_value(source_key(source.name, "skipped", reason), n)
 
+    def emit_listing(self, response: Response, listing: Any, max_pages: int | None = None) -> Iterable[Any]:
+        """What a source kind's reader found in one answer, as items and requests.
 
-def record_key(base_url: str, *parts: Any) -> str:
-    """A stable URL naming a record that has no page of its own: base?record=<hash of parts>."""
-    digest = hashlib.sha1("\x1f".join(str(p or "") for p in parts).encode("utf-8")).hexdigest()[:20]
-    separator = "&" if "?" in base_url else "?"
-    return f"{base_url}{separator}{urlencode({'record': digest})}"
+        `listing` is a sources.common.Listing: its records are stored, its pages requested,
+        its problems reported as drift (logged, counted per source, the crawl goes on), and
+        its next page followed while `max_pages` and --since allow."""
+        source: Source = response.meta["source"]
+        if listing.broken:
+            self.listing_broken(response, listing.broken)
+            return
+        for problem in listing.problems:
+            self.drift(response, problem)
+        if not listing.entries and not listing.may_be_empty and response.meta.get("page", 1) == 1:
+            before = self.previously_listed.get(source.name)
+            self.drift(response, f"no entries (the last crawl listed {before})" if before else "no entries")
+        for reason, n in listing.skipped.items():
+            self.skip(source, reason, n)
+        for entry in listing.entries:
+            if entry.record is not None:
+                item = self.record_item(
+                    response,
+                    entry.record,
+                    key_url=entry.key,
+                    content_kind=entry.content_kind,
+                    url=entry.url,
+                    published=entry.published,
+                )
+                if item is None:
+                    continue
+                yield item
+            if entry.fetch:
+                request = self.article_request(
+                    response.urljoin(entry.fetch),
+                    source,
+                    entry.published,
+                    content_kind=entry.fetch_kind,
+                    **entry.meta,
+                )
+                if request is not None:
+                    yield request
+        for more in listing.listings:
+            if not (self.since and more.published and more.published < self.since):
+                yield self.listing_request(response.urljoin(more.fetch), source)
+        if max_pages is not None:
+            request = self.next_list_page(response, listing.next_url, listing.oldest(), max_pages)
+            if request is not None:
+                yield request
 
 
 def source_param(source: Source, name: str, default: Any = None) -> Any:

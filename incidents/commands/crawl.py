@@ -81,4 +81,12 @@ def format_crawl_summary(per_source: dict[str, dict]) -> str:
             f"{name:<24} {entry['listed']:>7} {entry['fetched']:>8} {entry['stored']:>7} "
             f"{entry['skipped']:>8} {entry['failed']:>7}  {why}"
         )
+    changed = [
+        f"  {name}: {problem}"
+        for name in sorted(per_source)
+        for problem in sorted(per_source[name].get("drift_reasons", {}))
+    ]
+    if changed:
+        lines.append("sources that changed shape (read anyway; check their parsers):")
+        lines.extend(changed)
     return "\n".join(lines)

@@ -10,20 +10,17 @@ EDGAR sources are checked only with a contact e-mail, as EDGAR's fair-access pol
 from __future__ import annotations
 
 import argparse
-import csv
 import gzip
-import io
-import json
 import os
 import urllib.error
 import urllib.request
 import zlib
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, timedelta
 
 from core.config import CONTACT_ENV, DEFAULT_SOURCES, user_agent
 from core.sources import Source, SourcesFileError, load_sources
 from incidents.cli import UserError
+from sources import registry
 
 MAX_CHECK_BYTES = 20_000_000
 
@@ -54,11 +51,22 @@ def run(args: argparse.Namespace) -> int:
     results: list[tuple[bool, str] | None] = [None] * len(sources)
     if args.check:
         with ThreadPoolExecutor(max_workers=max(1, args.workers)) as pool:
-            results = list(pool.map(lambda s: check_source(s, contact, args.timeout), sources))
+            results = list(
+                pool.map(
+                    lambda s: (
+                        check_source(s, contact, args.timeout)
+                        if not s.unavailable
+                        else (True, f"not checked: unavailable since {s.unavailable['since']}")
+                    ),
+                    sources,
+                )
+            )
     print(f"{'name':<28} {'kind':<18} {'group':<11} {'country':<7} publisher <url>")
     failures = 0
     for source, result in zip(sources, results):
         disabled = "" if source.enabled else " (disabled)"
+        if source.unavailable:
+            disabled += f" (unavailable since {source.unavailable['since']}: {source.unavailable['reason']})"
         line = (
             f"{source.name:<28} {source.kind:<18} {source.group or '-':<11} {source.country or '-':<7} "
             f"{source.publisher}{disabled} <{source.url}>"
@@ -76,29 +84,28 @@ def run(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
-def check_url(source: Source) -> str:
-    """What the crawler asks first: the source URL, or for EDGAR one page of its query."""
-    if source.kind == "sec-edgar":
-        from sources.sec_edgar.spider import search_url
-
-        end = date.today()
-        return search_url(source, end - timedelta(days=int(source.params.get("days", 14))), end, 0)
-    return source.url
-
-
 def check_source(source: Source, contact: str | None, timeout: float) -> tuple[bool, str]:
-    """One GET with the crawler's User-Agent and the source's own headers: (ok, what happened)."""
-    if source.kind == "sec-edgar" and (not contact or "@" not in contact):
-        return False, "not checked: EDGAR requires a contact e-mail (--contact or $INCIDENTS_CONTACT)"
+    """One GET with the crawler's User-Agent and the source's own headers: (ok, what happened).
+
+    What the answer holds is read by the source's kind (sources.registry), the reader its
+    spider uses, so --check reports the same drift (missing columns, no entries) as a crawl."""
+    kind = registry.kind(source.kind)
+    if kind.needs_contact and (not contact or "@" not in contact):
+        return False, "not checked: this site requires a contact e-mail (--contact or $INCIDENTS_CONTACT)"
+    url = kind.load(kind.check_url)(source) if kind.check_url else source.url
     headers = {"User-Agent": user_agent(contact), **source.headers}
-    request = urllib.request.Request(check_url(source), headers=headers)
+    request = urllib.request.Request(url, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             body = decoded(response.read(MAX_CHECK_BYTES), response.headers.get("Content-Encoding"))
-            content_type = response.headers.get("Content-Type", "?").split(";")[0]
-            summary = f"HTTP {response.status}, {len(body):,} bytes, {content_type}"
-            holds = describe(source.kind, body)
-            return True, summary + (f", {holds}" if holds else "")
+            content_type = response.headers.get("Content-Type", "")
+            summary = f"HTTP {response.status}, {len(body):,} bytes, {content_type.split(';')[0] or '?'}"
+            listing = kind.reader()(body, response.geturl(), content_type, params=source.params)
+            ok = not listing.broken and not (not listing.entries and not listing.may_be_empty)
+            holds = listing.describe(kind.noun)
+            if not listing.entries and not listing.may_be_empty and not listing.broken:
+                holds += " (it should list some: check the source)"
+            return ok, f"{summary}, {holds}"
     except urllib.error.HTTPError as exc:
         return False, f"HTTP {exc.code}"
     except (urllib.error.URLError, TimeoutError, OSError, ValueError) as exc:
@@ -113,28 +120,3 @@ def decoded(body: bytes, encoding: str | None) -> bytes:
     if "deflate" in encoding:
         return zlib.decompress(body)
     return body
-
-
-def describe(kind: str, body: bytes) -> str:
-    """What the answer holds, in the terms of its kind: entries, hits, records or rows."""
-    if kind in ("feed", "google-news"):
-        import feedparser
-
-        return f"{len(feedparser.parse(body).entries)} entries"
-    if kind == "sitemap":
-        return f"{body.count(b'<loc>')} locations"
-    if kind in ("sec-edgar", "ransomware-live"):
-        try:
-            data = json.loads(body)
-        except ValueError:
-            return "not JSON"
-        if isinstance(data, dict) and isinstance(data.get("hits"), dict):
-            total = (data["hits"].get("total") or {}).get("value")
-            return f"{total} hits"
-        return f"{len(data)} records" if isinstance(data, list) else "unexpected JSON"
-    if kind == "portal-california":
-        rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig", "replace"))))
-        return f"{max(0, len(rows) - 1)} rows"
-    if kind in ("portal-maine", "portal-washington"):
-        return f"{body.lower().count(b'<tr')} table rows"
-    return ""

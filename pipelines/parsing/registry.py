@@ -13,18 +13,14 @@ import importlib
 from collections.abc import Callable
 
 from core.raw_store import StoredPage
+from sources.registry import record_parser
 
 PageParser = Callable[[StoredPage], dict]
 
-# content_kind → "module:function"; a module per source format, next to its fixtures' tests.
+# Article pages are parsed here; every other content kind is a source kind's record, whose
+# parser that kind declares (sources/<kind>/__init__.py, found through sources.registry).
 PARSERS: dict[str, str] = {
     "html": "pipelines.parsing.html_page:parse_stored_html",
-    "sec-8k": "sources.sec_edgar.parser:parse_sec_filing",
-    "portal-california": "sources.portal_california.parser:parse_california_notice",
-    "portal-maine": "sources.portal_maine.parser:parse_maine_notice",
-    "portal-washington": "sources.portal_washington.parser:parse_washington_notice",
-    "ransomware-live-attack": "sources.ransomware_live.parser:parse_attack",
-    "leak-claim": "sources.ransomware_live.parser:parse_claim",
 }
 
 
@@ -34,7 +30,10 @@ class UnknownContentKind(ValueError):
 
 def parser_for(content_kind: str) -> PageParser:
     target = PARSERS.get(content_kind)
-    if target is None:
+    if target is not None:
+        module, _, function = target.partition(":")
+        return getattr(importlib.import_module(module), function)
+    parser = record_parser(content_kind)
+    if parser is None:
         raise UnknownContentKind(f"no parser for stored pages of kind {content_kind!r}")
-    module, _, function = target.partition(":")
-    return getattr(importlib.import_module(module), function)
+    return parser

@@ -16,7 +16,7 @@ import base64
 import binascii
 import importlib
 import inspect
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import urlparse
 
@@ -24,17 +24,15 @@ import feedparser
 from scrapy.http import Response
 
 from core.records import PageItem
-from core.sources import Source
-from crawler.spiders.base import SourceSpider
-from crawler.stats import source_key
-from sources.common import entry_date
+from crawler.spiders.records import RecordSpider
+from sources.common import Entry, Listing, entry_date
 
 Decoder = Callable[[list[str], str], "list[str | None] | Awaitable[list[str | None]]"]
 OLD_PREFIX = b"\x08\x13\x22"
 NEW_FORMAT_MARK = b"AU_yqL"
 
 
-class GoogleNewsSpider(SourceSpider):
+class GoogleNewsSpider(RecordSpider):
     name = "google-news"
 
     @classmethod
@@ -44,26 +42,23 @@ class GoogleNewsSpider(SourceSpider):
         return spider
 
     async def parse_listing(self, response: Response) -> AsyncIterator[Any]:
-        source: Source = response.meta["source"]
-        parsed = feedparser.parse(response.body, sanitize_html=False, resolve_relative_uris=False)
-        if not parsed.entries and (parsed.bozo or not parsed.version):
-            self.listing_broken(response, f"not a feed ({parsed.get('bozo_exception') or 'no RSS root'})")
-            return
-        entries = [(entry, entry.get("link") or "") for entry in parsed.entries]
-        decoded = await self.decode([link for _, link in entries])
-        for (entry, link), url in zip(entries, decoded):
-            if not url:
-                self.skip_undecodable(source, link)
-                continue
-            outlet = (entry.get("source") or {}).get("title")
-            request = self.article_request(
-                url, source, entry_date(entry), outlet=outlet, google_news_link=link
-            )
-            if request is not None:
-                yield request
+        listing = read_google_news(response.body, response.url)
+        decoded = await self.decode([e.fetch or "" for e in listing.entries])
+        kept = []
+        for entry, url in zip(listing.entries, decoded):
+            if url:
+                entry.fetch = url
+                kept.append(entry)
+            else:
+                self.logger.info("could not decode Google News link %s", entry.fetch)
+                listing.skip("undecodable_link")
+        listing.entries = kept
+        for item in self.emit_listing(response, listing):
+            yield item
 
     async def decode(self, links: list[str]) -> list[str | None]:
-        """Each link's article URL: offline when the token holds it, else through the decoder."""
+        """Each link's article URL: offline when the token holds it, else through the decoder
+        (one batch per feed)."""
         result: list[str | None] = []
         pending: list[int] = []
         for index, link in enumerate(links):
@@ -81,17 +76,36 @@ class GoogleNewsSpider(SourceSpider):
                 result[index] = url
         return result
 
-    def skip_undecodable(self, source: Source, link: str) -> None:
-        self.crawler.stats.inc_value(source_key(source.name, "listed"))
-        self.crawler.stats.inc_value(source_key(source.name, "skipped", "undecodable_link"))
-        self.logger.info("could not decode Google News link %s", link)
-
     def parse_article(self, response: Response) -> Iterable[PageItem]:
         outlet = response.meta.get("outlet")
         for item in super().parse_article(response):
             if outlet:
                 item.publisher = outlet
             yield item
+
+
+def read_google_news(
+    body: bytes, url: str, content_type: str = "", params: Mapping[str, Any] | None = None
+) -> Listing:
+    """The feed's items as articles to fetch: the outlet's URL where the token holds it
+    (decoded here, offline), else the news.google.com link (the spider asks the decoder)."""
+    parsed = feedparser.parse(body, sanitize_html=False, resolve_relative_uris=False)
+    if not parsed.entries and (parsed.bozo or not parsed.version):
+        return Listing(broken=f"not a feed ({parsed.get('bozo_exception') or 'no RSS root'})")
+    listing = Listing()
+    for entry in parsed.entries:
+        link = entry.get("link") or ""
+        if not link:
+            listing.skip("no_link")
+            continue
+        article = (decode_old_token(link) if is_google_news_link(link) else link) or link
+        outlet = (entry.get("source") or {}).get("title")
+        listing.entries.append(
+            Entry(
+                fetch=article, published=entry_date(entry), meta={"outlet": outlet, "google_news_link": link}
+            )
+        )
+    return listing
 
 
 def is_google_news_link(url: str) -> bool:

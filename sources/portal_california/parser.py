@@ -6,17 +6,25 @@ import json
 
 from core.raw_store import StoredPage
 from sources.breach_notice import notice_fields, parse_us_date, us_dates
+from sources.common import find_column
 
 CONTENT_KIND = "portal-california"
 PORTAL = "California Attorney General"
-# The CSV's column names, exactly as the export publishes them.
+# The CSV's column names (the real header has two spaces before "(if known)"; columns are
+# matched whatever the spacing and case, sources.common.find_column).
 ORGANIZATION = "Organization Name"
 BREACH_DATES = "Date(s) of Breach (if known)"
 REPORTED_DATE = "Reported Date"
 
 
 def parse_california_notice(page: StoredPage) -> dict:
-    row = json.loads(page.body)
+    stored = json.loads(page.body)
+    # Records keep the export's column names; older ones kept the header's own spacing.
+    row = {
+        name: stored.get(find_column(stored, name) or name)
+        for name in (ORGANIZATION, BREACH_DATES, REPORTED_DATE)
+    }
+    row.update({k: v for k, v in stored.items() if k in ("notice_url", "list_url")})
     organisation = row[ORGANIZATION]
     reported = parse_us_date(row.get(REPORTED_DATE))
     breach_dates = us_dates(row.get(BREACH_DATES))

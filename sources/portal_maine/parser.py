@@ -15,16 +15,16 @@ import lxml.html
 
 from core.raw_store import StoredPage
 from sources.breach_notice import notice_fields, parse_count, parse_us_date, split_list, us_dates
-from sources.common import element_text
+from sources.common import decode_body, element_text
 
 CONTENT_KIND = "portal-maine"
 PORTAL = "Maine Attorney General"
 LABELS = {
     "organisation": r"Entity Name",
     "organisation_type": r"Type of Organi[sz]ation",
-    "total_affected": r"Total number of persons affected",
+    "total_affected": r"Total number of persons affected",  # "(including [Maine] residents)"
     "maine_residents_affected": r"Total number of Maine residents affected",
-    "breach_dates": r"Date\(s\) Breach Occur+ed",
+    "breach_dates": r"Date\(s\) Breach Occ?ur+ed",
     "discovered": r"Date Breach Discovered",
     "description": r"Description of the Breach",
     "information_acquired": r"Information Acquired",
@@ -35,9 +35,10 @@ LABELS = {
 LABEL_PATTERNS = {field: re.compile(rf"^{pattern}", re.IGNORECASE) for field, pattern in LABELS.items()}
 
 
-def form_fields(html: bytes) -> tuple[dict[str, str], str | None]:
-    """The form's values by field name, and the link to the notice letter (a PDF) if any."""
-    tree = lxml.html.fromstring(html)
+def form_fields(html: bytes, content_type: str | None = None) -> tuple[dict[str, str], str | None]:
+    """The form's values by field name, and the link to the notice letter (a PDF) if any;
+    the page is decoded with the HTTP charset first."""
+    tree = lxml.html.fromstring(decode_body(html, content_type))
     lines = element_text(tree).split("\n")
     fields: dict[str, str] = {}
     for index, line in enumerate(lines):
@@ -53,7 +54,7 @@ def form_fields(html: bytes) -> tuple[dict[str, str], str | None]:
 
 
 def parse_maine_notice(page: StoredPage) -> dict:
-    fields, notice = form_fields(page.body)
+    fields, notice = form_fields(page.body, page.content_type)
     organisation = fields.get("organisation") or ""
     notified = us_dates(fields.get("notification_dates"))
     discovered = parse_us_date(fields.get("discovered"))
@@ -92,5 +93,12 @@ def parse_maine_notice(page: StoredPage) -> dict:
         record=record,
     )
     if not organisation:
-        result["parse_error"] = "no Entity Name on the notice page"
+        # An empty or withdrawn notice page is no notice: no incident, no title made of nothing.
+        result.update(title=None, text="", published_at=None, parse_error="no Entity Name on the notice page")
+        result["structured"] = {
+            "is_incident": False,
+            "incident_types": [],
+            "victims": [],
+            "organisations": [],
+        }
     return result

@@ -8,52 +8,57 @@ fetched, as a "portal-maine" page.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import urljoin
 
 from lxml import html as lxml_html
 from scrapy.http import Response
 
 from core.sources import Source
-from crawler.spiders.base import SourceSpider
-from crawler.spiders.records import source_param
-from sources.breach_notice import parse_us_date
+from crawler.spiders.records import RecordSpider, source_param
+from sources.common import Entry, Listing, date_value, decode_body
 from sources.portal_maine.parser import CONTENT_KIND
 
 DEFAULT_MAX_PAGES = 3
 
 
-class MainePortalSpider(SourceSpider):
+class MainePortalSpider(RecordSpider):
     name = "portal-maine"
 
     def parse_listing(self, response: Response) -> Iterable[Any]:
         source: Source = response.meta["source"]
-        rows = list_rows(response)
-        if rows is None:
-            self.listing_broken(response, "no table of notices with links")
-            return
-        oldest = None
-        for href, when in rows:
-            oldest = min(filter(None, (oldest, when)), default=None)
-            request = self.article_request(response.urljoin(href), source, when, content_kind=CONTENT_KIND)
-            if request is not None:
-                yield request
-        next_page = response.xpath("//a[@rel='next']/@href | //a[normalize-space()='Next']/@href").get()
-        request = self.next_list_page(
-            response, next_page, oldest, int(source_param(source, "max_pages", DEFAULT_MAX_PAGES))
+        listing = read_list(response.body, response.url, response.headers.get(b"Content-Type", b"").decode())
+        yield from self.emit_listing(
+            response, listing, max_pages=int(source_param(source, "max_pages", DEFAULT_MAX_PAGES))
         )
-        if request is not None:
-            yield request
 
 
-def list_rows(response: Response) -> list[tuple[str, Any]] | None:
-    """[(detail page link, date)] of the list's table rows; None when there is no such table."""
-    tree = lxml_html.fromstring(response.body)
-    rows = []
+def read_list(
+    body: bytes, url: str, content_type: str = "", params: Mapping[str, Any] | None = None
+) -> Listing:
+    """One list page: each notice's detail page (stored as a portal-maine page) with its date.
+    The page that replaced the list in 2026 ("will remain offline") is no list: broken."""
+    tree = lxml_html.fromstring(decode_body(body, content_type))
+    listing = Listing()
     for tr in tree.xpath("//table//tr[td]"):
         links = tr.xpath(".//a[@href]/@href")
         if not links:
             continue
-        dates = [parse_us_date(td.text_content()) for td in tr.findall("td")]
-        rows.append((links[0], next((d for d in dates if d), None)))
-    return rows or None
+        dates = [date_value(td.text_content()) for td in tr.findall("td")]
+        listing.entries.append(
+            Entry(
+                fetch=urljoin(url, links[0]),
+                fetch_kind=CONTENT_KIND,
+                published=next((d for d in dates if d), None),
+            )
+        )
+    if not listing.entries:
+        offline = "remain offline" in " ".join(tree.text_content().split()).lower()
+        listing.broken = (
+            "the database is offline (the page says so)" if offline else "no table of notices with links"
+        )
+        return listing
+    next_page = tree.xpath("//a[@rel='next']/@href | //a[normalize-space()='Next']/@href")
+    listing.next_url = urljoin(url, next_page[0]) if next_page else None
+    return listing

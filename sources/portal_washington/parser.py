@@ -23,6 +23,14 @@ COLUMNS = {
 }
 
 
+# The columns a page must have, by the field they hold (drift when one is gone).
+REQUIRED_COLUMNS = {
+    "reported": "Date Reported",
+    "organisation": "Organization Name",
+    "breach": "Date of Breach",
+}
+
+
 def column(row: dict[str, str], field: str) -> str:
     """The cell of the first heading that names `field` (headings vary slightly over time)."""
     for needle in COLUMNS[field]:

@@ -10,20 +10,21 @@ with Retry-After when polled too fast: BackoffRetryMiddleware waits as told.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from scrapy.http import Response
 
 from core.sources import Source
-from crawler.spiders.records import RecordSpider, record_key, source_param
+from crawler.spiders.records import RecordSpider
+from sources.common import Entry, Listing, record_key
 from sources.ransomware_live.parser import (
     ATTACK_KIND,
     CLAIM_KIND,
     attack_record,
     claim_record,
     date_field,
-    text_field,
+    victim_field,
 )
 
 
@@ -32,61 +33,60 @@ class RansomwareLiveSpider(RecordSpider):
 
     def parse_listing(self, response: Response) -> Iterable[Any]:
         source: Source = response.meta["source"]
-        try:
-            data = json.loads(response.text)
-        except ValueError as exc:
-            self.listing_broken(response, f"not JSON ({exc})")
-            return
-        items = data if isinstance(data, list) else None
-        if items is None:
-            self.listing_broken(response, f"expected a JSON list, got {type(data).__name__}")
-            return
-        claims = records_kind(source) == "claims"
-        for raw in items:
-            if not isinstance(raw, dict) or not text_field(raw.get("victim")):
-                self.skip(source, "no_victim")
-                continue
-            yield from self.claim(response, raw) if claims else self.attack(response, raw)
-
-    def attack(self, response: Response, raw: dict) -> Iterable[Any]:
-        source: Source = response.meta["source"]
-        record = attack_record(raw)
-        published = date_field(record["date"]) or date_field(record["added"])
-        item = self.record_item(
-            response,
-            record,
-            key_url=record_key(source.url, record["victim"], record["date"], record["press_url"]),
-            content_kind=ATTACK_KIND,
-            url=record["press_url"],
-            published=published,
-        )
-        if item is None:
-            return
-        yield item
-        if record["press_url"]:
-            request = self.article_request(record["press_url"], source, published)
-            if request is not None:
-                yield request
-
-    def claim(self, response: Response, raw: dict) -> Iterable[Any]:
-        source: Source = response.meta["source"]
-        record = claim_record(raw)
-        item = self.record_item(
-            response,
-            record,
-            key_url=record_key(
-                source.url, record["group"], record["victim"], record["attackdate"] or record["discovered"]
-            ),
-            content_kind=CLAIM_KIND,
-            published=date_field(record["discovered"]) or date_field(record["attackdate"]),
-        )
-        if item is not None:
-            yield item
+        yield from self.emit_listing(response, read_api(response.body, response.url, params=source.params))
 
 
-def records_kind(source: Source) -> str:
+def read_api(
+    body: bytes, url: str, content_type: str = "", params: Mapping[str, Any] | None = None
+) -> Listing:
+    """A v2 answer: press-reported attacks (a record each, and its press article to fetch) or,
+    with `records = "claims"`, leak-site claims (a record each, nothing followed)."""
+    try:
+        # Python's json reads the NaN that snapshots of this API carry; it is read as missing.
+        data = json.loads(body)
+    except ValueError as exc:
+        return Listing(broken=f"not JSON ({exc})")
+    if not isinstance(data, list):
+        return Listing(broken=f"expected a JSON list, got {type(data).__name__}")
+    claims = records_kind(url, params or {}) == "claims"
+    listing = Listing()
+    needed = ("victim", "group") if claims else ("victim", "date")
+    absent = [name for name in needed if data and not any(isinstance(r, dict) and name in r for r in data)]
+    if absent:
+        listing.problems.append(f"no record has {', '.join(absent)}")
+    for raw in data:
+        if not isinstance(raw, dict) or not victim_field(raw.get("victim")):
+            listing.skip("no_victim")
+            continue
+        listing.entries.append(claim_entry(url, raw) if claims else attack_entry(url, raw))
+    return listing
+
+
+def attack_entry(url: str, raw: dict) -> Entry:
+    record = attack_record(raw)
+    return Entry(
+        record=record,
+        content_kind=ATTACK_KIND,
+        key=record_key(url, record["victim"], record["date"], record["press_url"]),
+        url=record["press_url"],
+        published=date_field(record["date"]) or date_field(record["added"]),
+        fetch=record["press_url"],
+    )
+
+
+def claim_entry(url: str, raw: dict) -> Entry:
+    record = claim_record(raw)
+    return Entry(
+        record=record,
+        content_kind=CLAIM_KIND,
+        key=record_key(url, record["group"], record["victim"], record["attackdate"] or record["discovered"]),
+        published=date_field(record["discovered"]) or date_field(record["attackdate"]),
+    )
+
+
+def records_kind(url: str, params: Mapping[str, Any]) -> str:
     """'claims' for leak-site victims, else 'attacks' (press-reported)."""
-    kind = source_param(source, "records")
+    kind = params.get("records")
     if kind:
         return str(kind)
-    return "claims" if "recentvictims" in source.url else "attacks"
+    return "claims" if "recentvictims" in url else "attacks"

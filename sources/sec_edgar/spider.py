@@ -17,7 +17,7 @@ below it, never lowered by AutoThrottle).
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -30,6 +30,7 @@ from core.sources import Source
 from crawler.middlewares import FIXED_DELAY_META
 from crawler.spiders.records import RecordSpider, source_param
 from crawler.stats import source_key
+from sources.common import Entry, Listing
 from sources.sec_edgar.parser import CONTENT_KIND, has_cyber_wording, incident_text
 
 SLOT = "sec.gov"
@@ -93,46 +94,27 @@ class SecEdgarSpider(RecordSpider):
 
     def parse_search(self, response: Response) -> Iterable[Any]:
         source: Source = response.meta["source"]
-        try:
-            data = json.loads(response.text)
-            hits = data["hits"]["hits"]
-            total = int((data["hits"].get("total") or {}).get("value") or 0)
-        except (ValueError, KeyError, TypeError) as exc:
-            self.listing_broken(response, f"not an EDGAR full-text search answer ({exc})")
+        listing = read_search(response.body, response.url, params=source.params)
+        if listing.broken:
+            self.listing_broken(response, listing.broken)
             return
-        item = str(source_param(source, "item", "1.05"))
-        filings: dict[str, dict] = {}
-        for hit in hits:
-            meta = hit.get("_source") or {}
-            items = [str(i) for i in meta.get("items") or []]
-            if item not in items:
-                self.skip(source, f"not_item_{item.replace('.', '_')}")
-                continue
-            if item != "1.05" and "1.05" in items:
-                self.skip(source, "item_1_05_filing")  # the Item 1.05 source takes it
-                continue
-            adsh = meta.get("adsh") or str(hit.get("_id", "")).split(":")[0]
-            kept = filings.get(adsh)
-            if kept is None or (is_main_document(hit) and not is_main_document(kept)):
-                filings[adsh] = hit
-        for hit in filings.values():
-            url = document_url(source, hit)
-            if url is None:
-                self.skip(source, "no_document")
-                continue
+        for problem in listing.problems:
+            self.drift(response, problem)
+        for reason, n in listing.skipped.items():
+            self.skip(source, reason, n)
+        for entry in listing.entries:
             request = self.article_request(
-                url,
+                entry.fetch,
                 source,
-                published_day((hit.get("_source") or {}).get("file_date")),
-                search_hit=hit,
-                item=item,
+                entry.published,
                 download_slot=SLOT,
+                **entry.meta,
                 **{FIXED_DELAY_META: True},
             )
             if request is not None:
                 yield request.replace(callback=self.parse_filing)
-        offset = response.meta["offset"] + len(hits)
-        if hits and offset < min(total, MAX_RESULTS):
+        offset = response.meta["offset"] + (listing.size or 0)
+        if listing.size and offset < min(listing.total or 0, MAX_RESULTS):
             start, end = (date.fromisoformat(d) for d in response.meta["window"])
             yield self.search_request(source, start, end, offset)
 
@@ -153,6 +135,61 @@ class SecEdgarSpider(RecordSpider):
         yield self.envelope_item(response, envelope, CONTENT_KIND)
 
 
+def read_search(
+    body: bytes, url: str, content_type: str = "", params: Mapping[str, Any] | None = None
+) -> Listing:
+    """One page of full-text search hits: the filings whose `items` list the source's item,
+    one per accession number (its main document rather than an exhibit), to fetch."""
+    params = params or {}
+    try:
+        data = json.loads(body)
+        hits = data["hits"]["hits"]
+        total = int((data["hits"].get("total") or {}).get("value") or 0)
+    except (ValueError, KeyError, TypeError) as exc:
+        return Listing(broken=f"not an EDGAR full-text search answer ({exc})")
+    listing = Listing(total=total, size=len(hits), may_be_empty=True)
+    item = str(params.get("item", "1.05"))
+    filings: dict[str, dict] = {}
+    without_items = 0
+    for hit in hits:
+        meta = hit.get("_source") or {}
+        if "items" not in meta:
+            without_items += 1
+        items = [str(i) for i in meta.get("items") or []]
+        if item not in items:
+            listing.skip(f"not_item_{item.replace('.', '_')}")
+            continue
+        if item != "1.05" and "1.05" in items:
+            listing.skip("item_1_05_filing")  # the Item 1.05 source takes it
+            continue
+        adsh = meta.get("adsh") or str(hit.get("_id", "")).split(":")[0]
+        kept = filings.get(adsh)
+        if kept is None or (is_main_document(hit) and not is_main_document(kept)):
+            filings[adsh] = hit
+    if without_items:
+        listing.problems.append(f"{without_items} of {len(hits)} hits have no _source.items")
+    archives = str(params.get("archives", ARCHIVES)).rstrip("/")
+    for hit in filings.values():
+        document = document_url(archives, hit)
+        if document is None:
+            listing.skip("no_document")
+            continue
+        listing.entries.append(
+            Entry(
+                fetch=document,
+                published=published_day((hit.get("_source") or {}).get("file_date")),
+                meta={"search_hit": hit, "item": item},
+            )
+        )
+    return listing
+
+
+def check_url(source: Source) -> str:
+    """What `incidents sources --check` asks: the first page of the source's query."""
+    end = datetime.now(UTC).date()
+    return search_url(source, end - timedelta(days=int(source_param(source, "days", DEFAULT_DAYS))), end, 0)
+
+
 def search_url(source: Source, start: date, end: date, offset: int) -> str:
     """The full-text search URL for one page of a source's query."""
     query = {
@@ -166,7 +203,7 @@ def search_url(source: Source, start: date, end: date, offset: int) -> str:
     return f"{source.url}?{urlencode(query)}"
 
 
-def document_url(source: Source, hit: dict) -> str | None:
+def document_url(archives: str, hit: dict) -> str | None:
     """https://www.sec.gov/Archives/edgar/data/{cik}/{adsh without dashes}/{file name}."""
     meta = hit.get("_source") or {}
     adsh, _, filename = str(hit.get("_id", "")).partition(":")
@@ -174,7 +211,6 @@ def document_url(source: Source, hit: dict) -> str | None:
     ciks = meta.get("ciks") or []
     if not (adsh and filename and ciks):
         return None
-    archives = str(source_param(source, "archives", ARCHIVES)).rstrip("/")
     return f"{archives}/{int(ciks[0])}/{adsh.replace('-', '')}/{filename}"
 
 

@@ -2,60 +2,63 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
+import gzip
+import io
+from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from lxml import etree
 from scrapy.http import Response
-from scrapy.utils.gz import gunzip, gzip_magic_number
 
-from crawler.spiders.base import SourceSpider
+from crawler.spiders.records import RecordSpider
+from sources.common import Entry, Listing, date_value
 
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024  # the sitemaps.org limit for one uncompressed file
 
 
-class SitemapSpider(SourceSpider):
+class SitemapSpider(RecordSpider):
     name = "sitemap"
     listing_kind = "sitemap"
 
     def parse_listing(self, response: Response) -> Iterable[Any]:
-        source = response.meta["source"]
-        body = response.body
-        if gzip_magic_number(response):
-            try:
-                body = gunzip(body, max_size=MAX_SITEMAP_BYTES)
-            except Exception as exc:  # a truncated or corrupt archive
-                self.listing_broken(response, f"bad gzip: {exc}")
-                return
-        if not body.lstrip()[:1] == b"<":
-            yield from self._plain_text(response, body)
-            return
-        try:
-            kind, entries = read_sitemap(body)
-        except etree.XMLSyntaxError as exc:
-            self.listing_broken(response, f"not XML: {exc}")
-            return
-        for loc, when in entries:
-            if kind == "sitemapindex":
-                if self.since and when and when < self.since:
-                    continue
-                yield self.listing_request(response.urljoin(loc), source)
-            else:
-                request = self.article_request(response.urljoin(loc), source, when)
-                if request is not None:
-                    yield request
+        # Child sitemaps whose lastmod is older than --since are not read (emit_listing).
+        yield from self.emit_listing(response, read_sitemap_answer(response.body, response.url))
 
-    def _plain_text(self, response: Response, body: bytes) -> Iterator[Any]:
+
+def read_sitemap_answer(
+    body: bytes, url: str, content_type: str = "", params: Mapping[str, Any] | None = None
+) -> Listing:
+    """A sitemap (XML, gzipped or plain text): its pages as articles to fetch, or for an index
+    its sitemaps as further answers to read."""
+    if body[:2] == b"\x1f\x8b":
+        try:
+            body = gzip_decompress(body, MAX_SITEMAP_BYTES)
+        except (OSError, EOFError, ValueError) as exc:  # a truncated or corrupt archive
+            return Listing(broken=f"bad gzip: {exc}")
+    if not body.lstrip()[:1] == b"<":
         lines = [line.strip() for line in body.decode("utf-8", "replace").splitlines()]
         urls = [line for line in lines if line.startswith(("http://", "https://"))]
         if not urls:
-            self.listing_broken(response, "neither XML nor a list of URLs")
-            return
-        for url in urls:
-            request = self.article_request(url, response.meta["source"])
-            if request is not None:
-                yield request
+            return Listing(broken="neither XML nor a list of URLs")
+        return Listing(entries=[Entry(fetch=u) for u in urls])
+    try:
+        kind, entries = read_sitemap(body)
+    except etree.XMLSyntaxError as exc:
+        return Listing(broken=f"not XML: {exc}")
+    if kind == "sitemapindex":
+        return Listing(
+            listings=[Entry(fetch=loc, published=when) for loc, when in entries], may_be_empty=True
+        )
+    return Listing(entries=[Entry(fetch=loc, published=when) for loc, when in entries])
+
+
+def gzip_decompress(body: bytes, max_size: int) -> bytes:
+    with gzip.GzipFile(fileobj=io.BytesIO(body)) as archive:
+        data = archive.read(max_size + 1)
+    if len(data) > max_size:
+        raise ValueError(f"more than {max_size} bytes uncompressed")
+    return data
 
 
 def read_sitemap(body: bytes) -> tuple[str, list[tuple[str, datetime | None]]]:
@@ -75,15 +78,7 @@ def read_sitemap(body: bytes) -> tuple[str, list[tuple[str, datetime | None]]]:
                 fields.setdefault(etree.QName(child).localname, child.text.strip())
         loc = fields.get("loc")
         if loc:
-            entries.append((loc, parse_w3c_date(fields.get("publication_date") or fields.get("lastmod"))))
+            entries.append(
+                (" ".join(loc.split()), date_value(fields.get("publication_date") or fields.get("lastmod")))
+            )
     return kind, entries
-
-
-def parse_w3c_date(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
