@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 
 from analysis import storage
-from analysis.cluster import GAP_DAYS, IDENTICAL, SIMILAR, STORY_WINDOW_DAYS, assign_incidents
+from analysis.cluster import GAP_DAYS, IDENTICAL, SIMILAR, assign_incidents
 from analysis.schema import ROLES, SCHEMAS, to_arrow, validate
 from core import __version__
 from core.config import GAZETTEERS, DataDir
@@ -137,7 +137,8 @@ def prepare_articles(extracted: pa.Table, agencies: AliasIndex, actors: AliasInd
         "mentions",
     ):
         frame[column] = _lists(frame[column])
-    frame["date"] = frame["published_at"].fillna(frame["fetched_at"])
+    # Never the crawl date: an undated copy of a story takes the story's date (cluster.py).
+    frame["date"] = frame["published_at"]
     frame["attackers"] = frame["attackers"].map(
         lambda names: list(dict.fromkeys(actors.resolve(n) for n in names if n))
     )
@@ -157,11 +158,17 @@ def build_incidents(
     frame: pd.DataFrame, aliases: AliasIndex | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(articles with incident_id/story_id, incidents) from prepared articles."""
-    candidates = frame[frame["is_incident"].eq(True) & frame["date"].notna()]
+    candidates = frame[frame["is_incident"].eq(True)]
     assignment = assign_incidents(
         candidates[["article_id", "date", "text", "title", "victims", "incident_types"]], aliases
     )
     frame = frame.merge(assignment.frame, on="article_id", how="left")
+    frame["date"] = frame["date"].fillna(frame.pop("story_date"))
+    # An incident is dated by its reports; a story no page, feed or URL dates has none.
+    undated = frame["incident_id"].notna() & frame["date"].isna()
+    if undated.any():
+        log.info("%d incident articles have no date from any source; left out of incidents", undated.sum())
+        frame.loc[undated, ["incident_id", "story_id", "victim_key"]] = None
     frame["is_copy"] = frame["story_id"].notna() & (frame["story_id"] != frame["article_id"])
     incident_rows = frame[frame["incident_id"].notna()].sort_values(["date", "article_id"], kind="stable")
     if incident_rows.empty:
@@ -388,7 +395,7 @@ def dataset_card(frame: pd.DataFrame, tables: dict[str, pa.Table], seconds: floa
         "clustering": {
             "near_duplicate_jaccard": SIMILAR,
             "identical_jaccard": IDENTICAL,
-            "near_duplicate_window_days": STORY_WINDOW_DAYS,
+            "near_duplicates_dated_by": "the story's earliest dated copy, whatever the copies' dates",
             "incident_gap_days": GAP_DAYS,
             "incident_id": "<victim-slug>-<YYYY-MM of first report>[-n]; moved IDs in `redirects`",
         },

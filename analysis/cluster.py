@@ -3,9 +3,12 @@
 Rules, in order (each is a pure function of the articles, so a rebuild is deterministic and
 an incremental build equals a full one):
 
-1. **Stories.** Near-duplicate texts (MinHash Jaccard ≥ 0.5 on word 3-grams) within
-   STORY_WINDOW days are one story when they name a common victim or one names none;
-   at ≥ 0.9 they are one story whatever the analyser said. A story counts once as evidence.
+1. **Stories.** Near-duplicate texts (MinHash Jaccard ≥ 0.5 on word 3-grams) are one story
+   when they name a common victim or one names none, whatever their dates say (a syndicated
+   copy is often dated by its own outlet, or not at all); at ≥ 0.9 they are one story
+   whatever the analyser said. A story counts once as evidence, and is dated by its earliest
+   dated copy: a copy without a date takes the story's date. Articles are never dated by
+   their crawl: an undated story stays undated ("undated" in its incident ID).
 2. **Victim keys.** Victim spellings become merge keys (names.victim_keys: legal suffixes,
    aliases, acronyms, "Royal Mail Group" = "Royal Mail").
 3. **Sessions.** Stories that share a link key (their main victim, and the second one for
@@ -38,7 +41,6 @@ from analysis.dedup import near_duplicate_pairs
 from core.gazetteers import AliasIndex
 from core.names import slug, victim_keys
 
-STORY_WINDOW_DAYS = 14
 GAP_DAYS = 45
 SIMILAR = 0.5
 IDENTICAL = 0.9
@@ -75,8 +77,8 @@ class DisjointSet:
 
 @dataclass(frozen=True)
 class Assignment:
-    """`frame`: per article its story_id (the earliest copy's article_id), incident_id and the
-    incident's victim_key; `victim_key`: every victim spelling → its merge key."""
+    """`frame`: per article its story_id (the earliest copy's article_id), incident_id, the
+    incident's victim_key and story_date (its own date, else its story's); `victim_key`: every victim spelling → its merge key."""
 
     frame: pd.DataFrame
     victim_key: dict[str, str]
@@ -124,13 +126,14 @@ def assign_incidents(articles: pd.DataFrame, aliases: AliasIndex | None = None) 
         for t, title in zip(frame["text"], frame["title"])
     ]
     stories = DisjointSet(n)
-    window = np.timedelta64(STORY_WINDOW_DAYS, "D")
     for i, j, similarity in near_duplicate_pairs(texts, SIMILAR):
-        if abs(dates[j] - dates[i]) > window:
-            continue
         if similarity >= IDENTICAL or not keys[i] or not keys[j] or set(keys[i]) & set(keys[j]):
             stories.union(i, j)
     story_of = stories.labels()
+    # Rows are sorted by date with undated ones last, so a story's first row is its earliest
+    # dated copy: undated copies take its date.
+    dates = np.where(np.isnat(dates), dates[story_of], dates)
+    order = np.where(np.isnat(dates), np.iinfo(np.int64).max, dates.astype("int64"))
 
     members: dict[int, list[int]] = defaultdict(list)
     for row, story in enumerate(story_of):
@@ -162,8 +165,10 @@ def assign_incidents(articles: pd.DataFrame, aliases: AliasIndex | None = None) 
     types = [set(_unique(t)) for t in frame["incident_types"]]
     group_types = {g: set().union(*(types[r] for s in st for r in members[s])) for g, st in groups.items()}
     earlier_by_key: dict[str, list[int]] = defaultdict(list)
-    for g in sorted(groups, key=lambda g: (start[g], g)):
+    for g in sorted(groups, key=lambda g: (order[min(groups[g])], g)):
         begin = pd.Timestamp(start[g])
+        if pd.isna(begin):
+            continue  # an undated incident names no month to look back from
         if not any(earlier_by_key[key] for key in group_keys[g]):
             for key in group_keys[g]:
                 earlier_by_key[key].append(g)
@@ -202,7 +207,7 @@ def assign_incidents(articles: pd.DataFrame, aliases: AliasIndex | None = None) 
     ids: dict[int, str] = {}
     main_key: dict[int, str] = {}
     taken: Counter = Counter()
-    for label in sorted(incident_rows, key=lambda g: (dates[min(incident_rows[g])], g)):
+    for label in sorted(incident_rows, key=lambda g: (order[min(incident_rows[g])], g)):
         rows = incident_rows[label]
         votes = Counter(keys[r][0] for r in rows if keys[r])
         key = min(votes, key=lambda k: (-votes[k], k)) if votes else ""
@@ -219,6 +224,9 @@ def assign_incidents(articles: pd.DataFrame, aliases: AliasIndex | None = None) 
             "story_id": [frame.at[int(s), "article_id"] for s in story_of],
             "incident_id": [ids[incident_of_story[int(s)]] for s in story_of],
             "victim_key": [main_key[incident_of_story[int(s)]] for s in story_of],
+            "story_date": pd.to_datetime(dates).tz_localize("UTC")
+            if n
+            else pd.Series([], dtype="datetime64[us, UTC]"),
         }
     )
     return Assignment(out, keymap)

@@ -11,7 +11,7 @@ import pandas as pd
 import pandera.pandas as pa_check
 import pyarrow as pa
 
-from core.vocabulary import INCIDENT_TYPES, ROLES
+from core.vocabulary import INCIDENT_TYPES, PUBLISHED_SOURCES, ROLES
 
 UTC = pa.timestamp("us", tz="UTC")
 CATEGORY = pa.dictionary(pa.int32(), pa.string())
@@ -36,6 +36,8 @@ ARTICLES = pa.schema(
         # Extra: the story (earliest near-duplicate copy) this article belongs to.
         pa.field("story_id", pa.string()),
         pa.field("is_copy", pa.bool_()),
+        # Extra: where published_at came from: metadata, feed, sitemap, page_text, url or none.
+        pa.field("published_source", CATEGORY),
         pa.field("attackers", STRINGS),
         pa.field("agencies", STRINGS),
         pa.field("services_affected", STRINGS),
@@ -158,6 +160,9 @@ CHECKS: dict[str, pa_check.DataFrameSchema] = {
             "article_id": pa_check.Column(nullable=False, unique=True),
             "url": pa_check.Column(nullable=False),
             "incident_types": pa_check.Column(nullable=True, checks=_all_in(INCIDENT_TYPES)),
+            "published_source": pa_check.Column(
+                nullable=True, checks=pa_check.Check(lambda s: s.dropna().astype(str).isin(PUBLISHED_SOURCES))
+            ),
         }
     ),
     "mentions": pa_check.DataFrameSchema(

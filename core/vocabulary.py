@@ -24,3 +24,6 @@ SPECIFIC_INCIDENT_TYPES: tuple[str, ...] = INCIDENT_TYPES[:-1]
 
 # `mentions.role` values.
 ROLES: tuple[str, ...] = ("victim", "agency", "attacker", "vendor", "other")
+
+# Where an article's published_at came from, in the order pipelines.parsing.dates tries them.
+PUBLISHED_SOURCES = ("metadata", "feed", "sitemap", "page_text", "url", "none")

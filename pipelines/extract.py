@@ -55,6 +55,12 @@ def parse_page(page: StoredPage) -> dict:
     except Exception as exc:  # one hostile page must not stop the stage
         log.exception("parsing %s failed", page.url)
         row["parse_error"] = f"{type(exc).__name__}: {exc}"
+    if "published_source" not in row:
+        # A record parser's date is the record's own; else the listing's, when it gave one.
+        if row.get("published_at") is None and page.listed_at is not None:
+            row["published_at"], row["published_source"] = page.listed_at, page.listed_by or "feed"
+        else:
+            row["published_source"] = "metadata" if row.get("published_at") is not None else "none"
     row["url"] = canonical_url(row["url"])
     row["article_id"] = article_id(page.canonical_url)
     return row

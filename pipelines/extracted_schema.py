@@ -21,6 +21,8 @@ PARSED_FIELDS = [
     pa.field("title", pa.string()),
     pa.field("text", pa.string()),
     pa.field("published_at", UTC_TIMESTAMP),
+    # metadata, feed, sitemap, page_text, url or none (pipelines.parsing.dates).
+    pa.field("published_source", pa.string()),
     pa.field("fetched_at", UTC_TIMESTAMP),
     pa.field("authors", pa.list_(pa.string())),
     pa.field("language", pa.string()),

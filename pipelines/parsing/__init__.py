@@ -15,6 +15,7 @@ import lxml.html
 import py3langid
 from lxml import etree
 
+from pipelines.parsing.dates import published_date
 from pipelines.parsing.encoding import decode_html
 from pipelines.parsing.metadata import extract_metadata
 from pipelines.parsing.text import main_text
@@ -40,6 +41,8 @@ class ParsedArticle:
     title: str | None
     text: str
     published: datetime | None
+    # Where the date came from: metadata, feed, sitemap, page_text, url or none.
+    published_source: str = "none"
     authors: list[str] = field(default_factory=list)
     language: str | None = None
     canonical_url: str | None = None
@@ -56,7 +59,15 @@ class ParseError(ValueError):
     """A page that yields no usable document (empty, not HTML)."""
 
 
-def parse_html(body: bytes, url: str | None = None, content_type: str | None = None) -> ParsedArticle:
+def parse_html(
+    body: bytes,
+    url: str | None = None,
+    content_type: str | None = None,
+    listed_at: datetime | None = None,
+    listed_by: str | None = None,
+) -> ParsedArticle:
+    """The article of a page; `listed_at`/`listed_by` are the date a feed or sitemap gave for
+    its URL (pipelines.parsing.dates says which date wins)."""
     warnings: list[str] = []
     if len(body) > MAX_BODY_BYTES:
         warnings.append(f"body of {len(body)} bytes truncated to {MAX_BODY_BYTES}")
@@ -69,6 +80,8 @@ def parse_html(body: bytes, url: str | None = None, content_type: str | None = N
         markup = markup[:MAX_MARKUP_CHARS]
     tree = _parse_tree(markup)
     meta = extract_metadata(tree, json_ld)
+    # Before main_text, which prunes the tree: the byline date is in the boxes it removes.
+    published, published_source = published_date(meta.published, tree, url, listed_at, listed_by)
     text = _without_title(main_text(tree, url), meta.title)
     if not text and meta.body:
         text = meta.body
@@ -77,7 +90,8 @@ def parse_html(body: bytes, url: str | None = None, content_type: str | None = N
         url=url,
         title=meta.title,
         text=text,
-        published=meta.published,
+        published=published,
+        published_source=published_source,
         authors=meta.authors,
         language=meta.language or detect_language(text),
         canonical_url=canonical,

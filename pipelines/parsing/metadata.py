@@ -8,11 +8,13 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from dateutil import parser as dateparser
 from lxml.html import HtmlElement
+
+from pipelines.parsing.dates import plausible
 
 ARTICLE_TYPES = {
     "newsarticle",
@@ -69,7 +71,6 @@ BYLINE_XPATH = (
     ' | //*[contains(concat(" ", normalize-space(@class), " "), " dateline ")]'
 )
 BY_PREFIX = re.compile(r"^\s*(by|written by|posted by|von|par)\s+", re.IGNORECASE)
-EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -265,12 +266,7 @@ def parse_date(value: Any) -> datetime | None:
         moment = dateparser.parse(text)
     except (ValueError, OverflowError, TypeError):
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    moment = moment.astimezone(UTC)
-    if not EARLIEST <= moment <= datetime.now(UTC).replace(year=datetime.now().year + 1):
-        return None
-    return moment
+    return plausible(moment, "metadata")
 
 
 def _clean_authors(values: Iterable[Any]) -> list[str]:
