@@ -10,6 +10,7 @@ files is for whoever needs more (README, "Querying the dataset").
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 import shutil
@@ -43,6 +44,13 @@ READ_ONLY = (
     "For anything else, open the parquet files in DuckDB yourself: "
     "duckdb -c \"SELECT * FROM read_parquet('D/dataset/incidents/*.parquet')\""
 )
+
+
+class UnknownIncident(KeyError):
+    """An incident ID that is neither in the dataset nor redirected to one."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 class MissingDataset(FileNotFoundError):
@@ -136,12 +144,29 @@ class Dataset:
         return pd.DataFrame() if table is None else table.to_pandas()
 
     def resolve(self, incident_id: str) -> str:
-        """The current ID of an incident, following `redirects` when its ID has moved."""
+        """The current ID of an incident, following `redirects` when its ID has moved.
+
+        An ID that is neither current nor redirected raises UnknownIncident (a KeyError) naming
+        the closest current IDs, so a typo is never taken for an incident."""
         redirects = self.tables.get("redirects")
         if redirects is None:
             redirects = storage.read_frame(self.path, "redirects")
         moved = dict(zip(redirects["old_incident_id"], redirects["incident_id"]))
-        return moved.get(incident_id, incident_id)
+        if incident_id in moved:
+            return moved[incident_id]
+        incidents = self.tables.get("incidents")
+        current = set(
+            (incidents if incidents is not None else storage.read_frame(self.path, "incidents"))[
+                "incident_id"
+            ]
+        )
+        if incident_id in current:
+            return incident_id
+        close = difflib.get_close_matches(str(incident_id), sorted(current | set(moved)), n=3, cutoff=0.6)
+        raise UnknownIncident(
+            f"no incident {incident_id!r} in {self.path}"
+            + (f"; did you mean {', '.join(close)}?" if close else "")
+        )
 
 
 def load_dataset(data_dir: DataDir | str | Path | None = None, tables: Iterable[str] = VIEWS) -> Dataset:

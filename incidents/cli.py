@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import logging
 import sys
@@ -21,8 +22,9 @@ COMMANDS = {
     "parse": "parse HTML files into one JSON line each",
     "analyze": "analyse JSON-line documents into analysis records",
     "query": "run DuckDB SQL over the dataset tables",
-    "export": "export a journalist's summary (CSV, XLSX)",
-    "report": "write a self-contained HTML report with charts",
+    "export": "export the incidents: CSV, XLSX, SQLite, STIX 2.1, VERIS",
+    "report": "write a self-contained HTML report: charts, a searchable table, a page per incident",
+    "serve": "browse the dataset with datasette on 127.0.0.1",
     "sources": "list the sources in a sources file, optionally checking each",
 }
 
@@ -51,8 +53,22 @@ def _chosen_command(argv: list[str]) -> str | None:
     return next((arg for arg in argv if arg in COMMANDS), None)
 
 
+def unknown_command(argv: list[str]) -> str | None:
+    """The error for a mistyped command, with the closest commands (difflib), or None."""
+    word = next((arg for arg in argv if not arg.startswith("-")), None)
+    if word is None or word in COMMANDS:
+        return None
+    close = difflib.get_close_matches(word, list(COMMANDS), n=3, cutoff=0.5)
+    hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    return f"incidents: unknown command {word!r}.{hint} Commands: {', '.join(COMMANDS)}"
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    mistyped = unknown_command(argv)
+    if mistyped:
+        print(mistyped, file=sys.stderr)
+        return 2
     args = build_parser(_chosen_command(argv)).parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,

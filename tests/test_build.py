@@ -11,6 +11,7 @@ from fixtures.dataset.factory import article, sample_rows, write_extracted
 
 from analysis import load_dataset, storage
 from analysis.build import build_dataset
+from analysis.query import UnknownIncident
 from analysis.schema import validate
 from core.config import DataDir
 from core.names import normalise, victim_keys
@@ -146,6 +147,9 @@ def test_earlier_article_moves_the_id_and_records_a_redirect(tmp_path):
     dataset = load_dataset(data_dir)
     assert list(dataset["incidents"]["incident_id"]) == ["example-2023-01"]
     assert dataset.resolve("example-2023-02") == "example-2023-01"
+    assert dataset.resolve("example-2023-01") == "example-2023-01"
+    with pytest.raises(UnknownIncident, match="did you mean example-2023-01"):
+        dataset.resolve("exemple-2023-01")
 
 
 def test_a_build_killed_half_way_leaves_the_previous_dataset(tmp_path, monkeypatch):
@@ -226,6 +230,12 @@ def test_build_command(tmp_path, capsys):
     write_extracted(data_dir.extracted, sample_rows())
     assert main(["build", "--data-dir", str(tmp_path)]) == 0
     assert "incidents from" in capsys.readouterr().out
+
+
+def test_build_on_an_empty_data_dir_publishes_nothing(tmp_path, capsys):
+    assert main(["build", "--data-dir", str(tmp_path)]) == 2
+    assert "no extracted articles" in capsys.readouterr().err
+    assert not DataDir.resolve(tmp_path).dataset.exists()
 
 
 def test_filing_agency_statement_and_press_merge_into_one_incident(tmp_path):

@@ -1,6 +1,7 @@
 """Build the dataset tables (incidents, articles, mentions, statements) from the extracted
 articles: near-duplicate copies become one story, stories about one victim close in time
-become one incident. The new dataset replaces D/dataset/ atomically."""
+become one incident. The new dataset replaces D/dataset/ atomically. A data directory with
+no extracted articles is an error: an empty dataset is never published."""
 
 from __future__ import annotations
 
@@ -22,7 +23,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pipelines.extracted import live_articles_dir
+
     data_dir = DataDir.resolve(args.data_dir)
+    if not any(live_articles_dir(data_dir.extracted).glob("part-*.parquet")):
+        raise UserError(
+            f"no extracted articles in {data_dir.extracted}: run `incidents crawl` and `incidents extract` "
+            f"with --data-dir {data_dir.root} first (nothing was published)"
+        )
     with holding_lock(data_dir, "build", wait=args.wait):
         try:
             summary = build_dataset(data_dir, allow_shrink=args.allow_shrink)
