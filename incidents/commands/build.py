@@ -1,7 +1,7 @@
 """Build the dataset tables (incidents, articles, mentions, statements) from the extracted
 articles: near-duplicate copies become one story, stories about one victim close in time
 become one incident. The new dataset replaces D/dataset/ atomically. A data directory with
-no extracted articles is an error: an empty dataset is never published."""
+no extracted articles is an error (an empty dataset is published only with --allow-shrink)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,8 @@ def run(args: argparse.Namespace) -> int:
     from pipelines.extracted import live_articles_dir
 
     data_dir = DataDir.resolve(args.data_dir)
-    if not any(live_articles_dir(data_dir.extracted).glob("part-*.parquet")):
+    nothing = not any(live_articles_dir(data_dir.extracted).glob("part-*.parquet"))
+    if nothing and not args.allow_shrink and not data_dir.dataset.exists():
         raise UserError(
             f"no extracted articles in {data_dir.extracted}: run `incidents crawl` and `incidents extract` "
             f"with --data-dir {data_dir.root} first (nothing was published)"
