@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -23,6 +24,26 @@ KNOWN_KEYS = set(REQUIRED) | {
     "params",
     "allow_private_addresses",
     "unavailable",
+}
+
+
+# A name is a key in reports, stats and file names: letters, digits, dot, dash, underscore.
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
+
+
+def _non_negative_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0
+
+
+def _positive_integer(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+# The per-source `settings` the crawler reads, each with its check and what it expects.
+SETTINGS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "delay": (_non_negative_number, "a number of seconds (0 or more)"),
+    "concurrency": (_positive_integer, "a whole number of requests (1 or more)"),
+    "conditional": (lambda value: isinstance(value, bool), "true or false"),
 }
 
 
@@ -93,6 +114,11 @@ def _validate_entry(path: Path, index: int, entry: Any, kinds: set[str] | None) 
     for key in REQUIRED:
         if not isinstance(entry[key], str):
             raise SourcesFileError(f"{label}: {key} must be a string")
+    if not NAME.fullmatch(entry["name"]):
+        raise SourcesFileError(
+            f"{label}: name must be 1 to 80 letters, digits, '.', '-' or '_' (starting with a letter "
+            "or digit)"
+        )
     unknown = sorted(set(entry) - KNOWN_KEYS)
     if unknown:
         raise SourcesFileError(f"{label}: unknown key(s) {', '.join(unknown)}")
@@ -116,4 +142,13 @@ def _validate_entry(path: Path, index: int, entry: Any, kinds: set[str] | None) 
             raise SourcesFileError(
                 f"{label}: unavailable.since must be an ISO date, got {gone['since']!r}"
             ) from None
+    for key, value in entry.get("settings", {}).items():
+        if key not in SETTINGS:
+            raise SourcesFileError(f"{label}: settings: unknown key {key!r} (known: {', '.join(SETTINGS)})")
+        valid, expected = SETTINGS[key]
+        if not valid(value):
+            raise SourcesFileError(f"{label}: settings.{key} must be {expected}, got {value!r}")
+    for key, value in entry.get("headers", {}).items():
+        if not isinstance(value, str):
+            raise SourcesFileError(f"{label}: headers.{key} must be a string, got {value!r}")
     return Source(**entry)

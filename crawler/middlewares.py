@@ -193,25 +193,89 @@ FIXED_DELAY_META = "autothrottle_dont_adjust_delay"
 CONDITIONAL_META = "conditional"
 
 
-class SourceSlotsMiddleware:
-    """Keeps the delay a source's entry asks for (DOWNLOAD_SLOTS, filled by crawler.run).
+class ListingOnceMiddleware:
+    """Each listing (feed, sitemap, list page, API page) is read at most once per source and crawl.
 
-    AutoThrottle would otherwise lower a slot's delay down to DOWNLOAD_DELAY; a delay the
-    source entry (or a site's terms, as for EDGAR) sets is a floor, so those slots are fixed.
+    Listings bypass the duplicate filter (they are re-read on every crawl), so a sitemap index
+    that lists itself, or list pages that link in a circle, would otherwise be fetched forever.
+    Retries of a failed listing are not repeats.
     """
 
-    def __init__(self, slots: dict[str, dict]) -> None:
-        self.fixed = {key for key, value in slots.items() if "delay" in value}
+    def __init__(self, crawler) -> None:
+        self.crawler = crawler
+        self.seen: set[tuple[str, bytes]] = set()
 
     @classmethod
     def from_crawler(cls, crawler):
-        return cls(crawler.settings.getdict("DOWNLOAD_SLOTS"))
+        return cls(crawler)
+
+    def process_request(self, request: Request, spider=None) -> None:
+        if not ConditionalListingMiddleware.is_listing(request, conditional_only=False):
+            return None
+        if request.meta.get("retry_times"):
+            return None
+        key = (request.meta["source"].name, self.crawler.request_fingerprinter.fingerprint(request))
+        if key in self.seen:
+            raise RefusedRequest("repeated", f"listing already read in this crawl: {request.url}")
+        self.seen.add(key)
+        return None
+
+
+class SourceSlotsMiddleware:
+    """Keeps the delay a source's entry asks for (DOWNLOAD_SLOTS, filled by crawler.run), and the
+    Crawl-delay a site's robots.txt asks for (capped at ROBOTSTXT_MAX_CRAWL_DELAY).
+
+    AutoThrottle would otherwise lower a slot's delay down to DOWNLOAD_DELAY; a delay the
+    source entry, a site's terms (EDGAR) or its robots.txt sets is a floor, so those slots are
+    fixed.
+    """
+
+    def __init__(self, crawler) -> None:
+        self.crawler = crawler
+        slots = crawler.settings.getdict("DOWNLOAD_SLOTS")
+        self.fixed = {key for key, value in slots.items() if "delay" in value}
+        self.max_crawl_delay = crawler.settings.getfloat("ROBOTSTXT_MAX_CRAWL_DELAY", 60.0)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        middleware = cls(crawler)
+        crawler.signals.connect(middleware.robots_parsed, signal=signals.robots_parsed)
+        return middleware
 
     def process_request(self, request: Request, spider=None) -> None:
         key = request.meta.get("download_slot") or urlparse_cached(request).hostname or ""
         if key in self.fixed:
             request.meta.setdefault(FIXED_DELAY_META, True)
         return None
+
+    def robots_parsed(self, robotparser, request: Request) -> None:
+        """Slow the site's download slot down to the robots.txt Crawl-delay for our agent."""
+        settings = self.crawler.settings
+        agent = (
+            settings.get("ROBOTSTXT_USER_AGENT")
+            or request.headers.get(b"User-Agent")
+            or settings["USER_AGENT"]
+        )
+        delay = robotparser.crawl_delay(agent)
+        if not delay or delay <= 0:
+            return
+        downloader = self.crawler.engine.downloader
+        key = downloader.get_slot_key(request)
+        if delay > self.max_crawl_delay:
+            logger.warning(
+                "robots.txt of %s asks for %.0f s between requests; using ROBOTSTXT_MAX_CRAWL_DELAY = %.0f s",
+                key,
+                delay,
+                self.max_crawl_delay,
+            )
+            delay = self.max_crawl_delay
+        slot_settings = downloader.per_slot_settings.setdefault(key, {})
+        slot_settings.update(delay=max(float(delay), float(slot_settings.get("delay", 0.0))), jitter=0)
+        slot = downloader.slots.get(key)
+        if slot is not None:
+            slot.delay, slot.jitter = max(slot.delay, float(delay)), 0
+        self.fixed.add(key)
+        logger.info("robots.txt of %s asks for %.1f s between requests", key, delay)
 
 
 class ConditionalListingMiddleware:
@@ -237,11 +301,14 @@ class ConditionalListingMiddleware:
         return middleware
 
     @staticmethod
-    def is_listing(request: Request) -> bool:
+    def is_listing(request: Request, conditional_only: bool = True) -> bool:
+        """A listing request (not an article); with `conditional_only`, one to poll conditionally."""
         source = request.meta.get("source")
-        if source is None or "canonical_url" in request.meta or request.method != "GET":
+        if source is None or "canonical_url" in request.meta:
             return False
-        if not request.meta.get(CONDITIONAL_META, True):
+        if not conditional_only:
+            return True
+        if request.method != "GET" or not request.meta.get(CONDITIONAL_META, True):
             return False
         return bool(getattr(source, "settings", {}).get("conditional", True))
 

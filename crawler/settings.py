@@ -16,6 +16,8 @@ INCIDENTS_DATA_DIR = os.environ.get(DATA_DIR_ENV, "data")
 
 # Politeness.
 ROBOTSTXT_OBEY = True
+# A robots.txt Crawl-delay is honoured (a floor AutoThrottle keeps), up to this many seconds.
+ROBOTSTXT_MAX_CRAWL_DELAY = 60.0
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
 DOWNLOAD_DELAY = 0.5
@@ -27,6 +29,12 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 # An article page yields one item: Scrapy's default of 100 concurrent items per response
 # spawns 100 asyncio workers for each page, which costs more than storing the page.
 CONCURRENT_ITEMS = 16
+
+# Bounded sitemaps: indexes followed this deep, at most this many URLs taken from one file (the
+# sitemaps.org limit) and from one source in a crawl; what is cut is logged and counted.
+SITEMAP_MAX_DEPTH = 3
+SITEMAP_MAX_URLS = 50_000
+SITEMAP_MAX_URLS_PER_SOURCE = 500_000
 
 # Robustness.
 DOWNLOAD_TIMEOUT = 30
@@ -51,6 +59,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.PrivateAddressMiddleware": 50,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,
+    "crawler.middlewares.ListingOnceMiddleware": 540,
     "crawler.middlewares.SourceSlotsMiddleware": 560,
     "crawler.middlewares.ConditionalListingMiddleware": 580,
 }

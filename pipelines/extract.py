@@ -51,6 +51,7 @@ def parse_page(page: StoredPage) -> dict:
     try:
         row.update(parser_for(page.content_kind)(page))
     except (ParseError, UnknownContentKind) as exc:
+        log.warning("no text from %s: %s", page.url, exc)
         row["parse_error"] = str(exc)
     except Exception as exc:  # one hostile page must not stop the stage
         log.exception("parsing %s failed", page.url)

@@ -93,3 +93,70 @@ def test_row5_a_run_refuses_loopback_unless_allowed_for_the_run(tmp_path):
         allowed = crawl(sources, tmp_path / "allowed", "-s", "ALLOW_PRIVATE_ADDRESSES=True")
         assert allowed.returncode == 0, allowed.stderr[-3000:]
     assert [p.url for p in stored(tmp_path / "allowed")] == [f"{site.base_url}/a.html"]
+
+
+# ---- row 6: a sitemap index that lists itself; deep and huge sitemaps ----------------------
+
+
+def sitemap_index(*locs: str) -> str:
+    entries = "".join(f"<sitemap><loc>__BASE_URL__{loc}</loc></sitemap>" for loc in locs)
+    return f'<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</sitemapindex>'
+
+
+def urlset(*locs: str) -> str:
+    entries = "".join(f"<url><loc>__BASE_URL__{loc}</loc></url>" for loc in locs)
+    return (
+        f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</urlset>'
+    )
+
+
+def test_row6_sitemaps_that_loop_nest_deep_or_list_too_much_end_with_a_log_line(tmp_path):
+    xml = {"Content-Type": "application/xml"}
+    pages = [f"/p{n}.html" for n in range(12)]
+    with serve_routes() as site:
+        site.routes = {
+            "/sitemap.xml": Route(sitemap_index("/sitemap.xml", "/deep-1.xml", "/urls.xml"), headers=xml),
+            **{
+                f"/deep-{n}.xml": Route(sitemap_index(f"/deep-{n + 1}.xml"), headers=xml) for n in range(1, 4)
+            },
+            "/deep-4.xml": Route(urlset("/never.html"), headers=xml),
+            "/urls.xml": Route(urlset(*pages), headers=xml),
+            **{page: Route(article(f"Page {page}", "Acme said attackers stole data.")) for page in pages},
+        }
+        source = {"name": "loop", "kind": "sitemap", "url": f"{site.base_url}/sitemap.xml", "publisher": "L"}
+        sources = write_sources(tmp_path / "s.toml", [{**source, "allow_private_addresses": True}])
+        result = crawl(
+            sources, tmp_path / "d", "-s", "SITEMAP_MAX_DEPTH=3", "-s", "SITEMAP_MAX_URLS=5", timeout=60
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert len(site.hits_of("/sitemap.xml")) == 1
+        assert site.hits_of("/deep-3.xml") and not site.hits_of("/deep-4.xml")
+    assert len(stored(tmp_path / "d")) == 5
+    reasons = report(tmp_path / "d", "sitemap")["sources"]["loop"]["skipped_reasons"]
+    assert reasons == {"listing_repeated": 1, "sitemap_too_deep": 1, "sitemap_too_many_urls": 7}
+    assert "7 entries not followed (over the limit of 5 URLs)" in result.stderr
+    assert "1 entries not followed (sitemap indexes nested more than 3 deep)" in result.stderr
+
+
+# ---- row 10: robots.txt Crawl-delay ------------------------------------------------------------
+
+
+def test_row10_robots_crawl_delay_is_honoured(tmp_path):
+    with serve_routes() as site:
+        site.routes = {
+            "/robots.txt": Route("User-agent: *\nCrawl-delay: 1\n", headers={"Content-Type": "text/plain"}),
+            "/feed.xml": Route(rss(*(f"{site.base_url}/a{n}.html" for n in range(3))), headers=RSS),
+            **{
+                f"/a{n}.html": Route(article(f"Story {n}", "Acme said attackers stole data."))
+                for n in range(3)
+            },
+        }
+        sources = write_sources(
+            tmp_path / "s.toml", [feed_source(f"{site.base_url}/feed.xml", allow_private_addresses=True)]
+        )
+        result = crawl(sources, tmp_path / "d")  # DOWNLOAD_DELAY=0, AutoThrottle off
+        assert result.returncode == 0, result.stderr[-3000:]
+        times = [moment for moment, path in site.hits if path != "/robots.txt"]
+    assert len(times) == 4 and len(stored(tmp_path / "d")) == 3
+    gaps = [later - earlier for earlier, later in zip(times, times[1:])]
+    assert min(gaps) >= 0.9, gaps

@@ -208,7 +208,8 @@ class SourceSpider(scrapy.Spider):
         source: Source = request.meta["source"]
         outcome, reason = classify_failure(failure)
         self.crawler.stats.inc_value(source_key(source.name, outcome, f"listing_{reason}"))
-        self.logger.error("listing %s of source %s: %s", request.url, source.name, reason)
+        log = self.logger.warning if outcome == "skipped" else self.logger.error
+        log("listing %s of source %s: %s", request.url, source.name, reason)
 
     def drift(self, response: Response, problem: str) -> None:
         """The answer changed shape but could still be read (a column gone, no entries where

@@ -117,7 +117,7 @@ class RecordSpider(SourceSpider):
                     yield request
         for more in listing.listings:
             if not (self.since and more.published and more.published < self.since):
-                yield self.listing_request(response.urljoin(more.fetch), source)
+                yield self.listing_request(response.urljoin(more.fetch), source, meta=dict(more.meta))
         if max_pages is not None:
             request = self.next_list_page(response, listing.next_url, listing.oldest(), max_pages)
             if request is not None:

@@ -6,6 +6,7 @@ before parsing and what remains is capped, so a many-megabyte page parses like a
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -31,6 +32,8 @@ NOISE = re.compile(
     r"<(script|style|svg|template)\b[^>]*>.*?</\1\s*>|<!--.*?-->",
     re.IGNORECASE | re.DOTALL,
 )
+TAG = re.compile(r"<[^>]*>")
+HEAD = re.compile(r"</head\s*>", re.IGNORECASE)
 SITE_TAIL = re.compile(r"\s+[|\-–—:]\s+[^|\-–—:]{2,60}$")  # " | Site", " - Site"
 INLINE_DATA = re.compile(r"data:[a-z]+/[a-z0-9.+-]+;base64,[A-Za-z0-9+/=\s]{200,}", re.IGNORECASE)
 
@@ -78,13 +81,19 @@ def parse_html(
     if len(markup) > MAX_MARKUP_CHARS:
         warnings.append(f"markup of {len(markup)} characters truncated to {MAX_MARKUP_CHARS}")
         markup = markup[:MAX_MARKUP_CHARS]
-    tree = _parse_tree(markup)
+    tree, too_deep = _parse_tree(markup)
     meta = extract_metadata(tree, json_ld)
     # Before main_text, which prunes the tree: the byline date is in the boxes it removes.
     published, published_source = published_date(meta.published, tree, url, listed_at, listed_by)
     text = _without_title(main_text(tree, url), meta.title)
     if not text and meta.body:
         text = meta.body
+    if not text and too_deep:
+        # lxml drops whatever is nested deeper than its limit (256): take the text flat.
+        warnings.append("tags nested deeper than the HTML parser's limit: text taken without structure")
+        text = flat_text(markup)
+        if not text:
+            raise ParseError("tags nested deeper than the HTML parser's limit, and no text outside them")
     canonical = urljoin(url, meta.canonical_url) if url and meta.canonical_url else meta.canonical_url or url
     return ParsedArticle(
         url=url,
@@ -100,18 +109,26 @@ def parse_html(
     )
 
 
-def _parse_tree(markup: str) -> lxml.html.HtmlElement:
+def _parse_tree(markup: str) -> tuple[lxml.html.HtmlElement, bool]:
+    """The tree, and whether the parser cut off markup nested deeper than its limit."""
     if not markup.strip():
         raise ParseError("empty page")
+    parser = lxml.html.HTMLParser(recover=True, remove_comments=True)
     try:
-        tree = lxml.html.document_fromstring(
-            markup, parser=lxml.html.HTMLParser(recover=True, remove_comments=True)
-        )
+        tree = lxml.html.document_fromstring(markup, parser=parser)
     except (etree.ParserError, ValueError) as exc:
         raise ParseError(f"unparseable HTML: {exc}") from None
     if tree is None:
         raise ParseError("no HTML document")
-    return tree
+    too_deep = any(error.type == etree.ErrorTypes.ERR_RESOURCE_LIMIT for error in parser.error_log)
+    return tree, too_deep
+
+
+def flat_text(markup: str) -> str:
+    """The text of the body with every tag removed: for markup no tree can hold."""
+    body = HEAD.split(markup, maxsplit=1)[-1]
+    words = html.unescape(TAG.sub(" ", body)).split()
+    return " ".join(words)
 
 
 def _without_title(text: str, title: str | None) -> str:

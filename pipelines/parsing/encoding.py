@@ -1,4 +1,10 @@
-"""Bytes to text for web pages whose charset is declared wrongly, or not at all."""
+"""Bytes to text for web pages whose charset is declared wrongly, or not at all.
+
+One function for a crawled page (HTTP header, BOM, <meta>) and a file on disk (BOM, <meta>):
+the declared labels are candidates, not orders. A byte-order mark wins; otherwise every
+candidate that decodes the bytes cleanly is kept and, when they disagree, charset-normalizer
+picks the one whose text reads as language rather than mojibake ("ZÃ¼rich").
+"""
 
 from __future__ import annotations
 
@@ -16,38 +22,56 @@ BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
 C1_CONTROLS = re.compile("[\x80-\x9f]")
+# charset-normalizer reads this much of a page to choose between clean decodings.
+SAMPLE_BYTES = 200_000
 
 
 def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]:
-    """(text, encoding used). Order: BOM, HTTP header, <meta>, strict UTF-8, detection.
+    """(text, encoding used): BOM; else the declared charsets (HTTP header, <meta>) and
+    UTF-8 that decode cleanly, the most plausible when they disagree; else detection.
 
-    A declared charset is used only when the bytes decode under it without errors; pages
-    that claim UTF-8 or ISO-8859-1 but are really windows-1252 (common) are caught that way:
-    WHATWG maps the latin-1 labels to windows-1252, and C1 control characters after a
-    latin-1 decode are taken as a sign of a wrong label.
+    WHATWG maps the latin-1 labels to windows-1252; C1 control characters after such a decode
+    mean a wrong label. A page of pure ASCII decodes the same under any candidate.
     """
     for bom, encoding in BOMS:
         if body.startswith(bom):
             return body[len(bom) :].decode(encoding, errors="replace"), encoding
-    declared = [
+    candidates: dict[str, str] = {}
+    for label in (
         http_content_type_encoding(content_type) if content_type else None,
         html_body_declared_encoding(body),
-    ]
-    for label in declared:
+        "utf-8",
+    ):
         encoding = resolve_encoding(label) if label else None
-        if not encoding:
+        if not encoding or encoding in candidates:
             continue
-        try:
-            text = body.decode(encoding)
-        except (UnicodeDecodeError, LookupError):
-            continue
-        if not C1_CONTROLS.search(text):
+        text = _clean_decode(body, encoding)
+        if text is not None:
+            candidates[encoding] = text
+    if not candidates:
+        return _guess_legacy(body)
+    if len(set(candidates.values())) == 1:
+        encoding, text = next(iter(candidates.items()))
+        return text, encoding
+    best = from_bytes(body[:SAMPLE_BYTES], cp_isolation=list(candidates), preemptive_behaviour=False).best()
+    chosen = _codec_name(best.encoding) if best else None
+    for encoding, text in candidates.items():
+        if _codec_name(encoding) == chosen:
             return text, encoding
+    encoding = "utf-8" if "utf-8" in candidates else next(iter(candidates))
+    return candidates[encoding], encoding
+
+
+def _clean_decode(body: bytes, encoding: str) -> str | None:
     try:
-        return body.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    return _guess_legacy(body)
+        text = body.decode(encoding)
+    except (UnicodeDecodeError, LookupError):
+        return None
+    return None if C1_CONTROLS.search(text) else text
+
+
+def _codec_name(encoding: str) -> str:
+    return codecs.lookup(encoding).name
 
 
 def _guess_legacy(body: bytes) -> tuple[str, str]:
@@ -62,6 +86,6 @@ def _guess_legacy(body: bytes) -> tuple[str, str]:
         non_ascii = sum(1 for c in letters if ord(c) > 127)
         if not letters or non_ascii / len(letters) < 0.3:
             return text, "cp1252"
-    best = from_bytes(body[:200_000]).best()
+    best = from_bytes(body[:SAMPLE_BYTES]).best()
     encoding = best.encoding if best else "cp1252"
     return body.decode(encoding, errors="replace"), encoding

@@ -6,6 +6,7 @@ import gzip
 import io
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from lxml import etree
@@ -18,12 +19,60 @@ MAX_SITEMAP_BYTES = 50 * 1024 * 1024  # the sitemaps.org limit for one uncompres
 
 
 class SitemapSpider(RecordSpider):
+    """Sitemaps, bounded: indexes are followed SITEMAP_MAX_DEPTH levels deep, one file gives at
+    most SITEMAP_MAX_URLS entries and a source SITEMAP_MAX_URLS_PER_SOURCE in a crawl; what is
+    cut is logged and counted (and each listing is read once per crawl: crawler.middlewares)."""
+
     name = "sitemap"
     listing_kind = "sitemap"
 
     def parse_listing(self, response: Response) -> Iterable[Any]:
         # Child sitemaps whose lastmod is older than --since are not read (emit_listing).
-        yield from self.emit_listing(response, read_sitemap_answer(response.body, response.url))
+        listing = read_sitemap_answer(response.body, response.url)
+        yield from self.emit_listing(response, self.bounded(response, listing))
+
+    @cached_property
+    def taken(self) -> dict[str, int]:
+        """Sitemap URLs taken per source in this crawl."""
+        return {}
+
+    def bounded(self, response: Response, listing: Listing) -> Listing:
+        """The listing within the depth and URL limits; each cut logged and counted."""
+        settings = self.crawler.settings
+        source = response.meta["source"]
+        depth = response.meta.get("sitemap_depth", 0)
+        per_file = settings.getint("SITEMAP_MAX_URLS")
+        too_many = (per_file, "too_many_urls", f"over the limit of {per_file} URLs")
+        listing.entries = self._cut(response, listing, listing.entries, *too_many)
+        listing.listings = self._cut(response, listing, listing.listings, *too_many)
+        max_depth = settings.getint("SITEMAP_MAX_DEPTH")
+        if depth >= max_depth:
+            why = f"sitemap indexes nested more than {max_depth} deep"
+            listing.listings = self._cut(response, listing, listing.listings, 0, "too_deep", why)
+        for child in listing.listings:
+            child.meta["sitemap_depth"] = depth + 1
+        per_source = settings.getint("SITEMAP_MAX_URLS_PER_SOURCE")
+        room = max(0, per_source - self.taken.get(source.name, 0))
+        why = f"the source's limit of {per_source} URLs in a crawl"
+        listing.entries = self._cut(response, listing, listing.entries, room, "source_url_limit", why)
+        self.taken[source.name] = self.taken.get(source.name, 0) + len(listing.entries)
+        return listing
+
+    def _cut(
+        self, response: Response, listing: Listing, items: list[Entry], limit: int, reason: str, why: str
+    ) -> list[Entry]:
+        if len(items) <= limit:
+            return items
+        cut = len(items) - limit
+        listing.skipped[f"sitemap_{reason}"] = listing.skipped.get(f"sitemap_{reason}", 0) + cut
+        self.logger.warning(
+            "sitemap %s of source %s: %d entries not followed (%s)",
+            response.url,
+            response.meta["source"].name,
+            cut,
+            why,
+        )
+        return items[:limit]
 
 
 def read_sitemap_answer(
