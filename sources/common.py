@@ -147,6 +147,8 @@ class Listing:
     # Further answers of the same source to read (the sitemaps of a sitemap index: `fetch`
     # is the URL, `published` its lastmod).
     listings: list[Entry] = field(default_factory=list)
+    # What the answer is when it is a step towards the records (a page declaring an API call).
+    note: str | None = None
 
     def skip(self, reason: str) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
@@ -157,6 +159,8 @@ class Listing:
     def describe(self, noun: str) -> str:
         if self.broken:
             return f"unreadable: {self.broken}"
+        if self.note and not self.entries:
+            return self.note
         text = f"{len(self.entries)} {noun}"
         if self.total is not None and self.total != len(self.entries):
             text += f" of {self.total}"

@@ -21,6 +21,12 @@ KINDS: dict[str, str] = {
     "portal-maine": "sources.portal_maine",
     "portal-washington": "sources.portal_washington",
     "ransomware-live": "sources.ransomware_live",
+    "portal-texas": "sources.portal_texas",
+    "portal-montana": "sources.portal_montana",
+    "portal-new-hampshire": "sources.portal_new_hampshire",
+    "hhs-ocr": "sources.hhs_ocr",
+    "hibp": "sources.hibp",
+    "ransomlook": "sources.ransomlook",
 }
 
 SOURCES_ROOT = Path(__file__).resolve().parent

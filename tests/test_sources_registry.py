@@ -48,6 +48,8 @@ class Hit:
     query: str
     headers: dict[str, str]
     at: float
+    method: str = "GET"
+    body: bytes = b""
 
 
 @dataclass
@@ -114,6 +116,29 @@ class RecordingHandler(SampleWebHandler):
         self.send_header("ETag", etag)
         self.end_headers()
         self.wfile.write(body)
+
+    def do_POST(self) -> None:
+        """A form post is answered like a GET whose query is the form (file chosen by its fields)."""
+        parts = urlsplit(self.path)
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.web.hits.append(
+            Hit(parts.path, parts.query, dict(self.headers.items()), time.monotonic(), "POST", body)
+        )
+        form = (
+            body.decode("utf-8", "replace")
+            if "form-urlencoded" in self.headers.get("Content-Type", "")
+            else ""
+        )
+        path = self.web.resolve(parts.path, form or parts.query)
+        if path is None:
+            self.send_error(HTTPStatus.NOT_FOUND)
+            return
+        answer = path.read_bytes().replace(PLACEHOLDER, self.web.base_url.encode())
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", self.guess_type(str(path)))
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
 
 
 @contextmanager
