@@ -18,8 +18,16 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from analysis import storage
-from analysis.cluster import GAP_DAYS, IDENTICAL, SIMILAR, assign_incidents
+from analysis import build_state, storage
+from analysis.cluster import (
+    FEATURES,
+    GAP_DAYS,
+    IDENTICAL,
+    SIMILAR,
+    Assignment,
+    article_features,
+    assign_incidents,
+)
 from analysis.schema import ROLES, SCHEMAS, to_arrow, validate
 from core import __version__
 from core.config import GAZETTEERS, DataDir
@@ -42,6 +50,7 @@ class BuildSummary:
     redirects: int
     seconds: float
     dataset: Path
+    mode: str = "full"  # or "incremental"
 
 
 def _lists(series: pd.Series) -> pd.Series:
@@ -58,6 +67,29 @@ def _long(frame: pd.DataFrame, column: str) -> pd.DataFrame:
     return long[long["value"] != ""]
 
 
+def _collect(keys, values) -> dict:
+    """Values gathered per key, in the order given: what groupby(...).agg(list) gives, without
+    a Python call per group (the build has tens of thousands of groups)."""
+    out: dict = {}
+    for key, value in zip(keys, values):
+        out.setdefault(key, []).append(value)
+    return out
+
+
+def _lists_by(frame: pd.DataFrame, by: str | list[str], column: str, unique: bool = False) -> pd.Series:
+    """groupby(by)[column] as lists in row order (optionally first occurrences only)."""
+    by = [by] if isinstance(by, str) else by
+    part = frame[[*by, column]].dropna(subset=[column])
+    if unique:
+        part = part.drop_duplicates()
+    keys = part[by[0]].tolist() if len(by) == 1 else list(zip(*(part[b].tolist() for b in by)))
+    collected = _collect(keys, part[column].tolist())
+    if len(by) == 1:
+        return pd.Series(collected, dtype=object)
+    index = pd.MultiIndex.from_tuples(list(collected), names=by) if collected else None
+    return pd.Series(list(collected.values()), index=index, dtype=object)
+
+
 def _ranked(long: pd.DataFrame) -> pd.DataFrame:
     """Per incident and value: stories supporting it (copies count once), first date, the
     articles as evidence, and the spelling most used; sorted by support then first date."""
@@ -65,11 +97,10 @@ def _ranked(long: pd.DataFrame) -> pd.DataFrame:
     stats = long.groupby(["incident_id", "norm"], sort=True).agg(
         stories=("story_id", "nunique"), first=("date", "min")
     )
-    stats["article_ids"] = (
-        long.drop_duplicates(["incident_id", "norm", "article_id"])
-        .sort_values("article_id")
-        .groupby(["incident_id", "norm"])["article_id"]
-        .agg(list)
+    stats["article_ids"] = _lists_by(
+        long.drop_duplicates(["incident_id", "norm", "article_id"]).sort_values("article_id", kind="stable"),
+        ["incident_id", "norm"],
+        "article_id",
     )
     spelled = long.groupby(["incident_id", "norm", "value"]).size().rename("uses").reset_index()
     spelled = spelled.sort_values(
@@ -85,7 +116,7 @@ def _ranked(long: pd.DataFrame) -> pd.DataFrame:
 
 
 def _as_lists(stats: pd.DataFrame, index: pd.Index) -> pd.Series:
-    lists = stats.groupby("incident_id", sort=False)["display"].agg(list)
+    lists = _lists_by(stats, "incident_id", "display")
     return lists.reindex(index).map(lambda v: v if isinstance(v, list) else [])
 
 
@@ -154,14 +185,27 @@ def prepare_articles(extracted: pa.Table, agencies: AliasIndex, actors: AliasInd
     return frame
 
 
+def is_candidate(frame: pd.DataFrame) -> pd.Series:
+    """Articles that are clustered into incidents: those about an incident."""
+    return frame["is_incident"].eq(True)
+
+
 def build_incidents(
-    frame: pd.DataFrame, aliases: AliasIndex | None = None
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(articles with incident_id/story_id, incidents) from prepared articles."""
-    candidates = frame[frame["is_incident"].eq(True)]
-    assignment = assign_incidents(
-        candidates[["article_id", "date", "text", "title", "victims", "incident_types"]], aliases
-    )
+    frame: pd.DataFrame,
+    aliases: AliasIndex | None = None,
+    state: build_state.BuildState | None = None,
+    previous: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, Assignment]:
+    """(articles with incident_id/story_id, incidents, the assignment) from prepared articles.
+
+    The clustering always runs over every candidate (on features computed once per article,
+    when the frame has FEATURES columns), so an incremental build assigns exactly what a full
+    one would. With the previous build's `state` and `previous` incidents table, only the
+    incidents whose articles changed are aggregated again; the others are copied."""
+    candidates = frame[is_candidate(frame)]
+    columns = ["article_id", "date", "text", "title", "victims", "incident_types"]
+    columns += [c for c in FEATURES if c in frame]
+    assignment = assign_incidents(candidates[columns], aliases)
     frame = frame.merge(assignment.frame, on="article_id", how="left")
     frame["date"] = frame["date"].fillna(frame.pop("story_date"))
     # An incident is dated by its reports; a story no page, feed or URL dates has none.
@@ -172,7 +216,51 @@ def build_incidents(
     frame["is_copy"] = frame["story_id"].notna() & (frame["story_id"] != frame["article_id"])
     incident_rows = frame[frame["incident_id"].notna()].sort_values(["date", "article_id"], kind="stable")
     if incident_rows.empty:
-        return frame, pd.DataFrame({name: pd.Series(dtype=object) for name in SCHEMAS["incidents"].names})
+        empty = pd.DataFrame({name: pd.Series(dtype=object) for name in SCHEMAS["incidents"].names})
+        return frame, empty, assignment
+    kept = None
+    if state is not None and previous is not None:
+        touched = touched_incidents(frame, incident_rows, state, assignment.victim_key)
+        current = set(incident_rows["incident_id"])
+        kept = previous[~previous["incident_id"].isin(touched) & previous["incident_id"].isin(current)]
+        incident_rows = incident_rows[incident_rows["incident_id"].isin(touched)]
+        log.info("incremental build: %s incidents changed, %s kept", len(touched), len(kept))
+        if incident_rows.empty:
+            return frame, kept.reset_index(drop=True), assignment
+    incidents = _aggregate_incidents(incident_rows, assignment)
+    if kept is not None and not kept.empty:
+        incidents = pd.concat([kept, incidents], ignore_index=True)
+        incidents = incidents.sort_values("incident_id", kind="stable").reset_index(drop=True)
+    return frame, incidents, assignment
+
+
+def touched_incidents(
+    frame: pd.DataFrame, incident_rows: pd.DataFrame, state: build_state.BuildState, keymap: dict[str, str]
+) -> set[str]:
+    """Incident IDs (of this build) whose table row may differ from the previous build's: those
+    holding an article that is new, changed (a newer extracted part), moved, or gone; those
+    whose victim spellings map to other keys now; and every incident sharing a victim key with
+    one of them (the display name of a victim is voted across its incidents)."""
+    compared = ["part", "story_id", "incident_id", "victim_key"]
+    old = state.articles[["article_id", *compared]]
+    merged = frame[["article_id", *compared]].merge(old, on="article_id", how="outer", suffixes=("", "_old"))
+    differs = np.zeros(len(merged), dtype=bool)
+    for column in compared:
+        differs |= merged[column].fillna("").to_numpy() != merged[f"{column}_old"].fillna("").to_numpy()
+    changed = merged[differs]
+    touched = set(changed["incident_id"].dropna()) | set(changed["incident_id_old"].dropna())
+    respelled = {name for name, key in keymap.items() if state.victim_key.get(name) != key}
+    respelled |= set(state.victim_key) - set(keymap)
+    if respelled:
+        victims = incident_rows[["incident_id", "victims"]].explode("victims")
+        touched |= set(victims.loc[victims["victims"].isin(respelled), "incident_id"])
+    keys = set(incident_rows.loc[incident_rows["incident_id"].isin(touched), "victim_key"])
+    touched |= set(incident_rows.loc[incident_rows["victim_key"].isin(keys), "incident_id"])
+    return touched
+
+
+def _aggregate_incidents(incident_rows: pd.DataFrame, assignment: Assignment) -> pd.DataFrame:
+    """One row per incident from its articles (sorted by date, then article id)."""
 
     grouped = incident_rows.groupby("incident_id", sort=True)
     incidents = grouped.agg(
@@ -189,12 +277,22 @@ def build_incidents(
         .set_index("incident_id")["title"]
         .reindex(index)
     )
-    incidents["source_urls"] = grouped["url"].agg(lambda urls: list(dict.fromkeys(urls)))
-    incidents["article_ids"] = grouped["article_id"].agg(list)
+    incidents["source_urls"] = _lists_by(incident_rows, "incident_id", "url", unique=True).reindex(index)
+    incidents["article_ids"] = _lists_by(incident_rows, "incident_id", "article_id").reindex(index)
     originals = incident_rows[~incident_rows["is_copy"]]
     incidents["n_sources"] = originals.groupby("incident_id")["source"].nunique().reindex(index).fillna(0)
     incidents["n_sources"] = incidents["n_sources"].clip(lower=1).astype("int32")
-    incidents["sources"] = grouped["source"].agg(lambda s: list(dict.fromkeys(s.dropna().astype(str))))
+    sources = incident_rows[["incident_id"]].assign(source=incident_rows["source"].astype(object))
+    incidents["sources"] = (
+        _lists_by(
+            sources.assign(source=sources["source"].map(lambda v: None if pd.isna(v) else str(v))),
+            "incident_id",
+            "source",
+            unique=True,
+        )
+        .reindex(index)
+        .map(lambda v: v if isinstance(v, list) else [])
+    )
 
     # The victim as most often spelled among the names that map to the incident's key.
     victims = _long(incident_rows, "victims")
@@ -253,7 +351,7 @@ def build_incidents(
         .reindex(index)
         .map(lambda v: v if isinstance(v, list) else [])
     )
-    return frame, incidents.reset_index()
+    return incidents.reset_index()
 
 
 def _services_status(rows: pd.DataFrame) -> pd.Series:
@@ -449,17 +547,30 @@ def card_readme(card: dict) -> str:
 
 
 def build_dataset(
-    data_dir: DataDir | str | Path | None = None, gazetteers: Path = GAZETTEERS, *, allow_shrink: bool = False
+    data_dir: DataDir | str | Path | None = None,
+    gazetteers: Path = GAZETTEERS,
+    *,
+    allow_shrink: bool = False,
+    incremental: bool = True,
 ) -> BuildSummary:
-    """Rebuild every table of D/dataset/ from D/extracted/, validated, swapped in atomically.
+    """Build every table of D/dataset/ from D/extracted/, validated, swapped in atomically.
 
     Raises storage.DatasetShrinks (the published dataset kept) when the new one would drop too
-    many of its articles, unless `allow_shrink`."""
+    many of its articles, unless `allow_shrink`. Incremental by default: with the state the
+    previous build left beside the dataset, only new or changed articles get their clustering
+    features computed and only the incidents they touch are aggregated again; the tables
+    equal those of a full build (`incremental=False`)."""
     started = time.perf_counter()
     data_dir = data_dir if isinstance(data_dir, DataDir) else DataDir.resolve(data_dir)
     agencies, actors = alias_index(AGENCY, str(gazetteers)), alias_index(THREAT_ACTOR, str(gazetteers))
-    frame = prepare_articles(read_extracted_table(data_dir.extracted), agencies, actors)
-    frame, incidents = build_incidents(frame, agencies)
+    meta = build_state.fingerprint(Path(gazetteers))
+    state = build_state.load(data_dir.dataset, meta) if incremental else None
+    previous = _previous_incidents(data_dir.dataset) if state is not None else None
+    if previous is None:
+        state = None
+    frame = prepare_articles(read_extracted_table(data_dir.extracted, with_part=True), agencies, actors)
+    frame = _with_features(frame, state)
+    frame, incidents, assignment = build_incidents(frame, agencies, state, previous)
     frames = {
         "incidents": incidents,
         "articles": _article_table(frame),
@@ -486,7 +597,11 @@ def build_dataset(
         tables[name] = to_arrow(name, table_frame)
     seconds = time.perf_counter() - started
     card = dataset_card(frame, tables, seconds)
-    storage.write_dataset(data_dir.dataset, tables, card, card_readme(card), allow_shrink=allow_shrink)
+    card["build"] = "incremental" if state is not None else "full"
+    extra = build_state.tables(frame, assignment.victim_key, meta)
+    storage.write_dataset(
+        data_dir.dataset, tables, card, card_readme(card), allow_shrink=allow_shrink, extra=extra
+    )
     summary = BuildSummary(
         articles=len(frame),
         incident_articles=int(frame["incident_id"].notna().sum()),
@@ -496,8 +611,44 @@ def build_dataset(
         redirects=tables["redirects"].num_rows,
         seconds=time.perf_counter() - started,
         dataset=data_dir.dataset,
+        mode=card["build"],
     )
     log.info(
         "built %s incidents from %s articles in %.1f s", summary.incidents, summary.articles, summary.seconds
     )
     return summary
+
+
+def _previous_incidents(dataset: Path) -> pd.DataFrame | None:
+    try:
+        return storage.read_frame(dataset, "incidents")
+    except (OSError, pa.ArrowInvalid) as exc:
+        log.info("previous incidents unreadable (%s): full build", exc)
+        return None
+
+
+def _with_features(frame: pd.DataFrame, state: build_state.BuildState | None) -> pd.DataFrame:
+    """The clustering FEATURES of every candidate article: the previous build's when the
+    article's row comes from the same extracted part, computed afresh otherwise."""
+    frame = frame.copy()
+    for column in FEATURES:
+        frame[column] = pd.Series([None] * len(frame), index=frame.index, dtype=object)
+    candidate = is_candidate(frame).to_numpy()
+    reuse = np.zeros(len(frame), dtype=bool)
+    if state is not None:
+        old = state.articles.reindex(frame["article_id"])
+        reuse = (
+            candidate
+            & (old["part"].to_numpy() == frame["part"].to_numpy())
+            & old["ref_years"].notna().to_numpy()
+        )
+        for column in FEATURES:
+            frame.loc[reuse, column] = pd.Series(old[column].to_numpy(), index=frame.index)[reuse]
+    fresh = candidate & ~reuse
+    if fresh.any():
+        rows = frame[fresh]
+        features = article_features(rows["text"].tolist(), rows["title"].tolist())
+        for column in FEATURES:
+            frame.loc[fresh, column] = pd.Series(features[column].to_numpy(), index=rows.index)
+    log.info("clustering features: %s reused, %s computed", int(reuse.sum()), int(fresh.sum()))
+    return frame

@@ -30,14 +30,16 @@ dataset's `redirects` table, so an analyst's old reference still resolves.
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
 
-from analysis.dedup import near_duplicate_pairs
+from analysis.dedup import signature_pairs, signatures
 from core.gazetteers import AliasIndex
 from core.names import slug, victim_keys
 
@@ -111,33 +113,68 @@ def _story_keys(copies: list[list[str]]) -> list[str]:
     return sorted(everything, key=lambda key: (-votes[key], everything.index(key)))
 
 
+FEATURES = ("signature", "ref_months", "ref_years")
+_US_PER_DAY = 86_400_000_000
+
+
+def _comparable_text(text: str | None, title: str | None) -> str:
+    """The text compared for copies and searched for dates: a short text with its title."""
+    return text if len((text or "").split()) >= 20 else f"{title or ''} {text or ''}"
+
+
+def article_features(texts: list[str | None], titles: list[str | None]) -> pd.DataFrame:
+    """What clustering needs from an article's text, computed once per article: its MinHash
+    signature and the months (year * 100 + month) and years it names. A build keeps them,
+    so an incremental build computes them for new and changed articles only."""
+    compared = [_comparable_text(t, title) for t, title in zip(texts, titles)]
+    references = [_references(text) for text in compared]
+    return pd.DataFrame(
+        {
+            "signature": signatures(compared),
+            "ref_months": [sorted(y * 100 + m for m, y in months) for months, _ in references],
+            "ref_years": [sorted(years) for _, years in references],
+        }
+    )
+
+
+def _month_end(year: int, month: int) -> datetime:
+    return datetime(year, month, calendar.monthrange(year, month)[1])
+
+
 def assign_incidents(articles: pd.DataFrame, aliases: AliasIndex | None = None) -> Assignment:
     """Assign each incident article (columns article_id, date, text, title, victims,
-    incident_types) to a story and an incident; returns one row per input article."""
+    incident_types, and the FEATURES columns when already known) to a story and an incident;
+    returns one row per input article."""
     frame = articles.sort_values(["date", "article_id"], kind="stable").reset_index(drop=True)
     n = len(frame)
+    if not set(FEATURES) <= set(frame.columns):
+        features = article_features(frame["text"].tolist(), frame["title"].tolist())
+        frame = pd.concat([frame.drop(columns=[c for c in FEATURES if c in frame]), features], axis=1)
     dates = frame["date"].to_numpy(dtype="datetime64[us]")
+    article_ids = frame["article_id"].tolist()
     victim_lists = [_unique(v) for v in frame["victims"]]
     keymap = victim_keys((name for names in victim_lists for name in names), aliases)
     keys = [[k for k in _unique(keymap.get(v, "") for v in names) if k] for names in victim_lists]
 
-    texts = [
-        t if len((t or "").split()) >= 20 else f"{title or ''} {t or ''}"
-        for t, title in zip(frame["text"], frame["title"])
-    ]
     stories = DisjointSet(n)
-    for i, j, similarity in near_duplicate_pairs(texts, SIMILAR):
+    for i, j, similarity in signature_pairs(frame["signature"].tolist(), SIMILAR):
         if similarity >= IDENTICAL or not keys[i] or not keys[j] or set(keys[i]) & set(keys[j]):
             stories.union(i, j)
-    story_of = stories.labels()
+    story_array = stories.labels()
     # Rows are sorted by date with undated ones last, so a story's first row is its earliest
     # dated copy: undated copies take its date.
-    dates = np.where(np.isnat(dates), dates[story_of], dates)
-    order = np.where(np.isnat(dates), np.iinfo(np.int64).max, dates.astype("int64"))
+    dates = np.where(np.isnat(dates), dates[story_array], dates)
+    undated = np.isnat(dates)
+    order = np.where(undated, np.iinfo(np.int64).max, dates.astype("int64")).tolist()
+    # Microseconds as Python ints (None when undated): the loops below compare dates a lot.
+    when = [
+        None if missing else value for missing, value in zip(undated.tolist(), dates.astype("int64").tolist())
+    ]
+    story_of = story_array.tolist()
 
     members: dict[int, list[int]] = defaultdict(list)
     for row, story in enumerate(story_of):
-        members[int(story)].append(row)
+        members[story].append(row)
     story_ids = sorted(members)  # each story's first row is its earliest copy
     story_keys = {story: _story_keys([keys[r] for r in members[story]]) for story in story_ids}
 
@@ -149,60 +186,69 @@ def assign_incidents(articles: pd.DataFrame, aliases: AliasIndex | None = None) 
         named = story_keys[story]
         for key in named if len(named) <= MAX_LINK_VICTIMS else named[:1]:
             by_key[key].append(story)
-    gap = np.timedelta64(GAP_DAYS, "D")
+    gap = GAP_DAYS * _US_PER_DAY
     for chain in by_key.values():
         for previous, current in zip(chain, chain[1:]):
-            if dates[current] - dates[previous] <= gap:
+            if (
+                when[current] is not None
+                and when[previous] is not None
+                and when[current] - when[previous] <= gap
+            ):
                 incidents.union(index_of[previous], index_of[current])
 
     # 4. look-backs: a later incident that names an earlier one's month or year joins it.
-    labels = incidents.labels()
+    labels = incidents.labels().tolist()
     groups: dict[int, list[int]] = defaultdict(list)
     for pos, label in enumerate(labels):
-        groups[int(label)].append(story_ids[pos])
-    start = {g: dates[min(s)] for g, s in groups.items()}
+        groups[label].append(story_ids[pos])
+    start = {g: when[min(s)] for g, s in groups.items()}
     group_keys = {g: {story_keys[s][0] for s in st if story_keys[s]} for g, st in groups.items()}
     types = [set(_unique(t)) for t in frame["incident_types"]]
-    group_types = {g: set().union(*(types[r] for s in st for r in members[s])) for g, st in groups.items()}
-    earlier_by_key: dict[str, list[int]] = defaultdict(list)
-    for g in sorted(groups, key=lambda g: (order[min(groups[g])], g)):
-        begin = pd.Timestamp(start[g])
-        if pd.isna(begin):
-            continue  # an undated incident names no month to look back from
-        if not any(earlier_by_key[key] for key in group_keys[g]):
-            for key in group_keys[g]:
-                earlier_by_key[key].append(g)
-            continue
-        months: set[tuple[int, int]] = set()
-        years: set[int] = set()
-        for s in groups[g]:
-            for r in members[s]:
-                m, y = _references(texts[r])
-                months |= m
-                years |= y
-        recent_from = begin - pd.Timedelta(days=LOOKBACK_RECENT_DAYS)
-        retrospective = begin.year not in years and not any(
-            recent_from <= pd.Timestamp(year=y, month=m, day=1, tz=begin.tz) + pd.offsets.MonthEnd(0)
-            for m, y in months
-        )
-        best = None
-        for key in sorted(group_keys[g]) if retrospective else ():
-            for candidate in earlier_by_key[key]:
-                first = pd.Timestamp(start[candidate])
-                named = (first.month, first.year) in months or first.year in years
-                if named and _types_compatible(group_types[g], group_types[candidate]):
-                    if best is None or start[candidate] > start[best]:
-                        best = candidate
-        if best is not None:
-            incidents.union(best, g)
-        for key in group_keys[g]:
-            earlier_by_key[key].append(g)
+    ref_months, ref_years = frame["ref_months"].tolist(), frame["ref_years"].tolist()
+    # Per victim key, the earlier groups by the year they started (each list in start order),
+    # so a look-back only visits the groups whose start year it names.
+    earlier_by_key: dict[str, dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
+    epoch = datetime(1970, 1, 1)
+    first_day = {g: epoch + timedelta(microseconds=start[g]) for g in groups if start[g] is not None}
+    group_types: dict[int, set[str]] = {}
 
-    final = incidents.labels()
-    incident_of_story = {story_ids[pos]: int(final[pos]) for pos in range(len(story_ids))}
+    def types_of(group: int) -> set[str]:
+        if group not in group_types:
+            group_types[group] = set().union(*(types[r] for s in groups[group] for r in members[s]))
+        return group_types[group]
+
+    for g in sorted(groups, key=lambda g: (order[min(groups[g])], g)):
+        if start[g] is None:
+            continue  # an undated incident names no month to look back from
+        if any(earlier_by_key[key] for key in group_keys[g]):
+            begin = first_day[g]
+            rows = [r for s in groups[g] for r in members[s]]
+            months = {(int(v) % 100, int(v) // 100) for r in rows for v in ref_months[r]}
+            years = {int(v) for r in rows for v in ref_years[r]}
+            recent_from = begin - timedelta(days=LOOKBACK_RECENT_DAYS)
+            retrospective = begin.year not in years and not any(
+                recent_from <= _month_end(y, m) for m, y in months
+            )
+            named_years = sorted(years | {y for _, y in months})
+            best = None
+            for key in sorted(group_keys[g]) if retrospective else ():
+                for year in named_years:
+                    for candidate in earlier_by_key[key].get(year, ()):
+                        first = first_day[candidate]
+                        named = (first.month, first.year) in months or first.year in years
+                        if named and (best is None or start[candidate] > start[best]):
+                            if _types_compatible(types_of(g), types_of(candidate)):
+                                best = candidate
+            if best is not None:
+                incidents.union(best, g)
+        for key in group_keys[g]:
+            earlier_by_key[key][first_day[g].year].append(g)
+
+    final = incidents.labels().tolist()
+    incident_of_story = {story_ids[pos]: final[pos] for pos in range(len(story_ids))}
     incident_rows: dict[int, list[int]] = defaultdict(list)
     for row in range(n):
-        incident_rows[incident_of_story[int(story_of[row])]].append(row)
+        incident_rows[incident_of_story[story_of[row]]].append(row)
 
     ids: dict[int, str] = {}
     main_key: dict[int, str] = {}
@@ -211,19 +257,19 @@ def assign_incidents(articles: pd.DataFrame, aliases: AliasIndex | None = None) 
         rows = incident_rows[label]
         votes = Counter(keys[r][0] for r in rows if keys[r])
         key = min(votes, key=lambda k: (-votes[k], k)) if votes else ""
-        first = pd.Timestamp(dates[min(rows)])
-        month = first.strftime("%Y-%m") if not pd.isna(first) else "undated"
-        base = f"{slug(key)}-{month}" if key else f"unknown-{month}-{frame.at[min(rows), 'article_id'][:8]}"
+        first = when[min(rows)]
+        month = (epoch + timedelta(microseconds=first)).strftime("%Y-%m") if first is not None else "undated"
+        base = f"{slug(key)}-{month}" if key else f"unknown-{month}-{article_ids[min(rows)][:8]}"
         taken[base] += 1
         ids[label] = base if taken[base] == 1 else f"{base}-{taken[base]}"
         main_key[label] = key
 
     out = pd.DataFrame(
         {
-            "article_id": frame["article_id"],
-            "story_id": [frame.at[int(s), "article_id"] for s in story_of],
-            "incident_id": [ids[incident_of_story[int(s)]] for s in story_of],
-            "victim_key": [main_key[incident_of_story[int(s)]] for s in story_of],
+            "article_id": article_ids,
+            "story_id": [article_ids[s] for s in story_of],
+            "incident_id": [ids[incident_of_story[s]] for s in story_of],
+            "victim_key": [main_key[incident_of_story[s]] for s in story_of],
             "story_date": pd.to_datetime(dates).tz_localize("UTC")
             if n
             else pd.Series([], dtype="datetime64[us, UTC]"),

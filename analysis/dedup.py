@@ -52,26 +52,48 @@ def minhashes(texts: Sequence[str]) -> list[MinHash | None]:
     return out
 
 
-def near_duplicate_pairs(texts: Sequence[str], threshold: float = 0.5) -> list[tuple[int, int, float]]:
-    """Index pairs (i < j) whose estimated Jaccard similarity of shingles is ≥ threshold.
+def signatures(texts: Sequence[str]) -> list[np.ndarray | None]:
+    """The MinHash values of each text (None when too short): what a build keeps between
+    runs so that an incremental build hashes only the new articles."""
+    return [None if sketch is None else sketch.hashvalues for sketch in minhashes(texts)]
 
-    LSH finds candidates in roughly linear time; each candidate is then checked against the
-    MinHash estimate so the banding's false positives are dropped.
+
+def near_duplicate_pairs(texts: Sequence[str], threshold: float = 0.5) -> list[tuple[int, int, float]]:
+    """Index pairs (i < j) whose estimated Jaccard similarity of shingles is ≥ threshold."""
+    return signature_pairs(signatures(texts), threshold)
+
+
+def signature_pairs(
+    sketches: Sequence[np.ndarray | None], threshold: float = 0.5
+) -> list[tuple[int, int, float]]:
+    """Index pairs (i < j) of MinHash signatures whose estimated Jaccard similarity is ≥ threshold.
+
+    The banding of datasketch's MinHashLSH (its b bands of r values for this threshold), done
+    for all signatures at once with numpy sorts instead of one hash-table insert per band and
+    item: two signatures are candidates when one band is equal, and each candidate is checked
+    against the MinHash estimate (as MinHash.jaccard does) so false positives are dropped.
     """
-    sketches = minhashes(texts)
+    present = [index for index, sketch in enumerate(sketches) if sketch is not None]
+    if len(present) < 2:
+        return []
     lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
-    with lsh.insertion_session() as session:
-        for index, sketch in enumerate(sketches):
-            if sketch is not None:
-                session.insert(index, sketch, check_duplication=False)
+    matrix = np.ascontiguousarray(np.stack([sketches[i] for i in present]))
+    rows = np.asarray(present)
+    candidates: set[tuple[int, int]] = set()
+    for band in range(lsh.b):
+        block = np.ascontiguousarray(matrix[:, band * lsh.r : (band + 1) * lsh.r])
+        keys = block.view(np.dtype((np.void, block.dtype.itemsize * lsh.r))).ravel()
+        order = np.argsort(keys, kind="stable")
+        ordered = keys[order]
+        boundary = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1], True])
+        for group in np.flatnonzero(np.diff(boundary) > 1):
+            members = sorted(rows[order[boundary[group] : boundary[group + 1]]].tolist())
+            candidates.update(
+                (members[a], members[b]) for a in range(len(members)) for b in range(a + 1, len(members))
+            )
     pairs: list[tuple[int, int, float]] = []
-    for index, sketch in enumerate(sketches):
-        if sketch is None:
-            continue
-        for other in lsh.query(sketch):
-            if other > index:
-                similarity = sketch.jaccard(sketches[other])
-                if similarity >= threshold:
-                    pairs.append((index, other, similarity))
-    pairs.sort()
+    for i, j in sorted(candidates):
+        similarity = float(np.count_nonzero(sketches[i] == sketches[j])) / NUM_PERM
+        if similarity >= threshold:
+            pairs.append((i, j, similarity))
     return pairs

@@ -124,12 +124,20 @@ def write_table(folder: Path, name: str, table: pa.Table) -> None:
 
 
 def write_dataset(
-    dataset: Path, tables: dict[str, pa.Table], card: dict, readme: str, *, allow_shrink: bool = False
+    dataset: Path,
+    tables: dict[str, pa.Table],
+    card: dict,
+    readme: str,
+    *,
+    allow_shrink: bool = False,
+    extra: dict | None = None,
 ) -> None:
     """Write all tables and the card to staging, then swap them in as D/dataset.
 
     Raises DatasetShrinks (nothing written) when the new articles table drops more than
-    `max_article_drop()` of the published one's, unless `allow_shrink`."""
+    `max_article_drop()` of the published one's, unless `allow_shrink`. `extra`: more files
+    that must swap in with the tables (the build's state), relative path → a pyarrow table
+    (written as parquet) or text."""
     dataset = Path(dataset)
     dataset.parent.mkdir(parents=True, exist_ok=True)
     clean_stale(dataset)
@@ -146,6 +154,13 @@ def write_dataset(
             write_table(staging, name, tables[name])
         (staging / "dataset.json").write_text(json.dumps(card, indent=2, default=str) + "\n")
         (staging / "README.md").write_text(readme)
+        for relative, content in (extra or {}).items():
+            path = staging / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, pa.Table):
+                pq.write_table(content, path, compression="zstd")
+            else:
+                path.write_text(content, encoding="utf-8")
         if dataset.exists():
             dataset.rename(previous)
         staging.rename(dataset)

@@ -60,6 +60,11 @@ class DataDir:
     def exports(self) -> Path:
         return self.root / "exports"
 
+    @property
+    def watch(self) -> Path:
+        """`incidents watch`'s record of its cycles (cycles.jsonl), read by `incidents status`."""
+        return self.root / "watch"
+
 
 def user_agent(contact: str | None) -> str:
     """Names the project and the operator's contact; no URL (some agency sites drop those)."""

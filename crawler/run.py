@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import json
 import logging
 import shutil
 from collections.abc import Iterable
@@ -71,9 +73,14 @@ def run_crawl(
     only: str | None = None,
     resume: bool = False,
     overrides: dict[str, str] | None = None,
+    redis_url: str | None = None,
 ) -> CrawlResult:
-    """Crawl every enabled source; blocks until done (or interrupted with Ctrl-C)."""
+    """Crawl every enabled source; blocks until done (or interrupted with Ctrl-C).
+
+    With `redis_url`, the crawl shares its frontier through redis (see shared_frontier)."""
     settings = crawl_settings(data_dir, overrides)
+    if redis_url:
+        shared_frontier(settings, redis_url)
     sources = load_crawlable_sources(sources_file, settings)
     wanted = {name.strip() for name in only.split(",")} if only else None
     # Unavailable sources still start their kind's spider, which reports them as skipped.
@@ -111,6 +118,27 @@ def run_crawl(
     return result
 
 
+def shared_frontier(settings: Settings, redis_url: str) -> None:
+    """scrapy-redis's scheduler and duplicate filter: every crawl process pointed at one redis
+    (on this machine or others) takes requests from one queue and records every request it
+    makes in one fingerprint set, so no page is fetched twice by any of them, in this crawl or
+    a later one. Listings (feeds, sitemaps) bypass the filter, as they do alone: each process
+    re-reads them, conditionally. The queue and the set persist in redis between crawls."""
+    import redis
+
+    try:
+        redis.Redis.from_url(redis_url, socket_connect_timeout=5).ping()
+    except (redis.RedisError, ValueError) as exc:
+        raise CrawlFailed(f"cannot reach redis at {redis_url}: {exc}") from None
+    settings.set("SCHEDULER", "scrapy_redis.scheduler.Scheduler", priority="cmdline")
+    settings.set("DUPEFILTER_CLASS", "scrapy_redis.dupefilter.RFPDupeFilter", priority="cmdline")
+    settings.set("SCHEDULER_PERSIST", True, priority="cmdline")
+    settings.set("SCHEDULER_QUEUE_KEY", "incidents:%(spider)s:requests", priority="cmdline")
+    settings.set("SCHEDULER_DUPEFILTER_KEY", "incidents:%(spider)s:dupefilter", priority="cmdline")
+    settings.set("DUPEFILTER_KEY", "incidents:%(spider)s:dupefilter", priority="cmdline")
+    settings.set("REDIS_URL", redis_url, priority="cmdline")
+
+
 def source_download_slots(sources: Iterable[Source]) -> dict[str, dict[str, Any]]:
     """DOWNLOAD_SLOTS entries from the sources' `settings` (delay, concurrency), keyed by host.
 
@@ -141,3 +169,28 @@ def apply_source_slots(settings: Settings, sources: Iterable[Source]) -> None:
     # Spider priority: CrawlerProcess.crawl() re-applies the process's (project) settings onto
     # the crawler's, which would drop slots set at project priority.
     settings.set("DOWNLOAD_SLOTS", merged, priority=max(settings.getpriority("DOWNLOAD_SLOTS") or 0, 30))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """One crawl in a process of its own, its report as JSON in --result.
+
+    `incidents watch` runs each cycle's crawl this way: Twisted's reactor cannot be started
+    twice in one process, and a fresh process per crawl also returns its memory to the system
+    and keeps a crashed crawl from taking the watch down. The caller holds the data dir's lock."""
+    parser = argparse.ArgumentParser(prog="python -m crawler.run")
+    parser.add_argument("--sources", type=Path, required=True)
+    parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("--result", type=Path, required=True)
+    parser.add_argument("--redis", help="redis://HOST:PORT: share the crawl frontier")
+    parser.add_argument("-s", dest="settings", action="append", default=[], metavar="NAME=VALUE")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    overrides = dict(pair.partition("=")[::2] for pair in args.settings)
+    result = run_crawl(args.sources, DataDir(args.data_dir), overrides=overrides, redis_url=args.redis)
+    report = {"per_source": result.per_source, "finish_reasons": result.finish_reasons}
+    args.result.write_text(json.dumps(report, default=str), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

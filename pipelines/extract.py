@@ -74,11 +74,15 @@ def run_extract(
     reprocess_all: bool = False,
     batch_size: int = 200,
     extractor_version: str = "",
+    stop: Callable[[], bool] | None = None,
 ) -> ExtractSummary:
     """Parse (and analyse, when `analyze` is given) every stored page not yet extracted.
 
     `reprocess_all` re-extracts every stored page into new parts that replace the old ones
-    only once all are written: killed half-way, it leaves the old articles in place."""
+    only once all are written: killed half-way, it leaves the old articles in place.
+
+    `stop` is asked after each written batch of an incremental run: when it says so, the stage
+    ends there (what is written stays; the rest waits for the next run)."""
     summary = ExtractSummary()
     with RawStore(data_dir.raw) as store:
         rebuild = extracted.begin_rebuild(data_dir.extracted) if reprocess_all else None
@@ -89,6 +93,9 @@ def run_extract(
             if len(batch) >= batch_size:
                 done += _finish_batch(store, data_dir, batch, analyze, summary, extractor_version, rebuild)
                 batch = []
+                if stop is not None and rebuild is None and stop():
+                    log.info("extract stopped after %s pages; the rest waits for the next run", summary.pages)
+                    return summary
         if batch:
             done += _finish_batch(store, data_dir, batch, analyze, summary, extractor_version, rebuild)
         if rebuild is not None:

@@ -82,12 +82,22 @@ def write_batch(extracted_root: Path, rows: Iterable[dict], folder: Path | None 
     return final
 
 
-def read_table(extracted_root: Path) -> pa.Table:
-    """All extracted articles; when a page was extracted more than once, the latest row wins."""
+def read_table(extracted_root: Path, with_part: bool = False) -> pa.Table:
+    """All extracted articles; when a page was extracted more than once, the latest row wins.
+
+    `with_part` adds a `part` column: the file each row came from (parts are never rewritten,
+    so a build can tell which articles changed since it last ran)."""
     parts = sorted(live_articles_dir(extracted_root).glob("part-*.parquet"))
     if not parts:
-        return EXTRACTED_ARTICLE.empty_table()
-    table = pa.concat_tables(pq.read_table(p, schema=EXTRACTED_ARTICLE) for p in parts)
+        table = EXTRACTED_ARTICLE.empty_table()
+        return table.append_column("part", pa.array([], pa.string())) if with_part else table
+    tables = []
+    for path in parts:
+        table = pq.read_table(path, schema=EXTRACTED_ARTICLE)
+        if with_part:
+            table = table.append_column("part", pa.array([path.name] * table.num_rows, pa.string()))
+        tables.append(table)
+    table = pa.concat_tables(tables)
     frame_ids = table.column("article_id").to_pylist()
     last: dict[str, int] = {}
     for index, key in enumerate(frame_ids):

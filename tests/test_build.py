@@ -139,6 +139,31 @@ def test_incremental_build_equals_full_rebuild(tmp_path):
         pd.testing.assert_frame_equal(frame, _tables(full)[name], obj=name)
 
 
+def test_incremental_build_of_new_and_changed_articles_equals_full_rebuild(tmp_path):
+    from bench.dataset_build import generate
+
+    table, _ = generate(1500, 120)
+    rows = table.to_pylist()
+    changed = [
+        dict(row, victims=["Someone Else Entirely"], text=row["text"] + " Updated.") for row in rows[:3]
+    ]
+    incremental = DataDir.resolve(tmp_path / "inc")
+    write_extracted(incremental.extracted, rows[:1300])
+    build_dataset(incremental)
+    before = incidents_of(incremental)
+    write_extracted(incremental.extracted, rows[1300:] + changed)  # a new crawl, a re-extraction
+    build_dataset(incremental)
+    assert storage.read_card(incremental.dataset)["build"] == "incremental"
+    full = DataDir.resolve(tmp_path / "full")
+    write_extracted(full.extracted, rows[1300:] + changed + rows[3:1300])
+    build_dataset(full, incremental=False)
+    for name, frame in _tables(incremental).items():
+        pd.testing.assert_frame_equal(frame, _tables(full)[name], obj=name)
+    after = incidents_of(incremental)
+    untouched = [i for i in before.index if i in after.index]
+    assert len(untouched) > 0.8 * len(before)  # ids of incidents that got no new article stay
+
+
 def test_earlier_article_moves_the_id_and_records_a_redirect(tmp_path):
     data_dir = built(tmp_path, [article("late", "2023-02-03T10:00", ["Example Ltd"])])
     assert list(incidents_of(data_dir).index) == ["example-2023-02"]

@@ -1,7 +1,11 @@
 """Build the dataset tables (incidents, articles, mentions, statements) from the extracted
 articles: near-duplicate copies become one story, stories about one victim close in time
 become one incident. The new dataset replaces D/dataset/ atomically. A data directory with
-no extracted articles is an error (an empty dataset is published only with --allow-shrink)."""
+no extracted articles is an error (an empty dataset is published only with --allow-shrink).
+
+Incremental: only articles extracted since the last build get their clustering features
+computed, and only the incidents they touch are aggregated again (the result equals a full
+build; --full ignores what the last build kept)."""
 
 from __future__ import annotations
 
@@ -20,6 +24,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="publish even when the new dataset drops many of the published one's articles",
     )
+    parser.add_argument(
+        "--full", action="store_true", help="rebuild from scratch, ignoring the last build's state"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -34,13 +41,13 @@ def run(args: argparse.Namespace) -> int:
         )
     with holding_lock(data_dir, "build", wait=args.wait):
         try:
-            summary = build_dataset(data_dir, allow_shrink=args.allow_shrink)
+            summary = build_dataset(data_dir, allow_shrink=args.allow_shrink, incremental=not args.full)
         except DatasetShrinks as exc:
             raise UserError(str(exc)) from None
     print(
         f"{summary.incidents} incidents from {summary.incident_articles} incident articles "
         f"({summary.articles} articles in all), {summary.statements} statements, "
-        f"{summary.mentions} mentions → {summary.dataset} ({summary.seconds:.1f} s)"
+        f"{summary.mentions} mentions → {summary.dataset} ({summary.mode} build, {summary.seconds:.1f} s)"
     )
     if summary.redirects:
         print(f"{summary.redirects} earlier incident IDs redirect to current ones (table `redirects`)")

@@ -20,6 +20,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--since", help="skip entries a feed or sitemap dates before this ISO date")
     parser.add_argument("--only", help="comma-separated source names to crawl")
     parser.add_argument("--resume", action="store_true", help="continue an interrupted crawl")
+    parser.add_argument(
+        "--redis",
+        metavar="redis://HOST:PORT",
+        help="share one crawl frontier (queue and seen pages) with other crawl processes through redis",
+    )
     parser.add_argument("--contact", help="your e-mail, sent in the User-Agent (or $INCIDENTS_CONTACT)")
     parser.add_argument(
         "-s",
@@ -62,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
                 only=args.only,
                 resume=args.resume,
                 overrides=overrides,
+                redis_url=args.redis,
             )
         except (SourcesFileError, ValueError, CrawlFailed) as exc:
             raise UserError(str(exc)) from None

@@ -54,16 +54,17 @@ def extract(
 ):
     from pipelines.extract import run_extract
 
-    analyze = None
-    version = "parse-only"
-    if analysis:
-        from pipelines.nlp import ANALYZER_VERSION, Analyzer
-
-        try:
-            analyze = Analyzer(model=model, n_process=processes).analyze
-        except OSError as exc:
-            raise UserError(f"cannot load spaCy model: {exc}") from None
-        version = ANALYZER_VERSION
+    analyze, version = load_analyzer(model, processes) if analysis else (None, "parse-only")
     return run_extract(
         data_dir, analyze, reprocess_all=reprocess_all, batch_size=batch_size, extractor_version=version
     )
+
+
+def load_analyzer(model: str | None = None, processes: int = 1):
+    """(the analyser's analyze function, its version), or a clear error for a bad model."""
+    from pipelines.nlp import ANALYZER_VERSION, Analyzer
+
+    try:
+        return Analyzer(model=model, n_process=processes).analyze, ANALYZER_VERSION
+    except OSError as exc:
+        raise UserError(f"cannot load spaCy model: {exc}") from None

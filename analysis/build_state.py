@@ -1,0 +1,122 @@
+"""What a build keeps beside the dataset so that the next build redoes only what changed.
+
+Stored in D/dataset/.build-state/ and swapped in with the dataset, so the state always
+describes the dataset next to it:
+- `articles.parquet`: per extracted article, the part file its row came from, the story and
+  incident it was put in, and its clustering features (MinHash signature, dates named);
+- `victim_keys.parquet`: every victim spelling → its merge key;
+- `state.json`: the version of this layout and of the clustering constants, and the
+  gazetteers' fingerprint. A state that does not match is ignored (a full build).
+
+Extracted parts are never modified (a re-extraction writes a new part and the newest row of
+an article wins), so an article whose row comes from the same part as last time is unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from analysis import storage
+from analysis.cluster import GAP_DAYS, IDENTICAL, LOOKBACK_RECENT_DAYS, SIMILAR
+from analysis.dedup import MAX_TOKENS, NUM_PERM, SHINGLE
+
+log = logging.getLogger(__name__)
+STATE_DIR = ".build-state"
+LAYOUT = 1
+ARTICLES = pa.schema(
+    [
+        pa.field("article_id", pa.string(), nullable=False),
+        pa.field("part", pa.string()),
+        pa.field("story_id", pa.string()),
+        pa.field("incident_id", pa.string()),
+        pa.field("victim_key", pa.string()),
+        pa.field("signature", pa.list_(pa.uint32(), NUM_PERM)),
+        pa.field("ref_months", pa.list_(pa.int32())),
+        pa.field("ref_years", pa.list_(pa.int32())),
+    ]
+)
+
+
+def fingerprint(gazetteers: Path) -> dict:
+    """What the state is valid for: change any of it and the next build is a full one."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(gazetteers).rglob("*")):
+        if path.is_file():
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return {
+        "layout": LAYOUT,
+        "clustering": [GAP_DAYS, SIMILAR, IDENTICAL, LOOKBACK_RECENT_DAYS],
+        "minhash": [NUM_PERM, SHINGLE, MAX_TOKENS],
+        "gazetteers": digest.hexdigest(),
+    }
+
+
+@dataclass
+class BuildState:
+    articles: pd.DataFrame  # ARTICLES columns, indexed by article_id (an unnamed index)
+    victim_key: dict[str, str]
+
+
+def load(dataset: Path, expected: dict) -> BuildState | None:
+    """The state beside the live dataset, or None when there is none or it does not fit."""
+    folder = storage.live(dataset) / STATE_DIR
+    try:
+        meta = json.loads((folder / "state.json").read_text(encoding="utf-8"))
+        if meta != expected:
+            log.info("build state is for other settings or gazetteers: full build")
+            return None
+        articles = pq.read_table(folder / "articles.parquet", schema=ARTICLES)
+        keys = pq.read_table(folder / "victim_keys.parquet").to_pydict()
+    except (OSError, ValueError, pa.ArrowInvalid) as exc:
+        log.info("no usable build state (%s): full build", exc)
+        return None
+    frame = articles.drop(["signature"]).to_pandas()
+    frame["signature"] = _signatures_from_arrow(articles.column("signature"))
+    frame.index = pd.Index(frame["article_id"].to_numpy(), name=None)
+    return BuildState(frame, dict(zip(keys["spelling"], keys["key"])))
+
+
+def _signatures_from_arrow(column: pa.ChunkedArray) -> list[np.ndarray | None]:
+    column = column.combine_chunks()
+    values = column.flatten().to_numpy(zero_copy_only=False).reshape(-1, NUM_PERM)
+    valid = column.is_valid().to_numpy(zero_copy_only=False)
+    # flatten() skips null lists, so the matrix has one row per valid signature.
+    rows = iter(values)
+    return [next(rows) if ok else None for ok in valid]
+
+
+def tables(articles: pd.DataFrame, victim_key: dict[str, str], meta: dict) -> dict[str, object]:
+    """The state's files, ready for storage.write_dataset(extra=...)."""
+    signatures = articles["signature"].tolist()
+    valid = np.array([s is not None for s in signatures], dtype=bool)
+    flat = (
+        np.concatenate([s for s in signatures if s is not None]).astype(np.uint32)
+        if valid.any()
+        else np.empty(0, np.uint32)
+    )
+    # A null list still takes its NUM_PERM slots in a fixed-size list: pad them with zeros.
+    full = np.zeros((len(signatures), NUM_PERM), dtype=np.uint32)
+    full[valid] = flat.reshape(-1, NUM_PERM)
+    signature = pa.FixedSizeListArray.from_arrays(pa.array(full.ravel()), NUM_PERM, mask=pa.array(~valid))
+    columns = {
+        name: pa.array(articles[name], type=ARTICLES.field(name).type, from_pandas=True)
+        for name in ARTICLES.names
+        if name != "signature"
+    }
+    columns["signature"] = signature
+    state = pa.table([columns[name] for name in ARTICLES.names], schema=ARTICLES)
+    keys = pa.table({"spelling": list(victim_key), "key": list(victim_key.values())})
+    return {
+        f"{STATE_DIR}/articles.parquet": state,
+        f"{STATE_DIR}/victim_keys.parquet": keys,
+        f"{STATE_DIR}/state.json": json.dumps(meta, indent=2) + "\n",
+    }
