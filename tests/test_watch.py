@@ -42,9 +42,9 @@ def test_lag_counts_only_news_published_since_the_watch_started():
     assert lag_minutes(rows, start + timedelta(minutes=30), start) == [20.0, 5.0]
 
 
-def _publish_new_story(web, minutes_ago: int) -> str:
-    """A new article on the packetledger outlet, listed first in its feed."""
-    published = (datetime.now(UTC) - timedelta(minutes=minutes_ago)).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+def _publish_new_story(web, when: datetime) -> str:
+    """A new article on the packetledger outlet, published at `when`, listed first in its feed."""
+    published = when.strftime("%Y-%m-%dT%H:%M:%S+00:00")
     page = (web / ROYAL_MAIL).read_text(encoding="utf-8").replace("2023-01-12T09:30:00+00:00", published)
     page = page.replace("Royal Mail", "Royal Mail Group").replace(
         "royal-mail-export-disruption", "royal-mail-follow-up"
@@ -87,21 +87,31 @@ def test_watch_cycles_fetch_only_what_changed_and_status_prints_the_lag(tmp_path
         assert articles["article_id"].is_unique and articles["url"].is_unique
         assert len(articles) == first["build"]["new_articles"]
 
-        new_page = _publish_new_story(web, minutes_ago=20)
+        # News published while the watch runs (older articles are the first cycle's backfill).
+        published = datetime.fromisoformat(first["started_at"]).replace(microsecond=0) + timedelta(seconds=1)
+        new_page = _publish_new_story(web, published)
         done = run_cli(*watch, "--cycles", "1")
         assert done.returncode == 0, done.stderr[-3000:]
     third = read_cycles(data_dir)[-1]
     assert third["cycle"] == 3 and hits[new_page] == 1
     assert third["sources"]["packetledger"]["new_articles"] == 1
     assert sum(s["stored"] for s in third["sources"].values()) == 1
-    assert len(third["lag_minutes"]) == 1 and 20 <= third["lag_minutes"][0] < 30
+    expected = (datetime.fromisoformat(third["finished_at"]) - published).total_seconds() / 60
+    assert (
+        len(third["lag_minutes"]) == 1 and 0 < third["lag_minutes"][0] <= expected + 0.01
+    )  # rounded to 0.01 min
     after = load_dataset(data_dir)["articles"]
     assert len(after) == len(articles) + 1 and after["article_id"].is_unique
 
     status = run_cli("status", "--data-dir", str(data_dir.root))
     assert status.returncode == 0, status.stderr
     assert "last cycle: #3 of 3" in status.stdout
-    assert "median 2" in status.stdout and "90th percentile 2" in status.stdout  # 20-something minutes
+    lag = f"{third['lag_minutes'][0]:.1f} min"
+    assert (
+        "1 articles" in status.stdout
+        and f"median {lag}" in status.stdout
+        and f"percentile {lag}" in status.stdout
+    )
     line = next(line for line in status.stdout.splitlines() if line.startswith("packetledger"))
     assert line.split()[1:3] == ["1", "0"]  # one new article, no error
     json.dumps(third)  # the record is plain JSON
