@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,6 +12,9 @@ from twisted.internet import task
 
 from core.config import DataDir
 from crawler.stats import per_source, totals
+
+# Not the spider's logger: progress shows whatever LOG_LEVEL keeps of Scrapy's own log.
+log = logging.getLogger(__name__)
 
 
 class CrawlProgress:
@@ -37,9 +41,13 @@ class CrawlProgress:
 
     def log_progress(self) -> None:
         counts = totals(self.crawler.stats.get_stats())
-        self.crawler.spider.logger.info(
-            "progress: fetched %(fetched)d, stored %(stored)d, skipped %(skipped)d, failed %(failed)d",
-            counts,
+        log.info(
+            "%s progress: fetched %d, stored %d, skipped %d, failed %d",
+            self.crawler.spider.name,
+            counts["fetched"],
+            counts["stored"],
+            counts["skipped"],
+            counts["failed"],
         )
 
     def spider_closed(self, spider, reason: str) -> None:
@@ -58,7 +66,7 @@ class CrawlProgress:
             "sources": per_source(stats),
         }
         path = write_report(self.data_dir.reports, spider.name, report)
-        spider.logger.info("crawl report: %s", path)
+        log.info("crawl report: %s", path)
 
 
 def write_report(folder: Path, spider_name: str, report: dict) -> Path:

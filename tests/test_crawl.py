@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -104,6 +105,36 @@ def test_atom_feed_and_malformed_feeds(fixture_web, tmp_path):
     assert report["fx-html"]["failed_reasons"] == {"listing_unreadable": 1}
     assert report["fx-missing"]["failed_reasons"] == {"listing_http_404": 1}
     assert "fx-html" in result.stdout and "listing_unreadable" in result.stdout
+
+
+def test_a_crawl_that_reaches_no_source_fails_with_a_short_summary(tmp_path):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]  # nothing listens here once the socket is closed
+    sources = write_sources(
+        tmp_path / "s.toml",
+        [
+            {
+                "name": f"down-{i}",
+                "kind": "feed",
+                "url": f"http://127.0.0.1:{closed}/feed{i}.xml",
+                "publisher": "Down",
+            }
+            for i in range(3)
+        ],
+    )
+    result = run_cli("crawl", "--sources", str(sources), "--data-dir", str(tmp_path / "d"), *FAST_CRAWL)
+    assert result.returncode == 1
+    assert "0 pages stored: no source could be reached; check the network" in result.stderr
+    assert (
+        "first error: listing http://127.0.0.1" in result.stdout and "ConnectionRefusedError" in result.stdout
+    )
+    assert "Traceback" not in result.stderr and "Dumping Scrapy stats" not in result.stderr
+    assert len(result.stderr.splitlines()) < 10 and len(result.stdout.splitlines()) == 7
+    verbose = run_cli(
+        "crawl", "--verbose", "--sources", str(sources), "--data-dir", str(tmp_path / "d"), *FAST_CRAWL
+    )
+    assert verbose.returncode == 1 and "Dumping Scrapy stats" in verbose.stderr
 
 
 def test_sitemap_index_gzip_news_and_plain_text(fixture_web, tmp_path):

@@ -97,8 +97,12 @@ def test_crawl_keeps_item_1_05_and_cyber_8_01_filings_politely(tmp_path):
 def test_refuses_to_crawl_edgar_without_a_contact(tmp_path):
     with serve_sources(FIXTURE) as web:
         result = crawl(
-            edgar_sources(tmp_path / "s.toml", web.base_url), tmp_path / "d", env={"INCIDENTS_CONTACT": ""}
+            edgar_sources(tmp_path / "s.toml", web.base_url),
+            tmp_path / "d",
+            env={"INCIDENTS_CONTACT": ""},
+            ok=False,
         )
+        assert result.returncode == 1  # nothing could be crawled
         assert [hit for hit in web.hits if not hit.path.endswith("robots.txt")] == []
     assert "INCIDENTS_CONTACT" in result.stderr and "fair-access" in result.stderr
     report = latest_report(tmp_path / "d", "sec-edgar")["sources"]

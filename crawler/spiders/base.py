@@ -22,7 +22,7 @@ from core.records import PageItem
 from core.sources import Source, load_sources
 from core.urls import canonical_url
 from crawler.middlewares import RefusedRequest
-from crawler.stats import source_key
+from crawler.stats import note_first_error, source_key
 
 HTML_TYPES = (b"text/html", b"application/xhtml", b"text/plain", b"application/xml", b"text/xml")
 
@@ -200,6 +200,10 @@ class SourceSpider(scrapy.Spider):
         source: Source = request.meta["source"]
         outcome, reason = classify_failure(failure)
         self.crawler.stats.inc_value(source_key(source.name, outcome, reason))
+        if outcome == "failed":
+            note_first_error(
+                self.crawler.stats, source.name, f"{request.url}: {failure_text(failure, reason)}"
+            )
         log = self.logger.info if outcome == "skipped" else self.logger.warning
         log("%s %s: %s", outcome, request.url, reason)
 
@@ -208,6 +212,10 @@ class SourceSpider(scrapy.Spider):
         source: Source = request.meta["source"]
         outcome, reason = classify_failure(failure)
         self.crawler.stats.inc_value(source_key(source.name, outcome, f"listing_{reason}"))
+        if outcome == "failed":
+            note_first_error(
+                self.crawler.stats, source.name, f"listing {request.url}: {failure_text(failure, reason)}"
+            )
         log = self.logger.warning if outcome == "skipped" else self.logger.error
         log("listing %s of source %s: %s", request.url, source.name, reason)
 
@@ -222,7 +230,14 @@ class SourceSpider(scrapy.Spider):
         """A listing that was fetched but cannot be read: logged and counted, the crawl goes on."""
         source: Source = response.meta["source"]
         self.crawler.stats.inc_value(source_key(source.name, "failed", "listing_unreadable"))
+        note_first_error(self.crawler.stats, source.name, f"listing {response.url} is unreadable: {problem}")
         self.logger.error("listing %s of source %s is unreadable: %s", response.url, source.name, problem)
+
+
+def failure_text(failure: Failure, reason: str) -> str:
+    """The reason, with the exception's own words when they add something (DNS, refused...)."""
+    detail = str(failure.value).strip()
+    return f"{reason} ({detail})" if detail and detail != reason and not failure.check(HttpError) else reason
 
 
 def requested_url(response: Response) -> str:

@@ -3,15 +3,23 @@
 Polite by default (robots.txt, AutoThrottle, per-domain concurrency, back-off on errors).
 Pages are stored as they arrive: Ctrl-C stops cleanly and loses nothing stored; --resume
 continues from where an interrupted crawl stopped.
+
+The output is a progress line now and then and a summary per source (pages listed, fetched,
+stored, skipped, failed, with the first error); --verbose shows Scrapy's own log. The exit
+status is 1 when no source could be reached at all (no network, every host down).
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 
 from core.config import DEFAULT_SOURCES, DataDir
 from core.sources import SourcesFileError
 from incidents.cli import UserError, add_data_dir, holding_lock
+
+# Scrapy's log and its stats dump only with --verbose (or -s LOG_LEVEL=INFO).
+QUIET = {"LOG_LEVEL": "CRITICAL", "STATS_DUMP": "False", "LOGSTATS_INTERVAL": "0"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,6 +34,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="share one crawl frontier (queue and seen pages) with other crawl processes through redis",
     )
     parser.add_argument("--contact", help="your e-mail, sent in the User-Agent (or $INCIDENTS_CONTACT)")
+    parser.add_argument(
+        "--verbose", dest="scrapy_log", action="store_true", help="show Scrapy's log and stats"
+    )
     parser.add_argument(
         "-s",
         "--set",
@@ -56,6 +67,9 @@ def run(args: argparse.Namespace) -> int:
         from crawler.spiders.base import parse_since
 
         overrides = parse_settings(args.settings)
+        if not (args.verbose or args.scrapy_log):
+            # Quiet by default: the summary below says what happened, per source.
+            overrides = {**QUIET, **overrides}
         if args.contact:
             overrides["INCIDENTS_CONTACT"] = args.contact
         try:
@@ -72,7 +86,27 @@ def run(args: argparse.Namespace) -> int:
         except (SourcesFileError, ValueError, CrawlFailed) as exc:
             raise UserError(str(exc)) from None
     print(format_crawl_summary(result.per_source))
+    if not any_reached(result.per_source):
+        first = next((e["first_error"] for e in result.per_source.values() if e.get("first_error")), None)
+        print(
+            "0 pages stored: no source could be reached; check the network"
+            + (f" (first error: {first})" if first else ""),
+            file=sys.stderr,
+        )
+        return 1
     return 0
+
+
+def any_reached(per_source: dict[str, dict]) -> bool:
+    """Whether any source answered: a listing read, a page fetched, or a listing unchanged (304).
+    A crawl with nothing to crawl reached nothing but failed nothing either."""
+    if not per_source:
+        return True
+    answered = ("listing_unchanged", "already_stored", "older_than_since", "robots_txt")
+    return any(
+        e["listed"] or e["fetched"] or e["stored"] or any(r in e["skipped_reasons"] for r in answered)
+        for e in per_source.values()
+    ) or not any(e["failed"] for e in per_source.values())
 
 
 def format_crawl_summary(per_source: dict[str, dict]) -> str:
@@ -87,6 +121,8 @@ def format_crawl_summary(per_source: dict[str, dict]) -> str:
             f"{name:<24} {entry['listed']:>7} {entry['fetched']:>8} {entry['stored']:>7} "
             f"{entry['skipped']:>8} {entry['failed']:>7}  {why}"
         )
+        if entry.get("first_error"):
+            lines.append(f"{'':<24} first error: {entry['first_error']}")
     changed = [
         f"  {name}: {problem}"
         for name in sorted(per_source)

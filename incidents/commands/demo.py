@@ -74,11 +74,14 @@ def run_demo(data_dir: DataDir, processes: int) -> int:
     )
     print(format_incidents(incidents))
     print(f"\nDone in {time.monotonic() - started:.0f} s.")
-    print(
-        f'  dataset:  {built.dataset}  (try: incidents query --data-dir {data_dir.root} "SELECT * FROM incidents")'
-    )
+    print(f"  dataset:  {built.dataset}")
     print(f"  CSV:      {csv_path}")
     print(f"  report:   {report}")
+    print(
+        f"\nNext, the README's examples on this dataset: source .venv/bin/activate; "
+        f"export INCIDENTS_DATA_DIR={data_dir.root}\n"
+        '  incidents query "SELECT victim, incident_types FROM incidents"   incidents serve   incidents report'
+    )
     return 0
 
 

@@ -29,7 +29,7 @@ from scrapy.settings import Settings
 from core.sources import Source
 from crawler.middlewares import FIXED_DELAY_META
 from crawler.spiders.records import RecordSpider, source_param
-from crawler.stats import source_key
+from crawler.stats import note_first_error, source_key
 from sources.common import Entry, Listing
 from sources.sec_edgar.parser import CONTENT_KIND, has_cyber_wording, incident_text
 
@@ -52,13 +52,14 @@ class SecEdgarSpider(RecordSpider):
 
     async def start(self) -> AsyncIterator[Any]:
         if self.sources and self.contact_problem:
-            self.logger.error(
-                "sec-edgar: refusing to crawl EDGAR: %s. EDGAR's fair-access policy requires a "
-                "User-Agent with your contact e-mail: set INCIDENTS_CONTACT or pass --contact.",
-                self.contact_problem,
+            refusal = (
+                f"refusing to crawl EDGAR: {self.contact_problem}. EDGAR's fair-access policy requires a "
+                "User-Agent with your contact e-mail: set INCIDENTS_CONTACT or pass --contact."
             )
+            self.logger.error("sec-edgar: %s", refusal)
             for source in self.sources:
                 self.crawler.stats.inc_value(source_key(source.name, "failed", "no_contact"))
+                note_first_error(self.crawler.stats, source.name, refusal)
             return
         async for request in super().start():
             yield request
