@@ -88,12 +88,19 @@ def run_crawl(
     if not resume:
         for kind in kinds:
             shutil.rmtree(data_dir.jobs / kind, ignore_errors=True)
-    # Logging is the caller's (the CLI configures it); Scrapy's records get LOG_LEVEL.
+    # Logging is the caller's (the CLI configures it); Scrapy's records get LOG_LEVEL, the
+    # spiders' own (one line per bad listing or page) INCIDENTS_SPIDER_LOG_LEVEL, else LOG_LEVEL.
     settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
-    quieter = LoggerLevelFilter(("scrapy", "twisted", "py.warnings", *kinds), settings.get("LOG_LEVEL"))
+    quieter = [
+        LoggerLevelFilter(("scrapy", "twisted", "py.warnings"), settings.get("LOG_LEVEL")),
+        LoggerLevelFilter(
+            tuple(kinds), settings.get("INCIDENTS_SPIDER_LOG_LEVEL") or settings.get("LOG_LEVEL")
+        ),
+    ]
     handlers = logging.getLogger().handlers
     for handler in handlers:
-        handler.addFilter(quieter)
+        for level_filter in quieter:
+            handler.addFilter(level_filter)
     try:
         process = CrawlerProcess(settings)
         crawlers = []
@@ -107,7 +114,8 @@ def run_crawl(
         process.start()
     finally:
         for handler in handlers:
-            handler.removeFilter(quieter)
+            for level_filter in quieter:
+                handler.removeFilter(level_filter)
     result = CrawlResult()
     for crawler in crawlers:
         stats = crawler.stats.get_stats()

@@ -18,8 +18,14 @@ from core.config import DEFAULT_SOURCES, DataDir
 from core.sources import SourcesFileError
 from incidents.cli import UserError, add_data_dir, holding_lock
 
-# Scrapy's log and its stats dump only with --verbose (or -s LOG_LEVEL=INFO).
-QUIET = {"LOG_LEVEL": "CRITICAL", "STATS_DUMP": "False", "LOGSTATS_INTERVAL": "0"}
+# Scrapy's log and its stats dump only with --verbose (or -s LOG_LEVEL=INFO); the spiders' own
+# warnings (a listing that failed, a sitemap cut at its limits) stay, one line each.
+QUIET = {
+    "LOG_LEVEL": "CRITICAL",
+    "INCIDENTS_SPIDER_LOG_LEVEL": "WARNING",
+    "STATS_DUMP": "False",
+    "LOGSTATS_INTERVAL": "0",
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
