@@ -23,6 +23,7 @@ KNOWN_KEYS = set(REQUIRED) | {
     "headers",
     "params",
     "allow_private_addresses",
+    "allowed_domains",
     "unavailable",
 }
 
@@ -69,6 +70,9 @@ class Source:
     # Fetch from the URL's host even when it is loopback, private or link-local (a source on
     # the operator's own network, the sample web); other internal hosts stay refused.
     allow_private_addresses: bool = False
+    # Other sites whose pages this source links to and may be fetched (the source's own site
+    # always may; "*" for any site): a feed on a feed host linking to the publisher's pages.
+    allowed_domains: list[str] = field(default_factory=list)
     # A source that is gone: {since = "YYYY-MM-DD", reason = "..."}; not crawled (its kind's
     # parser stays, for archived copies of its pages), shown as unavailable by `incidents sources`.
     unavailable: dict[str, str] | None = None
@@ -129,6 +133,9 @@ def _validate_entry(path: Path, index: int, entry: Any, kinds: set[str] | None) 
         raise SourcesFileError(f"{label}: url must be an http(s) URL, got {entry['url']!r}")
     if not isinstance(entry.get("allow_private_addresses", False), bool):
         raise SourcesFileError(f"{label}: allow_private_addresses must be true or false")
+    domains = entry.get("allowed_domains", [])
+    if not isinstance(domains, list) or not all(isinstance(d, str) and d.strip() for d in domains):
+        raise SourcesFileError(f'{label}: allowed_domains must be a list of domain names (or "*")')
     for key in ("settings", "headers", "params", "unavailable"):
         if key in entry and not isinstance(entry[key], dict):
             raise SourcesFileError(f"{label}: {key} must be a table")

@@ -19,6 +19,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
+from tldextract import TLDExtract
 from twisted.internet import task
 from twisted.internet.threads import deferToThread
 
@@ -62,6 +63,53 @@ def origin(url_or_request: str | Request) -> tuple[str, int | None]:
     )
     default = {"http": 80, "https": 443}.get(parsed.scheme)
     return (parsed.hostname or "", parsed.port or default)
+
+
+# Registrable domains from the public-suffix list bundled with tldextract (no download).
+_DOMAINS = TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+
+def site_domain(host: str) -> str:
+    """The registrable domain of a host (www.ncsc.gov.uk → ncsc.gov.uk; an IP stays itself)."""
+    host = host.lower().rstrip(".")
+    return _DOMAINS(host).top_domain_under_public_suffix or host
+
+
+class SourceDomainsMiddleware:
+    """Keeps each source on its own site: a request made for a source (a listing, an article, a
+    redirect hop) whose host is outside the site of the source's URL is refused, counted as
+    `offsite`, unless the source names that domain in `allowed_domains` ("*": any) or its
+    kind lists other sites' articles by nature (SourceSpider.offsite_articles)."""
+
+    def __init__(self, crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_request(self, request: Request, spider=None) -> None:
+        source = request.meta.get("source")
+        host = urlparse_cached(request).hostname
+        if source is None or not host or getattr(self.crawler.spider, "offsite_articles", False):
+            return None
+        allowed = {site_domain(urlparse(source.url).hostname or ""), *source.allowed_domains}
+        if "*" in allowed or any(_within(host, domain) for domain in allowed):
+            return None
+        self.crawler.stats.inc_value("incidents/refused/offsite")
+        logger.warning(
+            "refused %s: off the site of source %s (%s); allow it with allowed_domains = [%r]",
+            request.url,
+            source.name,
+            ", ".join(sorted(allowed)),
+            site_domain(host),
+        )
+        raise RefusedRequest("offsite", f"off the source's site: {request.url}")
+
+
+def _within(host: str, domain: str) -> bool:
+    domain = domain.lower().strip(".")
+    return host == domain or host.endswith("." + domain)
 
 
 class PrivateAddressMiddleware:

@@ -55,7 +55,8 @@ REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 ALLOW_PRIVATE_ADDRESSES = False
 
 DOWNLOADER_MIDDLEWARES = {
-    # Before robots.txt (100): an internal host's robots.txt is not fetched either.
+    # Before robots.txt (100): an internal or off-site host's robots.txt is not fetched either.
+    "crawler.middlewares.SourceDomainsMiddleware": 40,
     "crawler.middlewares.PrivateAddressMiddleware": 50,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.BackoffRetryMiddleware": 550,

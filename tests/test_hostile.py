@@ -160,3 +160,121 @@ def test_row10_robots_crawl_delay_is_honoured(tmp_path):
     assert len(times) == 4 and len(stored(tmp_path / "d")) == 3
     gaps = [later - earlier for earlier, later in zip(times, times[1:])]
     assert min(gaps) >= 0.9, gaps
+
+
+# ---- the cases that held, kept: XXE, billion laughs, gzip bombs, file:// redirects, robots.txt
+# Disallow; and off-site links, which now stay off unless the source names the domain -------
+
+XXE_FEED = """<?xml version="1.0"?>
+<!DOCTYPE rss [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
+<rss version="2.0"><channel><title>t</title>
+<item><title>&xxe;</title><link>__BASE_URL__/a.html</link><description>&xxe;</description></item>
+<item><title>private</title><link>__BASE_URL__/private/x.html</link></item>
+<item><title>bomb</title><link>__BASE_URL__/bomb.html</link></item>
+<item><title>file</title><link>__BASE_URL__/to-file</link></item>
+<item><title>elsewhere</title><link>http://elsewhere.example/story.html</link></item>
+<item><title>hop</title><link>__BASE_URL__/to-elsewhere</link></item>
+<item><title>other name</title><link>http://localhost:__PORT__/d.html</link></item>
+</channel></rss>"""
+
+LAUGHS_FEED = (
+    '<?xml version="1.0"?><!DOCTYPE rss ['
+    + '<!ENTITY lol "lol">'
+    + "".join(
+        f'<!ENTITY lol{n} "{("&lol" + (str(n - 1) if n > 1 else "") + ";") * 10}">' for n in range(1, 10)
+    )
+    + ']><rss version="2.0"><channel><title>&lol9;</title>'
+    + "<item><title>&lol9;</title><link>__BASE_URL__/c.html</link></item></channel></rss>"
+)
+
+
+def test_held_hostile_feeds_bombs_redirects_robots_and_offsite_links(tmp_path):
+    import gzip
+
+    bomb = gzip.compress(b"\0" * 30_000_000)  # 30 MB inflated, over DOWNLOAD_MAXSIZE (20 MB)
+    with serve_routes() as site:
+        port = site.base_url.rsplit(":", 1)[1]
+        site.routes = {
+            "/robots.txt": Route(
+                "User-agent: *\nDisallow: /private/\n", headers={"Content-Type": "text/plain"}
+            ),
+            "/xxe.xml": Route(XXE_FEED.replace("__PORT__", port), headers=RSS),
+            "/laughs.xml": Route(LAUGHS_FEED, headers=RSS),
+            "/other.xml": Route(rss(f"http://localhost:{port}/b.html"), headers=RSS),
+            "/a.html": Route(article("Acme breach", "Acme said attackers stole customer data.")),
+            "/b.html": Route(article("Initech outage", "Initech said ransomware stopped its plants.")),
+            "/c.html": Route(article("Globex leak", "Globex said a database was exposed.")),
+            "/private/x.html": Route(article("Private", SECRET)),
+            "/bomb.html": Route(bomb, headers={"Content-Type": "text/html", "Content-Encoding": "gzip"}),
+            "/to-file": Route(status=302, headers={"Location": "file:///etc/passwd"}),
+            "/to-elsewhere": Route(status=302, headers={"Location": "http://elsewhere.example/hop.html"}),
+        }
+        sources = write_sources(
+            tmp_path / "s.toml",
+            [
+                feed_source(f"{site.base_url}/xxe.xml"),
+                {**feed_source(f"{site.base_url}/laughs.xml"), "name": "laughs"},
+                {
+                    **feed_source(f"{site.base_url}/other.xml"),
+                    "name": "named",
+                    "allowed_domains": ["localhost"],
+                },
+            ],
+        )
+        result = crawl(sources, tmp_path / "d", "-s", "ALLOW_PRIVATE_ADDRESSES=True", timeout=90)
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert not site.hits_of("/private/x.html")
+    pages = {
+        p.url.replace(site.base_url, "").replace(f"http://localhost:{port}", "localhost"): p
+        for p in stored(tmp_path / "d")
+    }
+    # The XXE feed's items were read without the entity; /etc/passwd is nowhere.
+    assert sorted(pages) == ["/a.html", "/c.html", "localhost/b.html"]
+    assert not any(b"root:" in p.body for p in pages.values())
+    sources_report = report(tmp_path / "d", "feed")["sources"]
+    hostile = sources_report["hostile"]
+    # robots.txt Disallow; a link, a redirect hop and another host name off the site; the gzip
+    # bomb dropped over DOWNLOAD_MAXSIZE; the redirect to file:// not followed.
+    assert hostile["skipped_reasons"] == {"robots_txt": 1, "offsite": 3, "ignored": 1}
+    assert hostile["failed_reasons"] == {"http_302": 1}
+    assert sources_report["laughs"]["stored"] == 1  # the billion laughs feed is read, bounded
+    assert sources_report["named"]["stored"] == 1  # allowed_domains lets the other name in
+    assert "off the site of source hostile" in result.stderr
+
+
+def test_held_kill_9_during_a_crawl_loses_no_stored_page(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import REPO
+
+    with serve_routes() as site:
+        links = [f"{site.base_url}/s{n}.html" for n in range(8)]
+        site.routes = {
+            "/feed.xml": Route(rss(*links), headers=RSS),
+            **{
+                f"/s{n}.html": Route(article(f"Story {n}", f"Victim {n} said data was stolen."))
+                for n in range(8)
+            },
+        }
+        sources = write_sources(tmp_path / "s.toml", [feed_source(f"{site.base_url}/feed.xml")])
+        command = [sys.executable, "-m", "incidents", "crawl", "--sources", str(sources), "--data-dir"]
+        slow = ["-s", "ALLOW_PRIVATE_ADDRESSES=True", "-s", "AUTOTHROTTLE_ENABLED=False"]
+        running = subprocess.Popen(
+            [*command, str(tmp_path / "d"), *slow, "-s", "DOWNLOAD_DELAY=0.4", "-s", "RETRY_TIMES=0"],
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while len([h for h in site.hits if h[1].startswith("/s")]) < 4 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        running.kill()
+        running.wait()
+        survived = stored(tmp_path / "d")
+        assert survived and all(b"said data was stolen" in p.body for p in survived)
+        again = crawl(sources, tmp_path / "d", "-s", "ALLOW_PRIVATE_ADDRESSES=True")
+        assert again.returncode == 0, again.stderr[-3000:]
+    pages = stored(tmp_path / "d")
+    assert sorted(p.url for p in pages) == sorted(links)  # the rest fetched, nothing twice

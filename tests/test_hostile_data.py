@@ -205,3 +205,40 @@ def test_row3_a_second_crawl_or_extract_stops_at_once_and_leaves_the_job_queue(t
     assert f"in use by pid {os.getpid()} (incidents crawl --sources s.toml)" in result.stderr
     assert (queue / "p0").read_bytes() == b"pending requests of the running crawl"
     assert not data_dir.raw.exists()
+
+
+KILLED_BUILD = textwrap.dedent(
+    """
+    import os, signal, sys
+    from analysis import storage
+    from analysis.build import build_dataset
+
+    real_write = storage.write_table
+    written = []
+
+    def dies_at_the_third_table(folder, name, table):
+        written.append(name)
+        if len(written) == 3:
+            os.kill(os.getpid(), signal.SIGKILL)
+        real_write(folder, name, table)
+
+    storage.write_table = dies_at_the_third_table
+    build_dataset(sys.argv[1])
+    """
+)
+
+
+def test_held_kill_9_during_a_build_leaves_the_published_dataset(tmp_path):
+    data_dir = DataDir(tmp_path / "d")
+    write_extracted(data_dir.extracted, sample_rows()[:4])
+    build_dataset(data_dir)
+    before = published(data_dir)
+    write_extracted(data_dir.extracted, sample_rows()[4:])
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_BUILD, str(data_dir.root)], cwd=REPO, capture_output=True, text=True
+    )
+    assert killed.returncode == -9, killed.stderr
+    assert published(data_dir) == before
+    build_dataset(data_dir)
+    assert published(data_dir)[0] == len(sample_rows())
+    assert sorted(p.name for p in data_dir.root.iterdir() if p.name.startswith("dataset")) == ["dataset"]

@@ -38,6 +38,9 @@ class SourceSpider(scrapy.Spider):
     # What a date passed to article_request came from, kept with the stored page: most
     # listings are feeds (RSS, Atom, news APIs); the sitemap spider says "sitemap".
     listing_kind: ClassVar[str] = "feed"
+    # Kinds that list other sites' articles by nature (news aggregators, claim trackers) may fetch
+    # off the source's site; others only where the source names the domains (allowed_domains).
+    offsite_articles: ClassVar[bool] = False
 
     def __init__(
         self,

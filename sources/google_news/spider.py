@@ -34,6 +34,7 @@ NEW_FORMAT_MARK = b"AU_yqL"
 
 class GoogleNewsSpider(RecordSpider):
     name = "google-news"
+    offsite_articles = True  # it lists other sites' articles
 
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any):

@@ -30,6 +30,7 @@ from sources.ransomware_live.parser import (
 
 class RansomwareLiveSpider(RecordSpider):
     name = "ransomware-live"
+    offsite_articles = True  # it lists other sites' articles
 
     def parse_listing(self, response: Response) -> Iterable[Any]:
         source: Source = response.meta["source"]
