@@ -7,6 +7,7 @@ from __future__ import annotations
 import calendar
 import hashlib
 import importlib
+import json
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -352,3 +353,48 @@ def decode_body(body: bytes, content_type: str | None) -> str:
     from w3lib.encoding import html_to_unicode
 
     return html_to_unicode(content_type, body)[1]
+
+
+# ---- leak-site claims -----------------------------------------------------------------------
+
+# Links a claim must never keep: web addresses and anonymity-network hosts, even in its text.
+LINK_IN_TEXT = re.compile(r"\b(?:https?://|www\.)\S+|\b[a-z2-7]{16,56}\.onion\S*", re.IGNORECASE)
+
+
+def claim_fields(url: str, record: dict[str, Any], published: datetime | None) -> dict:
+    """The article fields of a leak-site claim (``record`` has victim, group, description, and
+    every field to keep in ``record_fields``): never an incident, the group only the claimed
+    attacker, the victim only an organisation the claim names."""
+    victim, group = record.get("victim"), record.get("group")
+    text = (
+        f"The {group} extortion group claims on its leak site to have attacked {victim}. "
+        "This is a claim, not a confirmed incident."
+    )
+    if record.get("description"):
+        text += f"\n{record['description']}"
+    return {
+        "url": url,
+        "title": f"Claim: {group} lists {victim}",
+        "text": text,
+        "published_at": published,
+        "authors": [],
+        "language": "en",
+        "parse_error": None,
+        "structured": {
+            "is_incident": False,
+            "incident_types": [],
+            "victims": [],
+            "attackers": [group] if group else [],
+            "organisations": [victim] if victim else [],
+            "countries": [record["country"]] if record.get("country") else [],
+        },
+        "record_fields": json.dumps(record, ensure_ascii=False, sort_keys=True),
+    }
+
+
+def json_answer(body: bytes) -> tuple[Any, Listing | None]:
+    """(the JSON, None), or (None, a broken Listing saying why it is not JSON)."""
+    try:
+        return json.loads(body), None
+    except ValueError as exc:
+        return None, Listing(broken=f"not JSON ({exc})")

@@ -4,14 +4,13 @@ re-read whole each crawl (it is one small answer); records already stored are sk
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from scrapy.http import Response
 
 from crawler.spiders.records import RecordSpider
-from sources.common import Entry, Listing, date_value
+from sources.common import Entry, Listing, date_value, json_answer
 from sources.hibp.parser import CONTENT_KIND, breach_page
 
 REQUIRED = ("Name", "Title", "BreachDate", "AddedDate", "IsVerified")
@@ -27,10 +26,9 @@ class HibpSpider(RecordSpider):
 def read_breaches(
     body: bytes, url: str, content_type: str = "", params: Mapping[str, Any] | None = None
 ) -> Listing:
-    try:
-        data = json.loads(body)
-    except ValueError as exc:
-        return Listing(broken=f"not JSON ({exc})")
+    data, broken = json_answer(body)
+    if broken:
+        return broken
     if not isinstance(data, list):
         return Listing(broken=f"expected a JSON list, got {type(data).__name__}")
     listing = Listing(total=len(data))

@@ -6,14 +6,13 @@ screenshots dropped, nothing followed."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from scrapy.http import Response
 
 from crawler.spiders.records import RecordSpider
-from sources.common import Entry, Listing, date_value, record_key
+from sources.common import Entry, Listing, date_value, json_answer, record_key
 from sources.ransomlook.parser import CONTENT_KIND, post_record
 
 
@@ -27,10 +26,9 @@ class RansomLookSpider(RecordSpider):
 def read_posts(
     body: bytes, url: str, content_type: str = "", params: Mapping[str, Any] | None = None
 ) -> Listing:
-    try:
-        data = json.loads(body)
-    except ValueError as exc:
-        return Listing(broken=f"not JSON ({exc})")
+    data, broken = json_answer(body)
+    if broken:
+        return broken
     posts = data.get("posts") if isinstance(data, dict) else data
     if not isinstance(posts, list):
         return Listing(broken="neither a list of posts nor {'posts': [...]}")

@@ -21,7 +21,7 @@ from urllib.parse import urlparse
 import pycountry
 
 from core.raw_store import StoredPage
-from sources.common import date_value, text_value
+from sources.common import LINK_IN_TEXT, claim_fields, date_value, text_value
 
 ATTACK_KIND = "ransomware-live-attack"
 CLAIM_KIND = "leak-claim"
@@ -31,7 +31,7 @@ MASKED = re.compile(r"\*{3,}|x{5,}", re.IGNORECASE)
 URL_ONLY = re.compile(r"^(?:https?://|www\.)\S+$", re.IGNORECASE)
 COUNTRY_FIXES = Path(__file__).with_name("countries.toml")
 HIDDEN_HOST = re.compile(r"\.(onion|i2p)\.?$", re.IGNORECASE)
-URL_IN_TEXT = re.compile(r"\b(?:https?://|www\.)\S+|\b[a-z2-7]{16,56}\.onion\S*", re.IGNORECASE)
+
 CLAIM_FIELDS = ("victim", "group", "country", "activity", "domain", "discovered", "attackdate", "description")
 
 
@@ -133,7 +133,7 @@ def claim_record(raw: dict[str, Any]) -> dict[str, Any]:
         if name == "description" and value:
             # "[AI generated] N/A": the tracker's own placeholder, no description.
             value = text_field(AI_LABEL.sub("", value))
-            value = URL_IN_TEXT.sub("[link removed]", value) if value else None
+            value = LINK_IN_TEXT.sub("[link removed]", value) if value else None
         if name == "domain" and value and is_leak_site(f"http://{value}"):
             value = None
         if name in ("discovered", "attackdate"):
@@ -174,25 +174,5 @@ def parse_attack(page: StoredPage) -> dict:
 
 def parse_claim(page: StoredPage) -> dict:
     record = json.loads(page.body)
-    victim, group = record.get("victim"), record.get("group")
-    text = f"The {group} extortion group claims on its leak site to have attacked {victim}. This is a claim, not a confirmed incident."
-    if record.get("description"):
-        text += f"\n{record['description']}"
-    return {
-        "url": page.url,
-        "title": f"Claim: {group} lists {victim}",
-        "text": text,
-        "published_at": date_field(record.get("discovered")) or date_field(record.get("attackdate")),
-        "authors": [],
-        "language": "en",
-        "parse_error": None,
-        "structured": {
-            "is_incident": False,
-            "incident_types": [],
-            "victims": [],
-            "attackers": [group] if group else [],
-            "organisations": [victim] if victim else [],
-            "countries": [record["country"]] if record.get("country") else [],
-        },
-        "record_fields": json.dumps(record, ensure_ascii=False, sort_keys=True),
-    }
+    published = date_field(record.get("discovered")) or date_field(record.get("attackdate"))
+    return claim_fields(page.url, record, published)
