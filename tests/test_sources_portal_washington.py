@@ -68,3 +68,28 @@ def test_paging_stops_at_max_pages_and_at_since(tmp_path):
         assert len(web.hits_to("/data-breach-notifications")) == 1  # page 1 already reaches back past --since
     report = latest_report(tmp_path / "since", "portal-washington")["sources"]["wa-ag"]
     assert report["stored"] == 2 and report["skipped_reasons"] == {"older_than_since": 1}
+
+
+def test_a_later_crawl_stops_paging_at_the_first_page_it_has_stored(tmp_path):
+    with serve_sources(FIXTURE) as web:
+        sources = write_toml_sources(
+            tmp_path / "s.toml",
+            [
+                {
+                    "name": "wa-ag",
+                    "kind": "portal-washington",
+                    "url": f"{web.base_url}/data-breach-notifications",
+                    "publisher": "Washington State Attorney General",
+                    "params": {"max_pages": 60},
+                    "settings": {"conditional": False},  # page 1 is read again, not answered 304
+                }
+            ],
+        )
+        crawl(sources, tmp_path / "d")
+        first = len([hit for hit in web.hits if hit.path == "/data-breach-notifications"])
+        crawl(sources, tmp_path / "d")
+        second = len([hit for hit in web.hits if hit.path == "/data-breach-notifications"]) - first
+    assert first == 2  # the whole list, to its last page
+    assert second == 1  # page 1 holds nothing new: the older pages are not asked again
+    report = latest_report(tmp_path / "d", "portal-washington")["sources"]["wa-ag"]
+    assert report["stored"] == 0 and report["skipped_reasons"].get("already_stored", 0) >= 1

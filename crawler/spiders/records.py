@@ -17,6 +17,7 @@ from scrapy.http import Response
 
 from core.records import PageItem
 from core.sources import Source
+from core.urls import canonical_url
 from crawler.spiders.base import SourceSpider
 from crawler.stats import source_key
 
@@ -70,6 +71,12 @@ class RecordSpider(SourceSpider):
             content_kind=content_kind,
         )
 
+    def is_stored(self, url: str | None) -> bool:
+        try:
+            return bool(url) and self.store.contains(canonical_url(url))
+        except ValueError:
+            return False
+
     def skip(self, source: Source, reason: str, n: int = 1) -> None:
         """Count records left out on purpose (the report says why)."""
         self.crawler.stats.inc_value(source_key(source.name, "listed"), n)
@@ -92,6 +99,11 @@ class RecordSpider(SourceSpider):
             self.drift(response, f"no entries (the last crawl listed {before})" if before else "no entries")
         for reason, n in listing.skipped.items():
             self.skip(source, reason, n)
+        # A page whose every entry was stored by an earlier crawl: the rest of the list (older,
+        # newest first) was read then too, so paging stops here.
+        known = bool(listing.entries) and all(
+            self.is_stored(response.urljoin(e.key or e.fetch or "")) for e in listing.entries
+        )
         for entry in listing.entries:
             if entry.record is not None:
                 item = self.record_item(
@@ -118,7 +130,7 @@ class RecordSpider(SourceSpider):
         for more in listing.listings:
             if not (self.since and more.published and more.published < self.since):
                 yield self.listing_request(response.urljoin(more.fetch), source, meta=dict(more.meta))
-        if max_pages is not None:
+        if max_pages is not None and not known:
             request = self.next_list_page(response, listing.next_url, listing.oldest(), max_pages)
             if request is not None:
                 yield request
