@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from core.raw_store import StoredPage
+from sources.common import heading_key
 from sources.registry import KINDS, kind, kind_folder, record_parser
 
 
@@ -48,6 +49,19 @@ def test_every_kind_has_a_real_capture_with_its_provenance():
         for _, expected in (c for c in CASES if c[0] == name):
             capture = expected.name.removesuffix(".expected.json")
             assert capture in text, f"{name}: {capture} has no provenance entry"
+
+
+def test_the_fields_a_kind_requires_are_in_its_real_answers():
+    """`required` is what the kind's reader checks and reports as drift: it must name fields the
+    real sites send (the last part of a dotted path, headings compared as the readers do)."""
+    for name in KINDS:
+        declared = kind(name)
+        real = kind_folder(name) / "fixtures" / "real"
+        text = heading_key(" ".join(p.read_text(encoding="utf-8", errors="replace") for p in real.iterdir()))
+        for field in declared.required:
+            assert heading_key(field.rsplit(".", 1)[-1]) in text, (
+                f"{name}: {field} is in none of its captures"
+            )
 
 
 @pytest.mark.parametrize(("name", "expected_file"), CASES, ids=[f"{n}/{p.name}" for n, p in CASES])
