@@ -1,6 +1,9 @@
-"""Write a self-contained HTML report (OUT/index.html): incidents per month by type, by
-sector, by country, the agencies most involved, the services most affected, and the latest
-incidents with links to their sources. No script, no external file: open it anywhere."""
+"""Write a self-contained HTML report: OUT/index.html has charts (incidents per month by type,
+by sector, by country, the agencies most involved, the services most affected) and every
+incident in a table with a search box, filters and sortable columns; OUT/incidents/<id>.html
+is one page per incident (victim, dates, types, services with the sentence that says so,
+agencies, attackers, statements, sources as publisher and date, linked). One small inline
+script allowed by its hash, no external file: open it anywhere, offline."""
 
 from __future__ import annotations
 
