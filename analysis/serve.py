@@ -11,7 +11,7 @@ import socket
 from collections.abc import Callable
 from pathlib import Path
 
-from analysis.exports.sqlite import DATABASE, metadata
+from analysis.exports.sqlite import metadata
 
 
 def bind(host: str = "127.0.0.1", port: int = 8001) -> socket.socket:
@@ -30,7 +30,7 @@ def datasette_app(db: Path):
 
     ds = Datasette(
         immutables=[str(db)],
-        metadata=metadata(),
+        metadata=metadata(Path(db).stem),
         settings={"default_page_size": 50, "facet_time_limit_ms": 500, "sql_time_limit_ms": 3000},
     )
     asyncio.run(ds.invoke_startup())
@@ -48,6 +48,6 @@ def serve(
     shown = f"[{host}]" if ":" in host else host
     app = datasette_app(db)
     if on_ready:
-        on_ready(f"http://{shown}:{actual}/{DATABASE}/incidents")
+        on_ready(f"http://{shown}:{actual}/{Path(db).stem}/incidents")
     config = uvicorn.Config(app, log_level="warning", lifespan="on")
     uvicorn.Server(config).run(sockets=[sock])

@@ -119,6 +119,8 @@ def test_sqlite_file_has_foreign_keys_search_and_descriptions(data_dir, tmp_path
     assert json.loads(royal["agencies"]) == ["National Cyber Security Centre", "National Crime Agency"]
     assert royal["first_reported_at"].startswith("2023-01-11T10:00")
     assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+    described = json.loads((tmp_path / "incidents.metadata.json").read_text())
+    assert described["databases"]["incidents"]["tables"]["articles"]["columns"]["url"]
 
 
 def test_every_column_has_a_description():

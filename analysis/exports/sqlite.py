@@ -4,11 +4,13 @@ Tables keep their names and columns; lists and structs become JSON (datasette fa
 JSON arrays), timestamps ISO 8601 text in UTC. Foreign keys link articles and statements to
 incidents and mentions to articles, so datasette's row pages link an incident to its articles;
 full-text indexes cover headlines, victims and article texts. `metadata()` is the datasette
-metadata: column descriptions (data/dataset-columns.toml) and the default facets.
+metadata (column descriptions from data/dataset-columns.toml, the default facets), written
+beside the file as <name>.metadata.json: `datasette incidents.db -m incidents.metadata.json`.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import tomllib
 from datetime import date, datetime
@@ -132,11 +134,20 @@ def write_sqlite(dataset: Dataset, out: Path | str) -> Path:
     finally:
         db.close()
     staging.replace(out)
+    metadata_file(out).write_text(
+        json.dumps(metadata(out.stem), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     return out
 
 
-def metadata(title: str = "Cyber incidents in public reporting") -> dict:
-    """datasette metadata: descriptions of every column, default facets, labels, sort order."""
+def metadata_file(db: Path) -> Path:
+    """Where the datasette metadata of an export goes: beside it, `<name>.metadata.json`."""
+    return db.with_name(f"{db.stem}.metadata.json")
+
+
+def metadata(database: str = DATABASE, title: str = "Cyber incidents in public reporting") -> dict:
+    """datasette metadata for the file whose name (without .db) is `database`: descriptions of
+    every column, default facets, labels, sort order."""
     described = column_descriptions()
     tables = {}
     for name in LAYOUT:
@@ -153,5 +164,5 @@ def metadata(title: str = "Cyber incidents in public reporting") -> dict:
     return {
         "title": title,
         "description": "Incidents, the articles behind them, the entities they mention and what was said.",
-        "databases": {DATABASE: {"tables": tables}},
+        "databases": {database: {"tables": tables}},
     }
