@@ -31,6 +31,9 @@ class Benchmark:
 BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark("parse_quality", "main-text token F1 on the sample web, against trafilatura", 20),
     Benchmark(
+        "parse_speed", "parse time of pathological pages (400k spans, deep nesting...) and the sample web", 40
+    ),
+    Benchmark(
         "clustering_quality", "articles grouped into incidents against the gold (pairwise, B-cubed)", 20
     ),
     Benchmark("nlp_quality", "victims, agencies, attackers, services, detection and types F1 per set", 90),

@@ -6,7 +6,6 @@ before parsing and what remains is capped, so a many-megabyte page parses like a
 
 from __future__ import annotations
 
-import html
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -16,24 +15,27 @@ import lxml.html
 import py3langid
 from lxml import etree
 
+from pipelines.parsing.bounds import (
+    MAX_FULL_PATH_CHARS,
+    MAX_NODES,
+    parse_tree,
+    strip_raw_text_elements,
+    too_many_nodes,
+)
 from pipelines.parsing.dates import published_date
+from pipelines.parsing.density import dense_text
 from pipelines.parsing.encoding import decode_html
 from pipelines.parsing.metadata import extract_metadata
-from pipelines.parsing.text import main_text
+from pipelines.parsing.text import main_container, main_text
 
 MAX_BODY_BYTES = 20 * 1024 * 1024
 MAX_MARKUP_CHARS = 3_000_000
 MAX_JSON_LD_CHARS = 1_000_000
+SMALL_COPY_CHARS = 30_000
 JSON_LD = re.compile(
     r"<script[^>]*type\s*=\s*[\"']?application/ld\+json[\"']?[^>]*>(.*?)</script\s*>",
     re.IGNORECASE | re.DOTALL,
 )
-NOISE = re.compile(
-    r"<(script|style|svg|template)\b[^>]*>.*?</\1\s*>|<!--.*?-->",
-    re.IGNORECASE | re.DOTALL,
-)
-TAG = re.compile(r"<[^>]*>")
-HEAD = re.compile(r"</head\s*>", re.IGNORECASE)
 SITE_TAIL = re.compile(r"\s+[|\-–—:]\s+[^|\-–—:]{2,60}$")  # " | Site", " - Site"
 INLINE_DATA = re.compile(r"data:[a-z]+/[a-z0-9.+-]+;base64,[A-Za-z0-9+/=\s]{200,}", re.IGNORECASE)
 
@@ -77,23 +79,31 @@ def parse_html(
         body = body[:MAX_BODY_BYTES]
     markup, encoding = decode_html(body, content_type)
     json_ld = [m.group(1) for m in JSON_LD.finditer(markup) if len(m.group(1)) <= MAX_JSON_LD_CHARS][:20]
-    markup = INLINE_DATA.sub("data:,", NOISE.sub(" ", markup))
+    markup = INLINE_DATA.sub("data:,", strip_raw_text_elements(markup))
     if len(markup) > MAX_MARKUP_CHARS:
         warnings.append(f"markup of {len(markup)} characters truncated to {MAX_MARKUP_CHARS}")
         markup = markup[:MAX_MARKUP_CHARS]
-    tree, too_deep = _parse_tree(markup)
+    tree, flattened = _parse_tree(markup)
+    if flattened:
+        # lxml drops whatever is nested deeper than its limit (256): the markup was flattened.
+        warnings.append("tags nested deeper than the HTML parser's limit: containers flattened")
     meta = extract_metadata(tree, json_ld)
-    # Before main_text, which prunes the tree: the byline date is in the boxes it removes.
-    published, published_source = published_date(meta.published, tree, url, listed_at, listed_by)
-    text = _without_title(main_text(tree, url), meta.title)
+    if too_many_nodes(tree) or len(markup) > MAX_FULL_PATH_CHARS:
+        # The cheap path: text density over the pruned tree, dated from the article's box.
+        warnings.append(
+            f"over {MAX_NODES} elements or {MAX_FULL_PATH_CHARS} characters: text-density extraction"
+        )
+        container = main_container(tree)
+        text = dense_text(tree, container)
+        article_box = _small_copy(container)
+        published, published_source = published_date(meta.published, article_box, url, listed_at, listed_by)
+    else:
+        # Before main_text, which prunes the tree: the byline date is in the boxes it removes.
+        published, published_source = published_date(meta.published, tree, url, listed_at, listed_by)
+        text = main_text(tree, url)
+    text = _without_title(text, meta.title)
     if not text and meta.body:
         text = meta.body
-    if not text and too_deep:
-        # lxml drops whatever is nested deeper than its limit (256): take the text flat.
-        warnings.append("tags nested deeper than the HTML parser's limit: text taken without structure")
-        text = flat_text(markup)
-        if not text:
-            raise ParseError("tags nested deeper than the HTML parser's limit, and no text outside them")
     canonical = urljoin(url, meta.canonical_url) if url and meta.canonical_url else meta.canonical_url or url
     return ParsedArticle(
         url=url,
@@ -110,25 +120,24 @@ def parse_html(
 
 
 def _parse_tree(markup: str) -> tuple[lxml.html.HtmlElement, bool]:
-    """The tree, and whether the parser cut off markup nested deeper than its limit."""
     if not markup.strip():
         raise ParseError("empty page")
-    parser = lxml.html.HTMLParser(recover=True, remove_comments=True)
     try:
-        tree = lxml.html.document_fromstring(markup, parser=parser)
+        tree, flattened = parse_tree(markup)
     except (etree.ParserError, ValueError) as exc:
         raise ParseError(f"unparseable HTML: {exc}") from None
     if tree is None:
         raise ParseError("no HTML document")
-    too_deep = any(error.type == etree.ErrorTypes.ERR_RESOURCE_LIMIT for error in parser.error_log)
-    return tree, too_deep
+    return tree, flattened
 
 
-def flat_text(markup: str) -> str:
-    """The text of the body with every tag removed: for markup no tree can hold."""
-    body = HEAD.split(markup, maxsplit=1)[-1]
-    words = html.unescape(TAG.sub(" ", body)).split()
-    return " ".join(words)
+def _small_copy(container: lxml.html.HtmlElement | None) -> lxml.html.HtmlElement | None:
+    """The start of the article's box as a page of its own, where a date search is quick
+    whatever the page (the byline is at the article's start)."""
+    if container is None:
+        return None
+    head = lxml.html.tostring(container, encoding="unicode")[:SMALL_COPY_CHARS]
+    return lxml.html.document_fromstring(f"<html><body>{head}</body></html>")
 
 
 def _without_title(text: str, title: str | None) -> str:

@@ -64,11 +64,14 @@ AUTHOR_META = (
     "byl",
 )
 TITLE_META = ("og:title", "twitter:title", "dc.title", "citation_title", "parsely-title")
+# One pass over the tree (nodes without a class attribute are skipped at once): five unions
+# of contains(concat(...)) took seconds on pages of hundreds of thousands of nodes.
 BYLINE_XPATH = (
-    '//*[@rel="author"] | //*[contains(concat(" ", normalize-space(@class), " "), " byline ")]'
-    ' | //*[contains(concat(" ", normalize-space(@class), " "), " author ")]'
-    ' | //*[contains(concat(" ", normalize-space(@class), " "), " author-name ")]'
-    ' | //*[contains(concat(" ", normalize-space(@class), " "), " dateline ")]'
+    '//*[@rel="author" or (@class and ('
+    'contains(concat(" ", normalize-space(@class), " "), " byline ")'
+    ' or contains(concat(" ", normalize-space(@class), " "), " author ")'
+    ' or contains(concat(" ", normalize-space(@class), " "), " author-name ")'
+    ' or contains(concat(" ", normalize-space(@class), " "), " dateline ")))]'
 )
 BY_PREFIX = re.compile(r"^\s*(by|written by|posted by|von|par)\s+", re.IGNORECASE)
 
@@ -176,6 +179,8 @@ def _all(tags: dict, keys: Iterable[str]) -> list[str]:
 
 
 def _from_microdata(meta: Metadata, tree: HtmlElement) -> None:
+    if not tree.xpath("boolean(//*[@itemprop])"):
+        return  # one pass instead of three on the many pages without microdata
     if meta.published is None:
         nodes = tree.xpath('//*[@itemprop="datePublished"]')
         meta.published = _first_date(

@@ -65,14 +65,14 @@ def prune(tree: HtmlElement) -> None:
     for node in tree.iter():
         if not isinstance(node.tag, str) or node.tag in ("html", "body", "article", "main"):
             continue
-        if BOILERPLATE_CLASS.search(_marker(node)):
+        if BOILERPLATE_CLASS.search(marker(node)):
             candidates.append(node)
     for node in candidates:
         if node not in protected:
             _remove_keeping_tail(node)
 
 
-def _marker(node: HtmlElement) -> str:
+def marker(node: HtmlElement) -> str:
     """Class and id words that describe what a box is, without taxonomy and layout names
     ("category-news", "tag-ransomware", "has-sidebar", "l-grid") that describe its context."""
     words = f"{node.get('class', '')} {node.get('id', '')}".split()
@@ -98,23 +98,28 @@ def _remove_keeping_tail(node: HtmlElement) -> None:
 
 
 def _main_container_and_ancestors(tree: HtmlElement) -> set:
-    """The element holding the most paragraph text, and its ancestors: a class name such as
-    "social-share-enabled" or "l-sidebar-fixed" on the article body must never cost the
-    article. Searched within the page's <article> (or <main>, or articleBody) when it has
-    one; paragraphs in page chrome (footer, header, navigation, forms) do not count."""
+    """The main container and its ancestors: a class name such as "social-share-enabled" or
+    "l-sidebar-fixed" on the article body must never cost the article."""
+    main = main_container(tree)
+    return {main, *main.iterancestors()} if main is not None else set()
+
+
+def main_container(tree: HtmlElement) -> HtmlElement | None:
+    """The element holding the most paragraph text, searched within the page's <article> (or
+    <main>, or articleBody) when it has one; paragraphs in page chrome (footer, header,
+    navigation, forms) do not count."""
     scopes = tree.xpath("//article | //main | //*[@itemprop='articleBody']")
     scope = scopes[0] if scopes and _paragraph_text(scopes[0]) else tree
     weight: dict = {}
     for paragraph in scope.iter("p"):
-        if any(a.tag in CHROME_TAGS or "footer" in _marker(a).lower() for a in paragraph.iterancestors()):
+        if any(a.tag in CHROME_TAGS or "footer" in marker(a).lower() for a in paragraph.iterancestors()):
             continue
         parent = paragraph.getparent()
         if parent is not None:
             weight[parent] = weight.get(parent, 0) + len(paragraph.text_content())
     if not weight:
-        return set()
-    main = max(weight, key=weight.get)
-    return {main, *main.iterancestors()}
+        return None
+    return max(weight, key=weight.get)
 
 
 def unwrap_layout_tables(tree: HtmlElement) -> None:
