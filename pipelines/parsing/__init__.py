@@ -104,6 +104,8 @@ def parse_html(
     text = _without_title(text, meta.title)
     if not text and meta.body:
         text = meta.body
+    if not text and flattened:
+        raise ParseError("tags nested deeper than the HTML parser's limit, and no text outside them")
     canonical = urljoin(url, meta.canonical_url) if url and meta.canonical_url else meta.canonical_url or url
     return ParsedArticle(
         url=url,
