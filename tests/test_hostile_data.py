@@ -20,7 +20,7 @@ from core.raw_store import RawStore
 from core.records import AnalysisRecord, PageItem
 from pipelines import extracted
 from pipelines.extract import run_extract
-from tests.conftest import REPO, run_cli
+from tests.conftest import REPO, run_cli, write_sources
 from tests.fixtures.dataset.factory import article, sample_rows, write_extracted
 
 VICTIMS = ["Acme Corp", "Initech", "Globex", "Umbrella Health", "Hooli", "Vandelay Industries"]
@@ -199,8 +199,13 @@ def test_row3_a_second_crawl_or_extract_stops_at_once_and_leaves_the_job_queue(t
     queue = data_dir.jobs / "feed" / "requests.queue"
     queue.mkdir(parents=True)
     (queue / "p0").write_bytes(b"pending requests of the running crawl")
+    # A source nothing answers (and loopback, refused anyway): this test never reaches a network.
+    sources = write_sources(
+        tmp_path / "s.toml", [{"name": "x", "kind": "feed", "url": "http://127.0.0.1:9/f", "publisher": "X"}]
+    )
+    extra = ["--sources", str(sources)] if command == "crawl" else []
     with data_dir_lock(data_dir, "incidents crawl --sources s.toml"):
-        result = run_cli(command, "--data-dir", str(data_dir.root), timeout=60)
+        result = run_cli(command, *extra, "--data-dir", str(data_dir.root), timeout=60)
     assert result.returncode == 2
     assert f"in use by pid {os.getpid()} (incidents crawl --sources s.toml)" in result.stderr
     assert (queue / "p0").read_bytes() == b"pending requests of the running crawl"
