@@ -48,8 +48,9 @@ def address_problem(address: str) -> str | None:
         ("link-local", ip.is_link_local),  # 169.254.169.254 and the other metadata endpoints
         ("unspecified", ip.is_unspecified),
         ("multicast", ip.is_multicast),
+        ("reserved", ip.is_reserved),
         ("private", ip.is_private),
-        ("reserved", ip.is_reserved or not ip.is_global),
+        ("reserved", not ip.is_global),  # shared address space (100.64.0.0/10) and the like
     ):
         if flag:
             return problem

@@ -10,7 +10,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from core.raw_store import RawStore
+from crawler.middlewares import address_problem
 from tests.conftest import QUICK_CRAWL, run_cli, write_sources
 from tests.hostile_web import RSS, Route, article, rss, serve_routes
 
@@ -38,6 +41,30 @@ def feed_source(url: str, **extra) -> dict:
 
 
 # ---- row 5: internal addresses -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("address", "problem"),
+    [
+        ("127.0.0.1", "loopback"),
+        ("::1", "loopback"),
+        ("::ffff:127.0.0.1", "loopback"),  # IPv4-mapped IPv6
+        ("10.1.2.3", "private"),
+        ("192.168.0.1", "private"),
+        ("172.16.5.4", "private"),
+        ("169.254.169.254", "link-local"),  # AWS, GCP and Azure metadata
+        ("fe80::1%eth0", "link-local"),
+        ("fd00:ec2::254", "private"),  # AWS metadata over IPv6
+        ("100.100.100.200", "reserved"),  # shared address space (Alibaba metadata)
+        ("0.0.0.0", "unspecified"),
+        ("224.0.0.1", "multicast"),
+        ("240.0.0.1", "reserved"),
+        ("93.184.215.14", None),
+        ("2606:2800:21f:cb07:6820:80da:af6b:8b2c", None),
+    ],
+)
+def test_row5_which_addresses_are_internal(address, problem):
+    assert address_problem(address) == problem
 
 
 def test_row5_links_and_redirects_to_internal_hosts_are_refused_and_the_requested_url_kept(tmp_path):
