@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint install bench clean
+.PHONY: demo test lint install bench bench-quality clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# The analysis on real labelled news (../shared/realdev), trained models beside rules only.
+bench-quality: $(STAMP)
+	$(BIN)/python -m bench.nlp_quality --realdev
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -5,17 +5,26 @@
     python -m bench.nlp_quality tests/fixtures/nlp   # the focused fixtures
     python -m bench.nlp_quality tests/fixtures/nlp/heldout   # held-out, written blind to the analyser
     python -m bench.nlp_quality --show-errors        # print every disagreement
+    python -m bench.nlp_quality --realdev            # real labelled news (../shared/realdev)
 
 Prints precision, recall and F1 for victims, agencies, attackers and services (lenient name
 matching: case-insensitive, one name contains the other, an acronym, or the same canonical
-gazetteer name), incident detection, and the macro-F1 of incident types.
+gazetteer name), incident detection, the macro-F1 of incident types, and the share of
+incidents whose country (the record's first) and sector are right.
+
+`--realdev` analyses the real articles of `../shared/realdev/input.jsonl` twice in the same
+run, with the trained models and rules only (the baseline), and prints that folder's
+`score.py` figures for its validation split (`--split` for another) side by side. The
+articles are read from there, never copied into the repository.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
+import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -23,7 +32,7 @@ from pathlib import Path
 from core.config import REPO_DATA
 from core.gazetteers import load_gazetteer
 from core.names import names_match
-from pipelines.nlp import Analyzer
+from pipelines.nlp import Analyzer, build_nlp
 
 SAMPLE = REPO_DATA / "sample" / "content"
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "nlp"
@@ -31,6 +40,7 @@ FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "nlp"
 HELD_OUT = tuple(FIXTURES / name for name in ("heldout", "heldout2", "heldout3"))
 DEFAULT_SETS = (SAMPLE, FIXTURES, *HELD_OUT)
 FIELDS = ("victims", "agencies", "attackers", "services")
+REALDEV = Path(__file__).resolve().parent.parent.parent / "shared" / "realdev"
 
 
 def load_articles(folder: Path) -> list[dict]:
@@ -106,6 +116,7 @@ def evaluate(articles: list[dict], analyzer: Analyzer, show_errors: bool = False
     counts = {f: [0, 0, 0] for f in FIELDS}
     detect = {"tp": 0, "fp": 0, "fn": 0, "tn": 0}
     type_counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    context = {"country": [0, 0], "sector": [0, 0]}  # [right, gold incidents that have one]
     records = (
         r.to_dict() for r in analyzer.analyze({k: a[k] for k in ("id", "title", "text")} for a in articles)
     )
@@ -132,6 +143,16 @@ def evaluate(articles: list[dict], analyzer: Analyzer, show_errors: bool = False
             type_counts[kind][2] += kind in g_types
         if g_types != p_types:
             problems.append(f"types: predicted {sorted(p_types)} gold {sorted(g_types)}")
+        if g_inc:
+            for name, predicted, expected in (
+                ("country", (record.get("countries") or [None])[0], (gold.get("countries") or [None])[0]),
+                ("sector", record.get("sector"), gold.get("sector")),
+            ):
+                if expected:
+                    context[name][1] += 1
+                    context[name][0] += predicted == expected
+                    if predicted != expected:
+                        problems.append(f"{name}: predicted {predicted} gold {expected}")
         if record.get("error"):
             problems.append(f"error: {record['error']}")
         if show_errors and problems:
@@ -145,6 +166,7 @@ def evaluate(articles: list[dict], analyzer: Analyzer, show_errors: bool = False
     result["type_counts"] = {kind: tuple(c) for kind, c in type_counts.items()}
     result["types_macro_f1"] = sum(f for _, _, f in per_type.values()) / len(per_type) if per_type else 1.0
     result["per_type"] = per_type
+    result["context"] = context
     result["n"] = len(articles)
     return result
 
@@ -156,6 +178,11 @@ def print_report(title: str, result: dict) -> None:
         p, r, f = result[name]
         print(f"  {name:<20} {p:6.3f} {r:6.3f} {f:6.3f}")
     print(f"  {'type macro-F1':<20} {'':>6} {'':>6} {result['types_macro_f1']:6.3f}")
+    for name, (right, total) in result["context"].items():
+        print(
+            f"  {name + ' right':<20} {right}/{total} incidents"
+            + (f" ({right / total:.3f})" if total else "")
+        )
     d = result["detection_counts"]
     print(f"  {'detection counts':<20} tp {d['tp']}  fp {d['fp']}  fn {d['fn']}  tn {d['tn']}")
     for kind, (p, r, f) in result["per_type"].items():
@@ -175,7 +202,21 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--model", default=None)
     parser.add_argument("--show-errors", action="store_true")
+    parser.add_argument(
+        "--realdev",
+        nargs="?",
+        const=REALDEV,
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="score real labelled news with DIR's score.py, models against rules only",
+    )
+    parser.add_argument(
+        "--split", default="validation", help="split of --realdev to score (default validation)"
+    )
     args = parser.parse_args(argv)
+    if args.realdev is not None:
+        return realdev(args.realdev, args.split, args.model)
     analyzer = Analyzer(model=args.model)
     for folder in args.folders or [f for f in DEFAULT_SETS if f.is_dir()]:
         articles = load_articles(folder)
@@ -186,6 +227,67 @@ def main(argv: list[str] | None = None) -> int:
         result = evaluate(articles, analyzer, args.show_errors)
         print_report(f"{folder}", result)
         print(f"  ({time.perf_counter() - started:.1f} s)")
+    return 0
+
+
+def realdev(folder: Path, split: str, model: str | None) -> int:
+    """Analyse folder/input.jsonl with the models and with rules only; print score.py's figures."""
+    inputs, scorer = folder / "input.jsonl", folder / "score.py"
+    if not inputs.exists() or not scorer.exists():
+        print(f"{folder}: no input.jsonl and score.py there (the real labelled articles)", file=sys.stderr)
+        return 2
+    docs = [json.loads(line) for line in inputs.read_text(encoding="utf-8").splitlines() if line.strip()]
+    figures = {}
+    for label, learned in (("models", True), ("rules only", False)):
+        analyzer = Analyzer(nlp=build_nlp(model, learned=learned))
+        started = time.perf_counter()
+        with tempfile.NamedTemporaryFile("w", suffix=".jsonl", encoding="utf-8", delete=False) as out:
+            for record in analyzer.analyze(docs):
+                out.write(json.dumps(record.to_dict(), ensure_ascii=False) + "\n")
+        result = subprocess.run(
+            [sys.executable, str(scorer), out.name, f"--split={split}", "--json"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        Path(out.name).unlink()
+        figures[label] = json.loads(result.stdout)
+        print(
+            f"  analysed {len(docs)} articles ({label}) in {time.perf_counter() - started:.1f} s", flush=True
+        )
+    rows = [
+        ("incident detection F1", lambda r: r["clean"]["incident"]["f"]),
+        ("victims F1", lambda r: r["clean"]["victims"]["f"]),
+        ("victims P / R", lambda r: f"{r['clean']['victims']['p']:.3f}/{r['clean']['victims']['r']:.3f}"),
+        ("attackers F1", lambda r: r["clean"]["attackers"]["f"]),
+        ("agencies F1", lambda r: r["clean"]["agencies"]["f"]),
+        ("services F1", lambda r: r["clean"]["services"]["f"]),
+        ("types macro F1", lambda r: r["clean"]["types_macro_f1"]),
+        ("CASIE incident F1", lambda r: r["casie"]["incident"]["f"]),
+        ("CASIE victims F1 (docs w/ victim)", lambda r: r["casie"]["victims_on_docs_with_victim"]["f"]),
+        ("CASIE types macro F1", lambda r: r["casie"]["types_macro_f1"]),
+    ]
+    docs_n = figures["models"]["clean"]["docs"]
+    print(
+        f"{folder} split {split}: {docs_n} carefully labelled articles (clean), "
+        f"{figures['models']['casie']['docs']} with CASIE's labels"
+    )
+    print(f"  {'figure':<36} {'models':>12} {'rules only':>12}")
+    for name, get in rows:
+        values = [get(figures[label]) for label in ("models", "rules only")]
+        print(
+            f"  {name:<36} " + " ".join(f"{v:>12.3f}" if isinstance(v, float) else f"{v:>12}" for v in values)
+        )
+    per_type = figures["models"]["clean"]["types"]
+    base_type = figures["rules only"]["clean"]["types"]
+    print(
+        "  per type (clean, gold count): "
+        + ", ".join(
+            f"{t} {v['f']:.2f}/{base_type[t]['f']:.2f} ({v['gold']})"
+            for t, v in per_type.items()
+            if v["gold"]
+        )
+    )
     return 0
 
 

@@ -29,6 +29,7 @@ COMMANDS = {
     "report": "write a self-contained HTML report: charts, a searchable table, a page per incident",
     "serve": "browse the dataset with datasette on 127.0.0.1",
     "sources": "list the sources in a sources file, optionally checking each",
+    "train": "retrain the shipped analysis models from labelled JSON lines",
 }
 
 

@@ -23,6 +23,9 @@ from pipelines.nlp.roles import title_end
 from pipelines.nlp.state import DocAnalysis, doc_analysis
 from pipelines.nlp.text import doc_info, extent_phrase, has_past_marker, is_hedged, is_past, word_ids
 
+# doc.user_data key of the asserted sentences (text, is_title)
+ASSERTED_KEY = "incident_asserted"
+
 NEGATIONS = {"not", "no", "nor", "never", "without", "denies", "denied", "rules", "ruled"}
 # Incident words that name a cyber incident rather than its consequence (outage, disruption).
 CYBER_WORDS = {
@@ -507,6 +510,7 @@ class IncidentClassifier:
     def __call__(self, doc: Doc) -> Doc:
         analysis = doc_analysis(doc)
         asserted = self.asserted_sentences(doc, analysis)
+        doc.user_data[ASSERTED_KEY] = asserted  # for incident_learned, which removes them
         is_incident, score, features = self.detect(doc, analysis, asserted)
         analysis.is_incident = is_incident
         analysis.incident_score = round(score, 2)

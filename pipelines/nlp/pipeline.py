@@ -16,7 +16,16 @@ from spacy.tokens import Doc
 from core.config import spacy_model_name
 
 # Importing the modules registers their factories with spaCy.
-from pipelines.nlp import classify, context, gazetteer_component, roles, selective, services, statements  # noqa: F401
+from pipelines.nlp import (  # noqa: F401
+    classify,
+    context,
+    gazetteer_component,
+    roles,
+    selective,
+    services,
+    statements,
+)
+from pipelines.nlp.learned import make_learned  # noqa: F401  (the incident_learned factory)
 
 # Every cue list is written as word forms, so lemmas are never read.
 EXCLUDED_MODEL_COMPONENTS = ("lemmatizer",)
@@ -26,6 +35,7 @@ PROJECT_COMPONENTS = (
     "incident_statements",
     "incident_classifier",
     "incident_services",
+    "incident_learned",
     "incident_context",
 )
 
@@ -49,6 +59,7 @@ def build_nlp(
     component_config: dict[str, dict[str, Any]] | None = None,
     fast_pos: bool = True,
     selective_ner: bool = True,
+    learned: bool = True,
 ) -> Language:
     """Load the English model (name per core.config.spacy_model_name) and add the
     project's components after it; `component_config` overrides a component's settings,
@@ -75,5 +86,7 @@ def build_nlp(
         config = dict(overrides.get(name, {}))
         if name in {"incident_gazetteer", "incident_context"} and gazetteer_dir is not None:
             config.setdefault("gazetteer_dir", gazetteer_dir)
+        if name == "incident_learned" and not learned:
+            config.setdefault("rules_only", True)
         nlp.add_pipe(name, config=config)
     return nlp

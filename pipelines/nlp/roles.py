@@ -28,6 +28,9 @@ from pipelines.nlp.guard import guarded
 from pipelines.nlp.state import doc_analysis
 from pipelines.nlp.text import NOT_ORG, doc_info, is_past, only_earlier_years, word_ids
 
+# doc.user_data key of the clusters (Span objects: they never leave the process)
+CLUSTERS_KEY = "incident_clusters"
+
 SPEAKER_NOUNS = {"spokesperson", "spokesman", "spokeswoman", "spokespeople", "representative", "statement"}
 VENDOR_BEFORE = re.compile(
     r"(?:security|cybersecurity|cyber-security|cyber security|infosec|antivirus|anti-virus|anti-malware|"
@@ -344,6 +347,7 @@ class Cluster:
     in_title: bool = False
     first_sentence: int = 10**6
     evidence: list[str] = field(default_factory=list)
+    cues: dict[int, tuple[float, str]] = field(default_factory=dict)  # mention start -> victim_cue
 
     @property
     def name(self) -> str:
@@ -568,6 +572,7 @@ class RoleAssigner:
                     cluster.first_sentence, sent_index.get(info.sent(mention).start, 10**6)
                 )
                 value, why = self.victim_cue(mention)
+                cluster.cues[mention.start] = (value, why)
                 if value > 0 and is_past(info.sent(mention)):
                     value *= 0.4
                 if value > 0:
@@ -977,6 +982,7 @@ class RoleAssigner:
         mentions.sort(key=lambda item: item[0])
         analysis.mentions = [m for _, m in mentions]
         doc.user_data.pop("incident_sentences", None)
+        doc.user_data[CLUSTERS_KEY] = clusters  # for incident_learned, which removes them
         return doc
 
     @staticmethod

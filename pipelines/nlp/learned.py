@@ -1,0 +1,248 @@
+"""The `incident_learned` component: the decisions, taken by models trained on labelled news.
+
+The rule components find the candidates and their evidence (see `pipelines.nlp.features`);
+the models shipped in `pipelines/nlp/models/models.json` (written by `incidents train`, see
+docs/models.md) decide:
+- is_incident: logistic regression over tf-idf terms of the title and the asserted
+  sentences, and the rule classifier's own features;
+- each incident type: the same, one model per type, or the rule cues where cross-validation
+  on the training data found the rules better (the file says which); a learned type is
+  asserted only with an evidence sentence, an asserted sentence (not hedged, not about the
+  past, not a commentator's quote) whose terms weigh for the type;
+- victims, attackers, agencies: each candidate scored by a ranker; the best one is taken at
+  a lower threshold than the others;
+- services affected: each service phrase of a sentence about the incident, scored.
+Without a models file the rule decisions stand (`rules_only`), which is also the baseline the
+quality benchmark prints.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from core.gazetteers import AGENCY, load_gazetteer
+from pipelines.nlp.features import ASSERTED_KEY, CLUSTERS_KEY, DocFeatures, FeatureExtractor, term_counts
+from pipelines.nlp.guard import guarded
+from pipelines.nlp.state import DocAnalysis, doc_analysis
+
+MODELS_FILE = Path(__file__).resolve().parent / "models" / "models.json"
+MODELS_ENV = "INCIDENTS_MODELS"  # another models file (written by `incidents train --out`)
+
+
+@dataclass(frozen=True)
+class LinearModel:
+    """A logistic regression as stored: weight per feature name, bias, decision thresholds."""
+
+    weights: dict[str, float]
+    bias: float
+    threshold: float = 0.5
+    top_threshold: float = 0.5
+    max_items: int = 6
+    with_rules: bool = False  # a type: the rule cues' assertion also counts
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LinearModel:
+        return cls(
+            dict(data["weights"]),
+            float(data["bias"]),
+            float(data.get("threshold", 0.5)),
+            float(data.get("top_threshold", data.get("threshold", 0.5))),
+            int(data.get("max_items", 6)),
+            bool(data.get("with_rules", False)),
+        )
+
+    def margin(self, features: dict[str, float]) -> float:
+        weights = self.weights
+        return self.bias + sum(value * weights.get(name, 0.0) for name, value in features.items())
+
+    def probability(self, features: dict[str, float]) -> float:
+        z = self.margin(features)
+        return 1.0 / (1.0 + math.exp(-z)) if z > -500 else 0.0
+
+    def select(self, scored: list[tuple[float, Any]]) -> list[Any]:
+        """Items above the threshold, best first; the best one also above `top_threshold`."""
+        ranked = sorted(scored, key=lambda item: -item[0])
+        chosen = []
+        for rank, (p, item) in enumerate(ranked):
+            if len(chosen) >= self.max_items:
+                break
+            if p >= self.threshold or (rank == 0 and p >= self.top_threshold):
+                chosen.append(item)
+        return chosen
+
+
+def doc_vector(features: DocFeatures, idf: dict[str, float]) -> dict[str, float]:
+    """Sublinear tf-idf of the known terms, L2-normalised, plus the dense rule features."""
+    return tfidf(features.terms, idf) | {f"D:{k}": v for k, v in features.dense.items()}
+
+
+def tfidf(terms: dict[str, float], idf: dict[str, float]) -> dict[str, float]:
+    weighted = {k: (1.0 + math.log(c)) * idf[k] for k, c in terms.items() if k in idf and c > 0}
+    norm = math.sqrt(sum(v * v for v in weighted.values())) or 1.0
+    return {k: v / norm for k, v in weighted.items()}
+
+
+@dataclass
+class Models:
+    """Every shipped model, read from one JSON file."""
+
+    idf: dict[str, float]
+    detect: LinearModel
+    types: dict[str, LinearModel | None]  # None: the rule cues decide this type
+    victim: LinearModel
+    attacker: LinearModel
+    agency: LinearModel
+    service: LinearModel
+    meta: dict[str, Any]
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Models:
+        return cls(
+            idf=dict(data["idf"]),
+            detect=LinearModel.from_dict(data["detect"]),
+            types={t: LinearModel.from_dict(m) if m else None for t, m in data["types"].items()},
+            victim=LinearModel.from_dict(data["victim"]),
+            attacker=LinearModel.from_dict(data["attacker"]),
+            agency=LinearModel.from_dict(data["agency"]),
+            service=LinearModel.from_dict(data["service"]),
+            meta=dict(data.get("meta", {})),
+        )
+
+
+@functools.lru_cache(maxsize=4)
+def load_models(path: str | None = None) -> Models | None:
+    """The models file (default: $INCIDENTS_MODELS, else the shipped one); None when there is none."""
+    file = Path(path or os.environ.get(MODELS_ENV) or MODELS_FILE)
+    if not file.exists():
+        return None
+    return Models.from_dict(json.loads(file.read_text(encoding="utf-8")))
+
+
+class LearnedDecisions:
+    """Re-decides the record's fields with the trained models (see the module docstring)."""
+
+    def __init__(self, nlp: Language, name: str, models_path: str | None, rules_only: bool):
+        self.name = name
+        self.models = None if rules_only else load_models(models_path)
+        self.extractor: FeatureExtractor | None = None
+        self.nlp = nlp
+        self.gazetteer = load_gazetteer()
+
+    def features(self, doc: Doc) -> DocFeatures:
+        if self.extractor is None:
+            roles = self.nlp.get_pipe("incident_roles") if "incident_roles" in self.nlp.pipe_names else None
+            self.extractor = FeatureExtractor(roles)
+        return self.extractor.extract(doc, doc_analysis(doc))
+
+    @guarded
+    def __call__(self, doc: Doc) -> Doc:
+        try:
+            if self.models is not None:
+                self.decide(doc, doc_analysis(doc), self.features(doc))
+        finally:
+            doc.user_data.pop(CLUSTERS_KEY, None)
+            doc.user_data.pop(ASSERTED_KEY, None)
+        return doc
+
+    def decide(self, doc: Doc, analysis: DocAnalysis, feats: DocFeatures) -> None:
+        models = self.models
+        assert models is not None
+        vector = doc_vector(feats, models.idf)
+        p_incident = models.detect.probability(vector)
+        analysis.incident_score = round(p_incident, 3)
+        analysis.is_incident = p_incident >= models.detect.threshold
+        # types
+        types: list[str] = []
+        evidence: dict[str, Any] = dict(analysis.type_evidence) if analysis.is_incident else {}
+        sentence_terms = [tfidf(term_counts("", [s]), models.idf) for s in feats.sentences]
+        for kind, model in models.types.items():
+            if model is None or (model.with_rules and kind in analysis.incident_types):
+                if kind in analysis.incident_types:
+                    types.append(kind)  # the rule cues' evidence sentence is in type_evidence
+                continue
+            if model.probability(vector) < model.threshold:
+                continue
+            best, support = None, 0.0
+            for sentence, terms in zip(feats.sentences, sentence_terms):
+                weight = sum(v * model.weights.get(k, 0.0) for k, v in terms.items())
+                if weight > support:
+                    best, support = sentence, weight
+            if best is not None:
+                types.append(kind)
+                evidence[kind] = best.strip()[:300]
+        if analysis.is_incident:
+            analysis.incident_types = types or ["unspecified"]
+            analysis.type_evidence = {k: v for k, v in evidence.items() if k in analysis.incident_types}
+        else:
+            analysis.incident_types = []
+            analysis.type_evidence = {}
+        # organisations
+        orgs = [c for c in feats.candidates if c.role != "country"]
+        victims = models.victim.select([(models.victim.probability(c.features), c) for c in orgs])
+        taken = {id(c) for c in victims}
+        attackers = models.attacker.select(
+            [(models.attacker.probability(c.features), c) for c in feats.candidates if id(c) not in taken]
+        )
+        taken |= {id(c) for c in attackers}
+        agencies = models.agency.select(
+            [(models.agency.probability(c.features), c) for c in orgs if id(c) not in taken]
+        )
+        analysis.victims = [c.name for c in victims]
+        analysis.victim_forms = sorted({f for c in victims for f in c.forms})
+        analysis.attackers = [c.name for c in attackers]
+        analysis.agencies = [self.agency(c) for c in agencies]
+        roles = {
+            **{c.name: "agency" for c in agencies},
+            **{c.name: "attacker" for c in attackers},
+            **{c.name: "victim" for c in victims},
+        }
+        for mention in analysis.mentions:
+            name = mention.get("name")
+            if name in roles:
+                mention["role"] = roles[name]
+            elif mention.get("role") in {"victim", "agency", "attacker"}:
+                mention["role"] = "other"
+        # services
+        chosen = models.service.select([(models.service.probability(s.features), s) for s in feats.services])
+        names = list(dict.fromkeys(s.name for s in chosen))
+        analysis.services_affected = names
+        known = {s["service"] for s in analysis.services}
+        for service in chosen:
+            if service.name not in known:
+                known.add(service.name)
+                status = next(
+                    (
+                        k.split(":", 1)[1]
+                        for k in service.features
+                        if k.startswith("status:") and k != "status:unaffected"
+                    ),
+                    "disrupted",
+                )
+                analysis.services.append(
+                    {"service": service.name, "status": status, "sentence": service.sentence}
+                )
+
+    def agency(self, candidate) -> dict[str, Any]:
+        entries = [e for e in self.gazetteer.lookup(candidate.name, AGENCY)]
+        entry = entries[0] if entries else None
+        alias = sorted(candidate.forms, key=len)[0] if candidate.forms else candidate.name
+        return {
+            "name": candidate.name,
+            "alias": alias,
+            "country": entry.country if entry else None,
+            "kind": entry.kind if entry else None,
+        }
+
+
+@Language.factory("incident_learned", default_config={"models_path": None, "rules_only": False})
+def make_learned(nlp: Language, name: str, models_path: str | None, rules_only: bool) -> LearnedDecisions:
+    return LearnedDecisions(nlp, name, models_path, rules_only)

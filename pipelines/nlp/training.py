@@ -1,0 +1,714 @@
+"""Train the models of `incident_learned` from labelled articles (`incidents train --data DIR`).
+
+DIR holds JSON lines (see docs/models.md for the format):
+- articles: `{id, title, text, ...}` (`input.jsonl`, or the label lines themselves when they
+  carry `text`);
+- labels, one line per article as the labelling guide writes them: `{id, is_incident,
+  victims, incident_types, attackers, agencies, services_affected, split?}`, each name field a
+  list of alias groups;
+- optionally a second reader in CASIE's form (`{id, is_attack, types, named_victims,
+  attackers, split}`), used with a lower weight for articles the first labels lack, and a
+  JSON file `{"agencies": {id: groups}, "services": {id: groups}}` for more articles.
+Only lines whose `split` is absent or "train" are fitted; hyper-parameters and thresholds
+are chosen by 5-fold cross-validation inside them; "validation" lines are only scored, after
+fitting, for the report. Same data, same models, bit for bit: inputs are sorted, folds and
+solvers seeded, weights rounded, the JSON written with sorted keys.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.vocabulary import INCIDENT_TYPES
+from pipelines.nlp.features import DocFeatures
+from pipelines.nlp.learned import MODELS_FILE, LinearModel, doc_vector
+
+LOG = logging.getLogger(__name__)
+SECOND_READER_WEIGHT = 0.5
+MIN_TYPE_POSITIVES = 8
+# A candidate feature (a cue, a head word) seen in fewer training articles is not learned from.
+MIN_FEATURE_ARTICLES = 3
+FOLDS = 5
+SEED = 0
+ROLE_C = (0.3, 1.0, 3.0)
+DOC_C = (1.0, 3.0, 10.0)
+SUFFIX = {
+    "inc",
+    "ltd",
+    "llc",
+    "plc",
+    "corp",
+    "corporation",
+    "co",
+    "company",
+    "group",
+    "limited",
+    "sa",
+    "ag",
+    "gmbh",
+    "the",
+}
+
+
+# -- labels ---------------------------------------------------------------------------------
+@dataclass
+class Labels:
+    """What the labels say of one article (alias groups per field; None when not labelled)."""
+
+    id: str
+    split: str = "train"
+    weight: float = 1.0  # lower for the second reader
+    is_incident: bool | None = None
+    types: set[str] | None = None
+    type_vocabulary: tuple[str, ...] = tuple(INCIDENT_TYPES)
+    victims: list[list[str]] | None = None
+    attackers: list[list[str]] | None = None
+    agencies: list[list[str]] | None = None
+    services: list[list[str]] | None = None
+
+
+@dataclass
+class Dataset:
+    articles: dict[str, dict] = field(default_factory=dict)
+    labels: dict[str, Labels] = field(default_factory=dict)
+
+
+def groups(value: Any) -> list[list[str]]:
+    """Alias groups from a labels field: [["A", "a"], ["B"]] or ["A", "B"]."""
+    out = []
+    for item in value or []:
+        if isinstance(item, str):
+            out.append([item])
+        elif isinstance(item, list):
+            out.append([str(x) for x in item if x])
+    return [g for g in out if g]
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    rows = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as exc:
+            LOG.warning("%s line %d: invalid JSON (%s), skipped", path, number, exc.msg)
+            continue
+        if isinstance(value, dict) and value.get("id") is not None:
+            rows.append(value)
+    return rows
+
+
+def load_dataset(folder: Path | list[Path]) -> Dataset:
+    """Articles and labels from every *.jsonl (and *.json side or article file) in the folder(s)."""
+    data = Dataset()
+    if isinstance(folder, list):
+        parts = [load_dataset(f) for f in folder]
+        for part in parts:
+            data.articles.update(part.articles)
+            data.labels.update(part.labels)
+        data.labels = dict(sorted(data.labels.items()))
+        return data
+    second: dict[str, Labels] = {}
+    side: list[dict] = []
+    for path in sorted(folder.glob("*.jsonl")):
+        for row in read_jsonl(path):
+            key = str(row["id"])
+            if isinstance(row.get("text"), str) and key not in data.articles:
+                data.articles[key] = {
+                    "id": key,
+                    "title": row.get("title") or "",
+                    "text": row["text"],
+                    "published": row.get("published") or row.get("date"),
+                }
+            split = str(row.get("split") or "train")
+            if "is_incident" in row:
+                data.labels[key] = Labels(
+                    key,
+                    split,
+                    1.0,
+                    bool(row["is_incident"]),
+                    set(row.get("incident_types") or []),
+                    tuple(INCIDENT_TYPES),
+                    groups(row.get("victims")),
+                    groups(row.get("attackers")),
+                    groups(row.get("agencies")),
+                    groups(row.get("services_affected")),
+                )
+            elif "is_attack" in row:
+                attackers = [
+                    g for g in groups(row.get("attackers")) if g[0][:1].isupper() and len(g[0].split()) <= 4
+                ]
+                second[key] = Labels(
+                    key,
+                    split,
+                    SECOND_READER_WEIGHT,
+                    bool(row["is_attack"]),
+                    set(row.get("types") or []),
+                    ("ransomware", "data_breach", "phishing"),
+                    groups(row.get("named_victims")) or None,
+                    attackers or None,
+                )
+    for path in sorted(folder.glob("*.json")):
+        try:
+            value = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            LOG.warning("%s: not readable JSON (%s), skipped", path, exc)
+            continue
+        if isinstance(value, dict) and isinstance(value.get("agencies"), dict):
+            side.append(value)
+        elif isinstance(value, dict) and isinstance(value.get("gold"), dict):
+            add_gold_article(data, value, path.stem)
+    for key, labels in second.items():
+        if key not in data.labels:
+            data.labels[key] = labels
+    for value in side:
+        for key, grp in value.get("agencies", {}).items():
+            if key in data.labels and data.labels[key].agencies is None:
+                data.labels[key].agencies = groups(grp)
+        for key, grp in value.get("services", {}).items():
+            if key in data.labels and data.labels[key].services is None:
+                data.labels[key].services = groups(grp)
+    data.labels = {k: v for k, v in sorted(data.labels.items()) if k in data.articles}
+    return data
+
+
+def add_gold_article(data: Dataset, value: dict, stem: str) -> None:
+    """An article file with its own `gold` (the sample web's content files, the test fixtures:
+    flat name lists, services with a status) as one labelled training article."""
+    gold = value["gold"]
+    key = str(value.get("id") or value.get("slug") or stem)
+    title = value.get("title") or ""
+    text = value.get("text")
+    if text is None:
+        text = "\n\n".join([title, *value.get("paragraphs", [])])
+    names = lambda items: [[i["name"] if isinstance(i, dict) else str(i)] for i in items or []]  # noqa: E731
+    services = [
+        [s["service"] if isinstance(s, dict) else str(s)]
+        for s in gold.get("services_affected") or []
+        if not isinstance(s, dict) or s.get("status") != "unaffected"
+    ]
+    data.articles[key] = {"id": key, "title": title, "text": text, "published": value.get("published")}
+    data.labels[key] = Labels(
+        key,
+        "train",
+        1.0,
+        bool(gold.get("is_incident")),
+        set(gold.get("incident_types") or []),
+        tuple(INCIDENT_TYPES),
+        names(gold.get("victims")),
+        names(gold.get("attackers")),
+        names(gold.get("agencies")),
+        services,
+    )
+
+
+# -- matching (as the labelling guide's scorer matches) --------------------------------------
+def _tokens(text: str) -> list[str]:
+    text = text.lower().replace("\u2019", "'").replace("'s", "")
+    return [t for t in re.findall(r"[a-z0-9]+", text) if t not in SUFFIX]
+
+
+def _initials(text: str) -> set[str]:
+    capitalised = [w for w in re.findall(r"[A-Za-z][\w-]*", text) if w[0].isupper()]
+    return {
+        "".join(w[0] for w in capitalised).lower(),
+        "".join(w[0] for w in capitalised if w.lower() not in SUFFIX).lower(),
+    }
+
+
+def name_matches(predicted: str, alias: str) -> bool:
+    """Lower-cased, corporate suffixes dropped: one contains the other as whole words, or
+    one is the other's acronym."""
+    p, a = _tokens(predicted), _tokens(alias)
+    if not p or not a:
+        return False
+
+    def sub(x: list[str], y: list[str]) -> bool:
+        return any(y[i : i + len(x)] == x for i in range(len(y) - len(x) + 1))
+
+    if p == a or sub(p, a) or sub(a, p):
+        return True
+    pj, aj = "".join(p), "".join(a)
+    return (len(pj) >= 2 and pj in _initials(alias)) or (len(aj) >= 2 and aj in _initials(predicted))
+
+
+def service_matches(predicted: str, term: str) -> bool:
+    return term.lower() in predicted.lower()
+
+
+def in_groups(names: Iterable[str], grp: list[list[str]], match: Callable[[str, str], bool]) -> bool:
+    return any(match(n, a) for n in names for g in grp for a in g)
+
+
+def field_counts(
+    predicted: list[str], gold: list[list[str]], match: Callable[[str, str], bool]
+) -> tuple[int, int, int]:
+    hit = [False] * len(gold)
+    tp = fp = 0
+    for name in predicted:
+        ok = False
+        for k, grp in enumerate(gold):
+            if any(match(name, a) for a in grp):
+                ok = hit[k] = True
+        tp += ok
+        fp += not ok
+    return tp, fp, hit.count(False)
+
+
+def f1(tp: int, fp: int, fn: int) -> float:
+    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+
+
+# -- fitting ----------------------------------------------------------------------------------
+def _matrix(rows: list[dict[str, float]], names: dict[str, int]):
+    from scipy.sparse import csr_matrix
+
+    data, indices, indptr = [], [], [0]
+    for row in rows:
+        for key in sorted(row):
+            index = names.get(key)
+            if index is not None and row[key]:
+                data.append(float(row[key]))
+                indices.append(index)
+        indptr.append(len(data))
+    return csr_matrix(
+        (
+            np.array(data, dtype=np.float64),
+            np.array(indices, dtype=np.int32),
+            np.array(indptr, dtype=np.int32),
+        ),
+        shape=(len(rows), max(len(names), 1)),
+    )
+
+
+def fit_linear(rows: list[dict[str, float]], y: np.ndarray, weights: np.ndarray, c: float) -> LinearModel:
+    """An L2 logistic regression (liblinear, seeded) stored as name → weight."""
+    from sklearn.linear_model import LogisticRegression
+
+    names = {k: i for i, k in enumerate(sorted({k for row in rows for k in row}))}
+    if len(set(y.tolist())) < 2:
+        return LinearModel({}, -10.0 if not y.any() else 10.0)
+    model = LogisticRegression(C=c, solver="liblinear", random_state=SEED, max_iter=1000)
+    model.fit(_matrix(rows, names), y, sample_weight=weights)
+    coef = model.coef_[0]
+    stored = {k: round(float(coef[i]), 5) for k, i in names.items() if abs(coef[i]) >= 1e-4}
+    return LinearModel(stored, round(float(model.intercept_[0]), 5))
+
+
+def folds(keys: list[str]) -> list[set[str]]:
+    """FOLDS seeded folds of the (sorted) keys."""
+    from sklearn.model_selection import KFold
+
+    ordered = np.array(sorted(keys))
+    splitter = KFold(n_splits=min(FOLDS, len(ordered)), shuffle=True, random_state=SEED)
+    return [set(ordered[test].tolist()) for _, test in splitter.split(ordered)]
+
+
+@dataclass
+class Rows:
+    """Training rows of one model: feature dicts, labels, weights, and the article of each."""
+
+    x: list[dict[str, float]] = field(default_factory=list)
+    y: list[int] = field(default_factory=list)
+    w: list[float] = field(default_factory=list)
+    doc: list[str] = field(default_factory=list)
+    item: list[Any] = field(default_factory=list)
+
+    def add(self, x: dict[str, float], y: int, w: float, doc: str, item: Any = None) -> None:
+        self.x.append(x)
+        self.y.append(int(y))
+        self.w.append(w)
+        self.doc.append(doc)
+        self.item.append(item)
+
+
+def cross_validated(rows: Rows, scored_docs: list[str], c: float) -> np.ndarray:
+    """Out-of-fold probabilities for every row (rows of docs outside `scored_docs` always train)."""
+    y, w = np.array(rows.y), np.array(rows.w)
+    p = np.zeros(len(rows.y))
+    docs = np.array(rows.doc)
+    for test in folds(scored_docs):
+        mask = np.array([d in test for d in rows.doc], dtype=bool)
+        train = ~mask
+        if not mask.any() or not train.any():
+            continue
+        model = fit_linear([rows.x[i] for i in np.nonzero(train)[0]], y[train], w[train], c)
+        for i in np.nonzero(mask)[0]:
+            p[i] = model.probability(rows.x[i])
+    del docs
+    return p
+
+
+GRID = [round(t, 2) for t in np.arange(0.1, 0.91, 0.05)]
+
+
+def choose_items(
+    rows: Rows,
+    p: np.ndarray,
+    docs: list[str],
+    gold: dict[str, list[list[str]]],
+    match: Callable[[str, str], bool],
+    max_items: int,
+    name_of: Callable[[Any], str],
+) -> tuple[float, float, float]:
+    """(F1, threshold, top threshold) that maximise the field F1 over `docs`."""
+    by_doc: dict[str, list[int]] = {}
+    for i, d in enumerate(rows.doc):
+        by_doc.setdefault(d, []).append(i)
+    best = (-1.0, 0.5, 0.5)
+    for t in GRID:
+        for tt in [x for x in GRID if x <= t]:
+            tp = fp = fn = 0
+            for d in docs:
+                ranked = sorted(by_doc.get(d, []), key=lambda i: -p[i])
+                names = []
+                for rank, i in enumerate(ranked):
+                    if len(names) >= max_items:
+                        break
+                    if p[i] >= t or (rank == 0 and p[i] >= tt):
+                        names.append(name_of(rows.item[i]))
+                a, b, c = field_counts(names, gold[d], match)
+                tp, fp, fn = tp + a, fp + b, fn + c
+            score = f1(tp, fp, fn)
+            if score > best[0] + 1e-9:
+                best = (score, t, tt)
+    return best
+
+
+def choose_threshold(p: np.ndarray, y: np.ndarray, forced: np.ndarray | None = None) -> tuple[float, float]:
+    """(F1, threshold) maximising F1 of p >= threshold (or `forced`, when given)."""
+    best = (-1.0, 0.5)
+    for t in [round(x, 3) for x in np.arange(0.1, 0.9, 0.025)]:
+        pred = p >= t if forced is None else (p >= t) | forced
+        score = f1(int((pred & (y == 1)).sum()), int((pred & (y == 0)).sum()), int((~pred & (y == 1)).sum()))
+        if score > best[0] + 1e-9:
+            best = (score, t)
+    return best
+
+
+# -- the models --------------------------------------------------------------------------------
+@dataclass
+class Featurized:
+    features: DocFeatures
+    rule: dict[str, Any]  # the rule components' decisions, for the baseline figures
+
+
+def build_idf(features: Iterable[DocFeatures], min_df: int = 2) -> dict[str, float]:
+    counts: Counter = Counter()
+    n = 0
+    for f in features:
+        counts.update(f.terms.keys())
+        n += 1
+    return {k: round(math.log((1 + n) / (1 + c)) + 1, 5) for k, c in sorted(counts.items()) if c >= min_df}
+
+
+def train_models(data: Dataset, featurized: dict[str, Featurized]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Fit every model on the train split; returns (models JSON, report)."""
+    train = [k for k, lab in data.labels.items() if lab.split == "train" and k in featurized]
+    primary = [k for k in train if data.labels[k].weight == 1.0]
+    report: dict[str, Any] = {"train_articles": len(train), "primary_labels": len(primary)}
+    idf = build_idf(featurized[k].features for k in train)
+    vectors = {k: doc_vector(featurized[k].features, idf) for k in train}
+
+    def doc_model(
+        label: Callable[[Labels], bool | None], rule: Callable[[str], bool], name: str
+    ) -> tuple[LinearModel | None, dict]:
+        keys = [k for k in train if label(data.labels[k]) is not None]
+        y = np.array([int(bool(label(data.labels[k]))) for k in keys])
+        w = np.array([data.labels[k].weight for k in keys])
+        scored = [k for k in keys if data.labels[k].weight == 1.0]
+        gold = np.array([int(bool(label(data.labels[k]))) for k in scored])
+        rule_pred = np.array([rule(k) for k in scored])
+        rule_f1 = f1(
+            int((rule_pred & (gold == 1)).sum()),
+            int((rule_pred & (gold == 0)).sum()),
+            int((~rule_pred & (gold == 1)).sum()),
+        )
+        best = None
+        union = None  # the model's or the rules' assertion: (F1, threshold, C)
+        rows = Rows()
+        for k in keys:
+            rows.add(vectors[k], int(bool(label(data.labels[k]))), data.labels[k].weight, k)
+        index = {k: i for i, k in enumerate(keys)}
+        for c in DOC_C:
+            p = cross_validated(rows, scored, c)
+            oof = np.array([p[index[k]] for k in scored])
+            score, threshold = choose_threshold(oof, gold)
+            if best is None or score > best[0] + 1e-9:
+                best = (score, threshold, c)
+            score, threshold = choose_threshold(oof, gold, rule_pred)
+            if union is None or score > union[0] + 1e-9:
+                union = (score, threshold, c)
+        info = {
+            "cv_f1": round(best[0], 3),
+            "rule_cv_f1": round(rule_f1, 3),
+            "either_cv_f1": round(union[0], 3),
+            "C": best[2],
+            "threshold": best[1],
+            "positives": int(gold.sum()),
+        }
+        if name == "detect":
+            # detection always has a model: the rules' own score and decision are among its features
+            info["decides"] = "model"
+        elif int(gold.sum()) < MIN_TYPE_POSITIVES or rule_f1 >= max(best[0], union[0]) - 1e-9:
+            info["decides"] = "rules"
+            return None, info
+        elif union[0] > best[0] + 1e-9:
+            info.update(decides="model or rules", C=union[2], threshold=union[1])
+            best = union
+        else:
+            info["decides"] = "model"
+        model = fit_linear(rows.x, y, w, best[2])
+        return LinearModel(
+            model.weights, model.bias, best[1], best[1], with_rules=info["decides"] == "model or rules"
+        ), info
+
+    detect, report["detect"] = doc_model(
+        lambda lab: lab.is_incident, lambda k: bool(featurized[k].rule["is_incident"]), "detect"
+    )
+    types: dict[str, Any] = {}
+    report["types"] = {}
+    for kind in INCIDENT_TYPES:
+        if kind == "unspecified":
+            continue
+
+        def label(lab: Labels, kind: str = kind) -> bool | None:
+            if lab.types is None or kind not in lab.type_vocabulary:
+                return None
+            return kind in lab.types
+
+        model, info = doc_model(
+            label, lambda k, kind=kind: kind in featurized[k].rule["incident_types"], kind
+        )
+        types[kind] = model
+        report["types"][kind] = info
+
+    def role_model(
+        field_name: str,
+        candidates: Callable[[DocFeatures], list],
+        match,
+        name_of,
+        max_items: int,
+        rule_names: Callable[[str], list[str]],
+    ) -> tuple[LinearModel, dict]:
+        keys = [
+            k for k in train if getattr(data.labels[k], field_name) is not None and data.labels[k].is_incident
+        ]
+        gold = {k: getattr(data.labels[k], field_name) for k in keys}
+        seen: Counter = Counter()
+        for k in keys:
+            seen.update({name for item in candidates(featurized[k].features) for name in item.features})
+        known = {name for name, n in seen.items() if n >= MIN_FEATURE_ARTICLES}
+        rows = Rows()
+        for k in keys:
+            for item in candidates(featurized[k].features):
+                x = {name: v for name, v in item.features.items() if name in known}
+                rows.add(x, int(in_groups([name_of(item)], gold[k], match)), data.labels[k].weight, k, item)
+        scored = [k for k in keys if data.labels[k].weight == 1.0]
+        rule = [field_counts(rule_names(k), gold[k], match) for k in scored]
+        rule_f1 = f1(*(sum(x[i] for x in rule) for i in range(3)))
+        best = None
+        for c in ROLE_C:
+            p = cross_validated(rows, scored, c)
+            score, t, tt = choose_items(rows, p, scored, gold, match, max_items, name_of)
+            if best is None or score > best[0] + 1e-9:
+                best = (score, t, tt, c)
+        model = fit_linear(rows.x, np.array(rows.y), np.array(rows.w), best[3])
+        info = {
+            "cv_f1": round(best[0], 3),
+            "rule_cv_f1": round(rule_f1, 3),
+            "C": best[3],
+            "threshold": best[1],
+            "top_threshold": best[2],
+            "articles": len(scored),
+            "rows": len(rows.y),
+        }
+        return LinearModel(model.weights, model.bias, best[1], best[2], max_items), info
+
+    orgs = lambda f: [c for c in f.candidates if c.role != "country"]  # noqa: E731
+    name_of = lambda c: c.name  # noqa: E731
+    victim, report["victim"] = role_model(
+        "victims", orgs, name_matches, name_of, 6, lambda k: featurized[k].rule["victims"]
+    )
+    attacker, report["attacker"] = role_model(
+        "attackers",
+        lambda f: f.candidates,
+        name_matches,
+        name_of,
+        4,
+        lambda k: featurized[k].rule["attackers"],
+    )
+    agency, report["agency"] = role_model(
+        "agencies",
+        orgs,
+        name_matches,
+        name_of,
+        6,
+        lambda k: [a["name"] for a in featurized[k].rule["agencies"]],
+    )
+    service, report["service"] = role_model(
+        "services",
+        lambda f: f.services,
+        service_matches,
+        name_of,
+        6,
+        lambda k: featurized[k].rule["services_affected"],
+    )
+    models = {
+        "format": 1,
+        "idf": idf,
+        "detect": model_dict(detect),
+        "types": {k: model_dict(m) if m else None for k, m in types.items()},
+        "victim": model_dict(victim),
+        "attacker": model_dict(attacker),
+        "agency": model_dict(agency),
+        "service": model_dict(service),
+        "meta": {"train_articles": len(train), "primary_labels": len(primary), "cross_validation": report},
+    }
+    return models, report
+
+
+def model_dict(model: LinearModel | None) -> dict[str, Any] | None:
+    if model is None:
+        return None
+    return {
+        "with_rules": model.with_rules,
+        "weights": dict(sorted(model.weights.items())),
+        "bias": model.bias,
+        "threshold": model.threshold,
+        "top_threshold": model.top_threshold,
+        "max_items": model.max_items,
+    }
+
+
+def write_models(models: dict[str, Any], path: Path = MODELS_FILE) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        json.dumps(models, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+
+
+# -- running the pipeline over the articles ------------------------------------------------------
+class TrainingError(ValueError):
+    """Labels that cannot train the models (none, or no article text for them)."""
+
+
+def featurize(articles: list[dict], nlp=None, model: str | None = None) -> dict[str, Featurized]:
+    """Run the rule pipeline over the articles and describe each for the models."""
+    from pipelines.nlp.analyzer import prepare
+    from pipelines.nlp.pipeline import build_nlp
+    from pipelines.nlp.state import doc_analysis
+    from pipelines.nlp.text import clear_cache
+
+    nlp = nlp if nlp is not None else build_nlp(model, learned=False)
+    learned = nlp.get_pipe("incident_learned")
+    out: dict[str, Featurized] = {}
+    disabled = [n for n in ("incident_learned", "incident_context") if n in nlp.pipe_names]
+    with nlp.select_pipes(disable=disabled):
+        for article in sorted(articles, key=lambda a: str(a["id"])):
+            prepared = prepare(article, 100_000)
+            if prepared.error:
+                LOG.warning("article %s skipped: %s", article["id"], prepared.error)
+                continue
+            doc = nlp.make_doc(prepared.text)
+            doc._.title_end = prepared.title_end
+            doc._.published_year = prepared.published_year
+            doc = nlp(doc)
+            analysis = doc_analysis(doc)
+            features = learned.features(doc)
+            rule = {
+                "is_incident": analysis.is_incident,
+                "incident_types": list(analysis.incident_types),
+                "victims": list(analysis.victims) if analysis.is_incident else [],
+                "attackers": list(analysis.attackers),
+                "agencies": [dict(a) for a in analysis.agencies],
+                "services_affected": list(analysis.services_affected) if analysis.is_incident else [],
+            }
+            out[str(article["id"])] = Featurized(features, rule)
+            doc.user_data.clear()
+            clear_cache()
+    return out
+
+
+def train(
+    folder: Path | list[Path], out: Path = MODELS_FILE, nlp=None, model: str | None = None
+) -> dict[str, Any]:
+    """Read DIR, fit, write the models file; returns the report (cross-validation figures)."""
+    data = load_dataset(folder)
+    if not any(lab.split == "train" for lab in data.labels.values()):
+        raise TrainingError(
+            f"{folder}: no labelled training articles (JSON lines with id, is_incident, and the "
+            "article text in the same line or in another file's line with the same id)"
+        )
+    wanted = [data.articles[k] for k in data.labels]
+    featurized = featurize(wanted, nlp, model)
+    models, report = train_models(data, featurized)
+    write_models(models, out)
+    report["validation"] = validation_report(data, featurized, models)
+    return report
+
+
+def validation_report(
+    data: Dataset, featurized: dict[str, Featurized], models_json: dict[str, Any]
+) -> dict[str, Any]:
+    """Field F1 on the labelled articles held out of fitting (split "validation", first reader)."""
+    from pipelines.nlp.learned import Models
+
+    models = Models.from_dict(models_json)
+    keys = [
+        k for k, lab in data.labels.items() if lab.split != "train" and lab.weight == 1.0 and k in featurized
+    ]
+    if not keys:
+        return {}
+    out: dict[str, Any] = {"articles": len(keys)}
+    det = [
+        (
+            models.detect.probability(doc_vector(featurized[k].features, models.idf))
+            >= models.detect.threshold,
+            bool(data.labels[k].is_incident),
+        )
+        for k in keys
+    ]
+    out["incident_f1"] = round(
+        f1(sum(p and g for p, g in det), sum(p and not g for p, g in det), sum(g and not p for p, g in det)),
+        3,
+    )
+    for name, model, cands, match in (
+        ("victims", models.victim, lambda f: [c for c in f.candidates if c.role != "country"], name_matches),
+        ("attackers", models.attacker, lambda f: f.candidates, name_matches),
+        ("agencies", models.agency, lambda f: [c for c in f.candidates if c.role != "country"], name_matches),
+        ("services", models.service, lambda f: f.services, service_matches),
+    ):
+        total = [0, 0, 0]
+        for k in keys:
+            lab = data.labels[k]
+            gold = getattr(lab, name)
+            if not lab.is_incident or gold is None:
+                continue
+            chosen = model.select([(model.probability(c.features), c) for c in cands(featurized[k].features)])
+            for i, v in enumerate(field_counts([c.name for c in chosen], gold, match)):
+                total[i] += v
+        out[f"{name}_f1"] = round(f1(*total), 3)
+    return out
+
+
+__all__ = [
+    "train",
+    "load_dataset",
+    "featurize",
+    "train_models",
+    "write_models",
+    "name_matches",
+    "TrainingError",
+]

@@ -1,0 +1,194 @@
+"""Training the analysis models (pipelines/nlp/training.py, `incidents train`) on a small
+labelled set written here, in our own words; and the shipped models file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pipelines.nlp import build_nlp
+from pipelines.nlp.learned import MODELS_FILE, Models, load_models
+from pipelines.nlp.training import featurize, load_dataset, name_matches, train, train_models
+from tests.conftest import run_cli
+
+ORGS = [
+    "Harbour Bank",
+    "Northfield Council",
+    "Lumen Clinics",
+    "Apex Freight",
+    "Corvid Airlines",
+    "Delta Water",
+]
+AGENCIES = ["FBI", "National Crime Agency"]
+
+
+def incident(i: int) -> tuple[dict, dict]:
+    org = ORGS[i % len(ORGS)]
+    agency = AGENCIES[i % 2]
+    kind = "ransomware" if i % 2 else "data_breach"
+    if kind == "ransomware":
+        title = f"{org} hit by ransomware attack"
+        text = (
+            f"{org} said on Monday that a ransomware attack encrypted its computer systems and the criminals "
+            f"demanded a ransom. The {agency} is investigating the attack on {org}. Email and online payments "
+            "were disrupted while the systems were restored."
+        )
+        services = [["email"], ["online payments"]]
+    else:
+        title = f"{org} discloses data breach affecting customers"
+        text = (
+            f"Hackers stole the names and addresses of customers from {org}, the company disclosed. "
+            f"{org} notified the {agency} and said the intruders accessed a database of customer records."
+        )
+        services = []
+    article = {"id": f"inc{i}", "title": title, "text": text}
+    labels = {
+        "id": f"inc{i}",
+        "is_incident": True,
+        "victims": [[org]],
+        "incident_types": [kind],
+        "attackers": [],
+        "agencies": [[agency]],
+        "services_affected": services,
+        "split": "validation" if i >= 10 else "train",
+    }
+    return article, labels
+
+
+def non_incident(i: int) -> tuple[dict, dict]:
+    vendor = ["Microsoft", "Google", "Oracle", "Adobe"][i % 4]
+    article = {
+        "id": f"non{i}",
+        "title": f"{vendor} patches flaws in its software",
+        "text": (
+            f"{vendor} released updates for twelve vulnerabilities in its products. Researchers said "
+            "users should install the patch; no attacks exploiting the flaws have been seen."
+        ),
+    }
+    labels = {
+        "id": f"non{i}",
+        "is_incident": False,
+        "victims": [],
+        "incident_types": [],
+        "attackers": [],
+        "agencies": [],
+        "services_affected": [],
+        "split": "validation" if i >= 8 else "train",
+    }
+    return article, labels
+
+
+@pytest.fixture(scope="module")
+def labelled(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("labelled")
+    pairs = [incident(i) for i in range(12)] + [non_incident(i) for i in range(10)]
+    (folder / "input.jsonl").write_text("".join(json.dumps(a) + "\n" for a, _ in pairs), encoding="utf-8")
+    (folder / "labels.jsonl").write_text(
+        "".join(json.dumps(b) + "\n" for _, b in pairs) + "not json\n", encoding="utf-8"
+    )
+    return folder
+
+
+@pytest.fixture(scope="module")
+def rules_nlp():
+    return build_nlp(learned=False)
+
+
+def test_labels_and_articles_are_read_and_split(labelled):
+    data = load_dataset(labelled)
+    assert len(data.articles) == 22 and len(data.labels) == 22
+    assert sum(lab.split == "train" for lab in data.labels.values()) == 18
+    assert data.labels["inc1"].victims == [["Northfield Council"]]
+    assert data.labels["inc1"].types == {"ransomware"}
+
+
+def test_names_match_as_the_labelling_guide_scores():
+    assert name_matches("Intercontinental Hotels Group", "IHG")
+    assert name_matches("Royal Mail", "Royal Mail Group Ltd")
+    assert name_matches("Royal", "Royal Mail International")  # whole words contained count
+    assert not name_matches("Mail", "Gmail")
+
+
+def test_training_learns_the_labels_and_is_deterministic(labelled, rules_nlp, tmp_path):
+    data = load_dataset(labelled)
+    featurized = featurize([data.articles[k] for k in data.labels], rules_nlp)
+    first, report = train_models(data, featurized)
+    second, _ = train_models(data, featurized)
+    assert json.dumps(first, sort_keys=True) == json.dumps(second, sort_keys=True)
+    models = Models.from_dict(first)
+    assert report["detect"]["cv_f1"] > 0.8
+    # the victim ranker puts the named organisation above everything else in a held-out incident
+    feats = featurized["inc10"].features
+    ranked = sorted(
+        (c for c in feats.candidates if c.role != "country"),
+        key=lambda c: -models.victim.probability(c.features),
+    )
+    assert ranked[0].name == ORGS[10 % len(ORGS)]
+    # the detector tells the held-out incident from the held-out patch note
+    from pipelines.nlp.learned import doc_vector
+
+    p_inc = models.detect.probability(doc_vector(featurized["inc11"].features, models.idf))
+    p_non = models.detect.probability(doc_vector(featurized["non9"].features, models.idf))
+    assert p_inc > models.detect.threshold > p_non
+
+
+def test_train_writes_a_models_file_the_pipeline_loads(labelled, rules_nlp, tmp_path):
+    out = tmp_path / "models.json"
+    report = train(labelled, out, nlp=rules_nlp)
+    again = tmp_path / "again.json"
+    train(labelled, again, nlp=rules_nlp)
+    assert out.read_bytes() == again.read_bytes()  # same data, same model, bit for bit
+    assert report["validation"]["articles"] == 4
+    assert report["validation"]["incident_f1"] == 1.0
+    nlp = build_nlp(component_config={"incident_learned": {"models_path": str(out)}})
+    from pipelines.nlp import Analyzer
+
+    record = (
+        Analyzer(nlp=nlp)
+        .analyze_one(
+            {
+                "id": "x",
+                "title": "Delta Water hit by ransomware attack",
+                "text": (
+                    "Delta Water said a ransomware attack encrypted its computer systems. The FBI is investigating the attack "
+                    "on Delta Water."
+                ),
+            }
+        )
+        .to_dict()
+    )
+    assert record["is_incident"] and record["victims"] == ["Delta Water"]
+
+
+def test_train_command_reports_errors_clearly(tmp_path):
+    (tmp_path / "labels.jsonl").write_text(
+        json.dumps({"id": "a", "is_incident": True}) + "\n", encoding="utf-8"
+    )
+    result = run_cli("train", "--data", str(tmp_path), "--out", str(tmp_path / "m.json"), timeout=120)
+    assert result.returncode == 2
+    assert "no labelled training articles" in result.stderr
+    result = run_cli("train", "--data", str(tmp_path / "missing"), timeout=60)
+    assert result.returncode == 2 and "not a folder" in result.stderr
+
+
+def test_shipped_models_are_small_and_complete():
+    assert MODELS_FILE.stat().st_size < 20 * 1024 * 1024
+    models = load_models()
+    assert models is not None
+    assert set(models.types) == {
+        "ransomware",
+        "data_breach",
+        "ddos",
+        "phishing",
+        "bec",
+        "malware",
+        "supply_chain",
+        "espionage",
+        "defacement",
+        "wiper",
+        "extortion",
+        "account_takeover",
+    }
+    assert models.victim.weights and models.detect.weights and models.idf
