@@ -116,6 +116,23 @@ def _finish_batch(
 ) -> list[str]:
     """Analyse and write one batch; its pages count as processed now, or (in a rebuild) once
     the rebuild is swapped in. Returns their record ids."""
+    analyse_rows(rows, analyze, extractor_version)
+    for row in rows:
+        summary.pages += 1
+        summary.parsed += bool(row.get("text"))
+        summary.parse_errors += not row.get("text")
+        summary.analysis_errors += bool(row.get("analysis_error"))
+        summary.incidents += bool(row.get("is_incident"))
+    extracted.write_batch(data_dir.extracted, rows, rebuild)
+    ids = [row["record_id"] for row in rows]
+    if rebuild is None:
+        store.mark_processed(STAGE, ids)
+    return ids
+
+
+def analyse_rows(rows: list[dict], analyze: Analyze | None, extractor_version: str) -> None:
+    """Parsed rows → extracted-article rows: the analysis record's columns (when `analyze` is
+    given), then what a structured source states outright, and the extractor version."""
     if analyze is not None:
         documents = (
             {
@@ -134,13 +151,3 @@ def _finish_batch(
         # What a structured source states outright wins over what text analysis found.
         row.update(row.pop("structured", None) or {})
         row["extractor_version"] = extractor_version
-        summary.pages += 1
-        summary.parsed += bool(row.get("text"))
-        summary.parse_errors += not row.get("text")
-        summary.analysis_errors += bool(row.get("analysis_error"))
-        summary.incidents += bool(row.get("is_incident"))
-    extracted.write_batch(data_dir.extracted, rows, rebuild)
-    ids = [row["record_id"] for row in rows]
-    if rebuild is None:
-        store.mark_processed(STAGE, ids)
-    return ids
