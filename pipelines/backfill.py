@@ -2,8 +2,8 @@
 the raw store and the extracted articles, exactly what a crawl and `incidents extract` write.
 
 The work runs as dask.distributed tasks, on a LocalCluster when no scheduler is given: each
-task reads one slice of one WARC file (every `slices`-th response record, so one big file
-still spreads over all workers), drops pages a cheap prefilter says are clearly not about
+task reads one WARC file, or one slice of it (every `slices`-th response record) when there
+are fewer files than workers, drops pages a cheap prefilter says are clearly not about
 security (no word of data/prefilter/security-terms.txt in the HTML) before any parsing or
 spaCy work, and parses and analyses the rest. The client stores what the tasks return, in
 one process, so the raw store's index and the extracted parts stay as the crawl path leaves
@@ -249,7 +249,9 @@ def run_backfill(
         )
         client = Client(cluster)
     summary = BackfillSummary(files=len(warcs), workers=len(client.scheduler_info()["workers"]))
-    slices = slices_per_file or max(1, summary.workers)
+    # A task per file; a file is sliced only when there are fewer files than workers (every
+    # slice decompresses the whole file, so slicing trades reading for parallel analysis).
+    slices = slices_per_file or max(1, -(-summary.workers // len(warcs)))
     try:
         futures = [
             client.submit(
