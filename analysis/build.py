@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from analysis import build_state, storage
 from analysis.cluster import (
@@ -51,11 +52,6 @@ class BuildSummary:
     seconds: float
     dataset: Path
     mode: str = "full"  # or "incremental"
-
-
-def _lists(series: pd.Series) -> pd.Series:
-    """Every cell a Python list (nulls → []), so list columns explode and write uniformly."""
-    return series.map(lambda v: [] if v is None or (isinstance(v, float) and np.isnan(v)) else list(v))
 
 
 def _long(frame: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -154,9 +150,7 @@ def _spelling(victims: pd.DataFrame) -> dict[str, str]:
 
 def prepare_articles(extracted: pa.Table, agencies: AliasIndex, actors: AliasIndex) -> pd.DataFrame:
     """Extracted rows with canonical names, clean country codes and a date to cluster on."""
-    frame = extracted.to_pandas()
-    frame = frame.sort_values("article_id", kind="stable").reset_index(drop=True)
-    for column in (
+    list_columns = [
         "incident_types",
         "victims",
         "attackers",
@@ -166,8 +160,14 @@ def prepare_articles(extracted: pa.Table, agencies: AliasIndex, actors: AliasInd
         "services",
         "statements",
         "mentions",
-    ):
-        frame[column] = _lists(frame[column])
+    ]
+    extracted = extracted.take(pc.sort_indices(extracted, [("article_id", "ascending")]))
+    frame = extracted.drop_columns(list_columns).to_pandas()
+    for column in list_columns:
+        # Python lists straight from Arrow (nulls → []): cheaper than numpy arrays per cell.
+        frame[column] = pd.Series(
+            [[] if v is None else v for v in extracted.column(column).to_pylist()], dtype=object
+        )
     # Never the crawl date: an undated copy of a story takes the story's date (cluster.py).
     frame["date"] = frame["published_at"]
     frame["attackers"] = frame["attackers"].map(
@@ -218,19 +218,19 @@ def build_incidents(
     if incident_rows.empty:
         empty = pd.DataFrame({name: pd.Series(dtype=object) for name in SCHEMAS["incidents"].names})
         return frame, empty, assignment
-    kept = None
-    if state is not None and previous is not None:
-        touched = touched_incidents(frame, incident_rows, state, assignment.victim_key)
-        current = set(incident_rows["incident_id"])
-        kept = previous[~previous["incident_id"].isin(touched) & previous["incident_id"].isin(current)]
-        incident_rows = incident_rows[incident_rows["incident_id"].isin(touched)]
-        log.info("incremental build: %s incidents changed, %s kept", len(touched), len(kept))
-        if incident_rows.empty:
-            return frame, kept.reset_index(drop=True), assignment
-    incidents = _aggregate_incidents(incident_rows, assignment)
-    if kept is not None and not kept.empty:
-        incidents = pd.concat([kept, incidents], ignore_index=True)
-        incidents = incidents.sort_values("incident_id", kind="stable").reset_index(drop=True)
+    if state is None or previous is None:
+        return frame, _aggregate_incidents(incident_rows, assignment), assignment
+    touched = touched_incidents(frame, incident_rows, state, assignment.victim_key)
+    current = set(incident_rows["incident_id"])
+    kept = previous[~previous["incident_id"].isin(touched) & previous["incident_id"].isin(current)]
+    changed = incident_rows[incident_rows["incident_id"].isin(touched)]
+    log.info("incremental build: %s incidents changed, %s kept", len(touched & current), len(kept))
+    parts = [kept] + ([_aggregate_incidents(changed, assignment)] if not changed.empty else [])
+    incidents = pd.concat(parts, ignore_index=True).sort_values("incident_id", kind="stable")
+    incidents = incidents.reset_index(drop=True)
+    # A victim's display name is voted across all its incidents: new reports may change it.
+    keys = pd.Series(incidents["victim_key"].to_numpy(), index=incidents["incident_id"].to_numpy())
+    incidents["victim"] = _victim_names(incident_rows, keys, assignment.victim_key).to_numpy()
     return frame, incidents, assignment
 
 
@@ -239,8 +239,7 @@ def touched_incidents(
 ) -> set[str]:
     """Incident IDs (of this build) whose table row may differ from the previous build's: those
     holding an article that is new, changed (a newer extracted part), moved, or gone; those
-    whose victim spellings map to other keys now; and every incident sharing a victim key with
-    one of them (the display name of a victim is voted across its incidents)."""
+    whose victim spellings map to other keys now."""
     compared = ["part", "story_id", "incident_id", "victim_key"]
     old = state.articles[["article_id", *compared]]
     merged = frame[["article_id", *compared]].merge(old, on="article_id", how="outer", suffixes=("", "_old"))
@@ -254,9 +253,23 @@ def touched_incidents(
     if respelled:
         victims = incident_rows[["incident_id", "victims"]].explode("victims")
         touched |= set(victims.loc[victims["victims"].isin(respelled), "incident_id"])
-    keys = set(incident_rows.loc[incident_rows["incident_id"].isin(touched), "victim_key"])
-    touched |= set(incident_rows.loc[incident_rows["victim_key"].isin(keys), "incident_id"])
     return touched
+
+
+def _victim_names(
+    incident_rows: pd.DataFrame,
+    victim_key: pd.Series,
+    keymap: dict[str, str],
+    victims: pd.DataFrame | None = None,
+) -> pd.Series:
+    """Per incident (victim_key: incident_id → its key), its victim as most often spelled,
+    across all the incidents of that key, among the names that map to the key."""
+    victims = _long(incident_rows, "victims") if victims is None else victims
+    if victims.empty:
+        return pd.Series(None, index=victim_key.index, dtype=object)
+    victims = victims.assign(key=victims["value"].map(keymap))
+    main = victims[victims["key"].to_numpy() == victims["incident_id"].map(victim_key).to_numpy()]
+    return victim_key.map(_spelling(main))
 
 
 def _aggregate_incidents(incident_rows: pd.DataFrame, assignment: Assignment) -> pd.DataFrame:
@@ -294,18 +307,14 @@ def _aggregate_incidents(incident_rows: pd.DataFrame, assignment: Assignment) ->
         .map(lambda v: v if isinstance(v, list) else [])
     )
 
-    # The victim as most often spelled among the names that map to the incident's key.
     victims = _long(incident_rows, "victims")
-    keymap = assignment.victim_key
     if victims.empty:
         incidents["victim"], incidents["victims"] = None, [[] for _ in index]
     else:
         incidents["victims"] = _as_lists(_ranked(victims), index)
-        victims["key"] = victims["value"].map(keymap)
-        main = victims[
-            victims["key"].to_numpy() == victims["incident_id"].map(incidents["victim_key"]).to_numpy()
-        ]
-        incidents["victim"] = incidents["victim_key"].map(_spelling(main))
+        incidents["victim"] = _victim_names(
+            incident_rows, incidents["victim_key"], assignment.victim_key, victims
+        )
 
     evidence_parts = []
     for field, column in (
