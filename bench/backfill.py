@@ -30,7 +30,11 @@ from pipelines.backfill import Prefilter, prefilter_recall, read_warc, run_backf
 REPO = Path(__file__).resolve().parent.parent
 # ../shared/realdev beside the clone (or beside the folder of worktrees).
 REALDEV = next(
-    (p for p in (REPO.parent / "shared" / "realdev", REPO.parent.parent / "shared" / "realdev") if p.is_dir()),
+    (
+        p
+        for p in (REPO.parent / "shared" / "realdev", REPO.parent.parent / "shared" / "realdev")
+        if p.is_dir()
+    ),
     REPO.parent / "shared" / "realdev",
 )
 FILLER_TOPICS = ["football", "weather", "recipes", "gardening", "theatre", "elections", "housing", "tennis"]
