@@ -8,6 +8,7 @@ import ipaddress
 import logging
 import socket
 import sqlite3
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -64,6 +65,23 @@ def origin(url_or_request: str | Request) -> tuple[str, int | None]:
     )
     default = {"http": 80, "https": 443}.get(parsed.scheme)
     return (parsed.hostname or "", parsed.port or default)
+
+
+def internal_host(url: str, allowed: Iterable[str] = ()) -> str | None:
+    """Why a URL's host is internal ("h resolves to a (private)"), or None; blocking, for code
+    outside the crawl (`incidents sources --check`). URLs whose origin is in `allowed` pass."""
+    if origin(url) in {origin(a) for a in allowed}:
+        return None
+    host = urlparse(url).hostname or ""
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)}
+    except OSError:
+        return None  # unresolvable: the fetch fails with its own error
+    for address in sorted(addresses):
+        problem = address_problem(address)
+        if problem:
+            return f"{host} resolves to {address} ({problem})"
+    return None
 
 
 # Registrable domains from the public-suffix list bundled with tldextract (no download).

@@ -305,3 +305,30 @@ def test_held_kill_9_during_a_crawl_loses_no_stored_page(tmp_path):
         assert again.returncode == 0, again.stderr[-3000:]
     pages = stored(tmp_path / "d")
     assert sorted(p.url for p in pages) == sorted(links)  # the rest fetched, nothing twice
+
+
+def test_row5_sources_check_fetches_no_internal_address_either(tmp_path):
+    with serve_routes() as site, serve_routes() as internal:
+        internal.routes = {"/secret.xml": Route(rss(f"{internal.base_url}/x.html"), headers=RSS)}
+        site.routes = {
+            "/feed.xml": Route(rss(f"{site.base_url}/a.html"), headers=RSS),
+            "/hop.xml": Route(status=302, headers={"Location": f"{internal.base_url}/secret.xml"}),
+        }
+        sources = write_sources(
+            tmp_path / "s.toml",
+            [
+                {**feed_source(f"{site.base_url}/feed.xml"), "name": "unallowed"},
+                {**feed_source(f"{site.base_url}/feed.xml"), "name": "own", "allow_private_addresses": True},
+                {**feed_source(f"{site.base_url}/hop.xml"), "name": "hop", "allow_private_addresses": True},
+            ],
+        )
+        result = run_cli("sources", "--sources", str(sources), "--check", timeout=60)
+        assert internal.hits == [] and len(site.hits_of("/feed.xml")) == 1
+    lines = {
+        line.split()[0]: line
+        for line in result.stdout.splitlines()
+        if line.startswith(("unallowed", "own", "hop"))
+    }
+    assert "not checked: 127.0.0.1 resolves to 127.0.0.1 (loopback)" in lines["unallowed"]
+    assert "HTTP 200" in lines["own"] and "1 entries" in lines["own"]
+    assert "redirect to" in lines["hop"] and "refused" in lines["hop"]

@@ -61,7 +61,10 @@ def test_a_lost_column_and_an_emptied_list_are_reported_and_the_crawl_goes_on(tm
         report = latest_report(tmp_path / "d", "portal-california")["sources"]["ca"]
         assert report["drift_reasons"] == {"no entries (the last crawl listed 1)": 1}
 
-        check = run_cli("sources", "--sources", str(sources), "--check", env={"INCIDENTS_CONTACT": CONTACT})
+        check = run_cli(
+            "sources", "--sources", str(sources), "--check", "--allow-private-addresses",
+            env={"INCIDENTS_CONTACT": CONTACT},
+        )  # fmt: skip
     assert check.returncode == 1  # listing nothing is a failed check for a portal
     assert "0 rows (it should list some: check the source)" in check.stdout
 
@@ -71,7 +74,13 @@ def test_check_names_what_a_record_source_lacks(tmp_path):
     (web_root / EXPORT).mkdir(parents=True)
     (web_root / EXPORT / "default.csv").write_text('"Organization Name"\r\n"Acme"\r\n"Globex"\r\n')
     with serve_sources(web_root) as web:
-        check = run_cli("sources", "--sources", str(california(tmp_path, web.base_url)), "--check")
+        check = run_cli(
+            "sources",
+            "--sources",
+            str(california(tmp_path, web.base_url)),
+            "--check",
+            "--allow-private-addresses",
+        )
     line = next(line for line in check.stdout.splitlines() if line.startswith("ca "))
     assert "2 rows; no 'Date(s) of Breach (if known)' column; no 'Reported Date' column" in line
 

@@ -282,7 +282,10 @@ def test_sources_check_fetches_each_once_and_reports(tmp_path):
                 },
             ],
         )
-        result = run_cli("sources", "--sources", str(sources), "--check", env={"INCIDENTS_CONTACT": CONTACT})
+        result = run_cli(
+            "sources", "--sources", str(sources), "--check", "--allow-private-addresses",
+            env={"INCIDENTS_CONTACT": CONTACT},
+        )  # fmt: skip
     assert result.returncode == 1  # one source failed
     ok_line = next(line for line in result.stdout.splitlines() if line.startswith("ok-feed"))
     gone_line = next(line for line in result.stdout.splitlines() if line.startswith("gone"))

@@ -5,6 +5,9 @@ a machine with internet) sends one GET per source, with the crawler's User-Agent
 source's own headers, and reports the HTTP status, the size and what the answer holds
 (feed entries, JSON records, CSV rows), so a changed or blocked source shows up at once.
 EDGAR sources are checked only with a contact e-mail, as EDGAR's fair-access policy asks.
+Like a crawl, --check fetches nothing from loopback, private or link-local addresses (at every
+redirect) unless the source allows its own (allow_private_addresses) or the run does
+(--allow-private-addresses).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from core.config import CONTACT_ENV, DEFAULT_SOURCES, user_agent
 from core.sources import Source, SourcesFileError, load_sources
+from crawler.middlewares import internal_host
 from incidents.cli import UserError
 from sources import registry
 
@@ -35,6 +39,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--contact", help="your e-mail, sent in the User-Agent (or $INCIDENTS_CONTACT)")
     parser.add_argument("--timeout", type=float, default=20.0)
     parser.add_argument("--workers", type=int, default=6, help="sources checked at once (different sites)")
+    parser.add_argument(
+        "--allow-private-addresses",
+        action="store_true",
+        help="check sources on loopback or private addresses too (as -s ALLOW_PRIVATE_ADDRESSES=True)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -54,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
             results = list(
                 pool.map(
                     lambda s: (
-                        check_source(s, contact, args.timeout)
+                        check_source(s, contact, args.timeout, args.allow_private_addresses)
                         if not s.unavailable
                         else (True, f"not checked: unavailable since {s.unavailable['since']}")
                     ),
@@ -84,7 +93,23 @@ def run(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
-def check_source(source: Source, contact: str | None, timeout: float) -> tuple[bool, str]:
+class _GuardedRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows a redirect only to a host that is not internal (unless allowed)."""
+
+    def __init__(self, allowed: list[str] | None) -> None:
+        super().__init__()
+        self.allowed = allowed
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        problem = None if self.allowed is None else internal_host(newurl, self.allowed)
+        if problem:
+            raise urllib.error.URLError(f"redirect to {newurl} refused: {problem}")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+def check_source(
+    source: Source, contact: str | None, timeout: float, allow_private: bool = False
+) -> tuple[bool, str]:
     """One GET with the crawler's User-Agent and the source's own headers: (ok, what happened).
 
     What the answer holds is read by the source's kind (sources.registry), the reader its
@@ -93,10 +118,17 @@ def check_source(source: Source, contact: str | None, timeout: float) -> tuple[b
     if kind.needs_contact and (not contact or "@" not in contact):
         return False, "not checked: this site requires a contact e-mail (--contact or $INCIDENTS_CONTACT)"
     url = kind.load(kind.check_url)(source) if kind.check_url else source.url
+    # None: everything allowed; else the origins allowed although internal (the source's own).
+    allowed = None if allow_private else ([source.url] if source.allow_private_addresses else [])
+    problem = None if allowed is None else internal_host(url, allowed)
+    if problem:
+        return False, f"not checked: {problem} (allow_private_addresses = true on the source allows it)"
     headers = {"User-Agent": user_agent(contact), **source.headers}
     request = urllib.request.Request(url, headers=headers)
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with urllib.request.build_opener(_GuardedRedirects(allowed)).open(
+            request, timeout=timeout
+        ) as response:
             body = decoded(response.read(MAX_CHECK_BYTES), response.headers.get("Content-Encoding"))
             content_type = response.headers.get("Content-Type", "")
             summary = f"HTTP {response.status}, {len(body):,} bytes, {content_type.split(';')[0] or '?'}"
