@@ -206,7 +206,10 @@ def build_incidents(
     columns = ["article_id", "date", "text", "title", "victims", "incident_types"]
     columns += [c for c in FEATURES if c in frame]
     assignment = assign_incidents(candidates[columns], aliases)
-    frame = frame.merge(assignment.frame, on="article_id", how="left")
+    assigned = assignment.frame
+    if assigned.empty:  # nothing to cluster (a build allowed to shrink to nothing): keep the key's type
+        assigned = assigned.astype({"article_id": frame["article_id"].dtype})
+    frame = frame.merge(assigned, on="article_id", how="left")
     frame["date"] = frame["date"].fillna(frame.pop("story_date"))
     # An incident is dated by its reports; a story no page, feed or URL dates has none.
     undated = frame["incident_id"].notna() & frame["date"].isna()
