@@ -28,6 +28,7 @@ import pandas as pd
 import pycountry
 from matplotlib.figure import Figure
 
+from analysis.cells import listed
 from analysis.query import load_dataset
 from core.config import DataDir
 
@@ -200,10 +201,6 @@ def _a(url, label: str) -> str:
     return f'<a href="{html.escape(safe, quote=True)}" rel="noopener noreferrer">{html.escape(label)}</a>'
 
 
-def _listed(cell) -> list[str]:
-    return [str(v) for v in cell if v is not None] if cell is not None and not isinstance(cell, str) else []
-
-
 def _text(value, default: str = "") -> str:
     return value if isinstance(value, str) and value.strip() else default
 
@@ -213,7 +210,7 @@ def _day(value) -> str:
 
 
 def _joined(cell) -> str:
-    return html.escape("; ".join(_listed(cell)))
+    return html.escape("; ".join(listed(cell)))
 
 
 def _label(kind: str) -> str:
@@ -308,7 +305,7 @@ def incidents_table(incidents: pd.DataFrame) -> str:
     body = []
     for r in ordered.to_dict("records"):
         victim = _text(r["victim"], "(unknown victim)")
-        types = _listed(r["incident_types"])
+        types = listed(r["incident_types"])
         country = _text(r["country"])
         sector = _text(r["sector"])
         body.append(
@@ -343,7 +340,7 @@ def _options(values, label=lambda v: v) -> str:
 
 def controls(incidents: pd.DataFrame) -> str:
     """The search box and the filters (the script makes them work)."""
-    types = [t for cell in incidents["incident_types"] for t in _listed(cell)]
+    types = [t for cell in incidents["incident_types"] for t in listed(cell)]
     countries = [c for c in incidents["country"].dropna().astype(str)]
     sectors = [s for s in incidents["sector"].dropna().astype(str)]
     selects = [
@@ -432,7 +429,7 @@ def render(incidents: pd.DataFrame, card: dict, source: str) -> str:
         ("incidents", len(incidents)),
         ("articles", int(incidents["n_urls"].sum()) if len(incidents) else 0),
         ("victims", incidents["victim_key"].nunique() if len(incidents) else 0),
-        ("sources", len({s for cell in incidents["sources"] for s in _listed(cell)})),
+        ("sources", len({s for cell in incidents["sources"] for s in listed(cell)})),
     ]
     figures = []
     for index, (title, caption, svg) in enumerate(charts(incidents)):
@@ -462,7 +459,7 @@ def _supported_by(incident: dict, field: str, value: str, articles: dict[str, di
     """Links to the articles that back one value of one field (from the incident's evidence)."""
     for item in incident["evidence"] if incident["evidence"] is not None else ():
         if item["field"] == field and item["value"] == value:
-            found = [articles[a] for a in _listed(item["article_ids"]) if a in articles]
+            found = [articles[a] for a in listed(item["article_ids"]) if a in articles]
             if found:
                 return (
                     ' <span class="muted">('
@@ -473,7 +470,7 @@ def _supported_by(incident: dict, field: str, value: str, articles: dict[str, di
 
 
 def _values(incident: dict, field: str, articles: dict[str, dict], label=lambda v: v) -> str:
-    values = _listed(incident[field])
+    values = listed(incident[field])
     if not values:
         return '<span class="muted">none reported</span>'
     return (
@@ -527,7 +524,7 @@ def incident_page(incident: dict, articles: pd.DataFrame, statements: pd.DataFra
     """One incident: the facts, each with the sources behind it, the statements and the sources."""
     by_id = {a["article_id"]: a for a in articles.to_dict("records")}
     victim = _text(incident["victim"], "(unknown victim)")
-    others = [v for v in _listed(incident["victims"]) if v != victim]
+    others = [v for v in listed(incident["victims"]) if v != victim]
     country = _text(incident["country"])
     facts = [
         ("Incident ID", html.escape(incident["incident_id"])),

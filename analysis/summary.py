@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from analysis.cells import listed
 from analysis.query import dataset_dir, load_dataset
 from core.config import DataDir
-
-
-def _listed(value) -> list[str]:
-    return [str(v) for v in value] if value is not None and not isinstance(value, str) else []
 
 
 def latest_incidents(data_dir: DataDir | str | Path | None = None, n: int | None = 10) -> list[dict]:
@@ -23,16 +20,16 @@ def latest_incidents(data_dir: DataDir | str | Path | None = None, n: int | None
         ordered = ordered.head(n)
     rows = []
     for record in ordered.to_dict("records"):
-        urls = _listed(record["source_urls"])
+        urls = listed(record["source_urls"])
         rows.append(
             {
                 "incident_id": record["incident_id"],
                 "first_reported": record["first_reported_at"].strftime("%Y-%m-%d"),
                 "victim": record["victim"] if isinstance(record["victim"], str) else "(unknown victim)",
-                "types": _listed(record["incident_types"]),
-                "services": _listed(record["services_affected"]),
-                "agencies": _listed(record["agencies"]),
-                "attackers": _listed(record["attackers"]),
+                "types": listed(record["incident_types"]),
+                "services": listed(record["services_affected"]),
+                "agencies": listed(record["agencies"]),
+                "attackers": listed(record["attackers"]),
                 "n_sources": int(record["n_sources"]),
                 "n_articles": int(record["n_articles"]),
                 "title": record["title"] if isinstance(record["title"], str) else "",

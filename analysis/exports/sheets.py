@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 import xlsxwriter
 
+from analysis.cells import listed
 from analysis.spreadsheet import neutralise
 
 LIST_SEPARATOR = "; "
@@ -46,10 +47,6 @@ COLUMNS = [
 SOURCE_COLUMNS = ["Incident ID", "Victim", "Publisher", "Published", "Headline", "Link"]
 
 
-def _listed(cell) -> list[str]:
-    return [str(v) for v in cell] if cell is not None and not isinstance(cell, str) else []
-
-
 def summary_rows(incidents: pd.DataFrame) -> list[dict]:
     """One dict per incident with COLUMNS' headings, newest first: dates as `date`, counts as
     ints, lists as lists of strings, missing text as ""."""
@@ -57,7 +54,7 @@ def summary_rows(incidents: pd.DataFrame) -> list[dict]:
     ordered = incidents.sort_values(["first_reported_at", "incident_id"], ascending=[False, True])
     for record in ordered.to_dict("records"):
         main = record.get("victim")
-        record["other_victims"] = [v for v in _listed(record.get("victims")) if v != main]
+        record["other_victims"] = [v for v in listed(record.get("victims")) if v != main]
         row = {}
         for heading, column in COLUMNS:
             value = record.get(column)

@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 import stix2
 
+from analysis.cells import listed
 from analysis.query import Dataset
 
 NAMESPACE = uuid.UUID("6b1f2a4e-6d1c-4f0b-9a52-9f3d1c6a7e15")
@@ -46,10 +47,6 @@ def _id(kind: str, name: str) -> str:
     return f"{kind}--{uuid.UUID(bytes=digest, version=4)}"
 
 
-def _listed(cell) -> list[str]:
-    return [str(v) for v in cell] if cell is not None and not isinstance(cell, str) else []
-
-
 def _time(value: pd.Timestamp) -> str:
     return value.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z"
 
@@ -59,7 +56,7 @@ def incident_objects(incident: dict, articles: pd.DataFrame, actor_kinds: dict[s
     first, last = _time(incident["first_reported_at"]), _time(incident["last_reported_at"])
     stamps = {"created": first, "modified": last, "created_by_ref": PRODUCER.id}
     victim_name = incident["victim"] if isinstance(incident["victim"], str) else "unknown victim"
-    types = ", ".join(t.replace("_", " ") for t in _listed(incident["incident_types"]))
+    types = ", ".join(t.replace("_", " ") for t in listed(incident["incident_types"]))
     refs = [
         {
             "source_name": str(a.publisher or a.source),
@@ -67,7 +64,7 @@ def incident_objects(incident: dict, articles: pd.DataFrame, actor_kinds: dict[s
             **({"description": f"published {a.published_at:%Y-%m-%d}"} if pd.notna(a.published_at) else {}),
         }
         for a in articles.itertuples()
-    ] or [{"source_name": "article", "url": u} for u in _listed(incident["source_urls"])]
+    ] or [{"source_name": "article", "url": u} for u in listed(incident["source_urls"])]
     victim = stix2.Identity(
         id=_id("identity", f"victim/{incident['victim_key'] or victim_name}"),
         name=victim_name,
@@ -83,7 +80,7 @@ def incident_objects(incident: dict, articles: pd.DataFrame, actor_kinds: dict[s
         **stamps,
     )
     objects = [victim, event]
-    for name in _listed(incident["attackers"]):
+    for name in listed(incident["attackers"]):
         kinds = ACTOR_TYPES.get(actor_kinds.get(name, ""), [])
         actor = stix2.ThreatActor(
             id=_id("threat-actor", name),

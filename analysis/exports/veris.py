@@ -18,6 +18,7 @@ from pathlib import Path
 import jsonschema
 import pandas as pd
 
+from analysis.cells import listed
 from core.config import GAZETTEERS, REPO_DATA
 from core.gazetteers import read_rows
 
@@ -37,10 +38,6 @@ def load_schema() -> dict:
 def sector_naics() -> dict[str, str]:
     """Our sector names → NAICS codes (the gazetteer's naics column)."""
     return {row["sector"]: row["naics"] for row in read_rows(GAZETTEERS / "sectors.csv") if row.get("naics")}
-
-
-def _listed(cell) -> list[str]:
-    return [str(v) for v in cell] if cell is not None and not isinstance(cell, str) else []
 
 
 def _merge(into: dict, extra: dict) -> None:
@@ -69,7 +66,7 @@ def record(
     incident: dict, statuses: list[dict], mapping: dict, naics: dict[str, str], actor_kinds: dict[str, str]
 ) -> dict:
     """One incident as a VERIS record."""
-    types = [t for t in _listed(incident["incident_types"]) if t != "unspecified"]
+    types = [t for t in listed(incident["incident_types"]) if t != "unspecified"]
     action: dict = {}
     attribute: dict = {}
     motives: list[str] = []
@@ -82,11 +79,11 @@ def record(
     availability = [mapping["service_status"].get(str(s.get("status"))) for s in statuses]
     if any(availability):
         _merge(attribute, {"availability": {"variety": sorted({v for v in availability if v})}})
-    services = _listed(incident["services_affected"])
+    services = listed(incident["services_affected"])
     if services and "availability" in attribute:
         attribute["availability"]["notes"] = "Services affected: " + "; ".join(services)
 
-    attackers = _listed(incident["attackers"])
+    attackers = listed(incident["attackers"])
     if attackers:
         external: dict = {"name": attackers}
         for name in attackers:
@@ -112,7 +109,7 @@ def record(
     }
     if isinstance(incident["sector"], str):
         victim["notes"] = f"Sector: {incident['sector']}"
-    urls = _listed(incident["source_urls"])
+    urls = listed(incident["source_urls"])
     first = incident["first_reported_at"]
     title = incident["title"] if isinstance(incident["title"], str) else ""
     summary = (
