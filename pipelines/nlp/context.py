@@ -8,6 +8,7 @@ the parser runs (the parser keeps boundaries set before it).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 
@@ -83,6 +84,61 @@ def make_tag_pos(nlp: Language, name: str, mapping: dict[str, str]) -> TagToPos:
     return TagToPos(nlp, name, mapping)
 
 
+# Heads of a noun phrase that make a country in it the attackers' ("Iranian hackers").
+ATTACKER_NOUNS = frozenset(
+    {
+        "hackers",
+        "hacker",
+        "criminals",
+        "cybercriminals",
+        "gang",
+        "gangs",
+        "actors",
+        "actor",
+        "spies",
+        "operatives",
+        "attackers",
+        "crew",
+        "scammers",
+        "fraudsters",
+        "apt",
+        "responsible",
+        "behind",
+    }
+)
+# Countries whose states or provinces the news names instead of the country ("a Texas hospital").
+REGION_COUNTRIES = ("US", "CA", "AU")
+
+
+@functools.lru_cache(maxsize=1)
+def _regions() -> dict[str, str]:
+    import pycountry
+
+    regions: dict[str, str] = {}
+    for code in REGION_COUNTRIES:
+        for sub in pycountry.subdivisions.get(country_code=code) or []:
+            if sub.type in {"State", "Province", "Territory", "District"}:
+                regions.setdefault(sub.name.lower(), code)
+    return regions
+
+
+def region_country(text: str) -> str | None:
+    """The country of a US state, Canadian province or Australian state named alone."""
+    return _regions().get(text.strip().lower())
+
+
+def attributes_attackers(ent) -> bool:
+    """Is the place an attribute of the attackers: "Russia-based criminals", "Chinese hackers"?"""
+    head = ent.root
+    for _ in range(3):
+        if head.lower_ in ATTACKER_NOUNS and head.i >= ent.end:
+            return True
+        if head.head is head:
+            break
+        head = head.head
+    return False
+
+
 class ContextFinder:
     """Countries (ISO alpha-2, victim's sentences first) and the victim's sector."""
 
@@ -107,18 +163,27 @@ class ContextFinder:
         info = doc_info(doc)
         counts: Counter = Counter()
         first_seen: dict[str, int] = {}
+        attackers = {country_code(a) for a in analysis.attackers} - {None}
         for ent in info.ents:
             if ent.label_ in COUNTRY_LABELS:
-                code = country_code(ent.text)
+                code = country_code(ent.text) or (
+                    region_country(ent.text) if ent.label_ == "GPE" else country_code(ent.text.rstrip("s"))
+                )
+                if code and (code in attackers or attributes_attackers(ent)):
+                    continue  # "Russia-based criminals", "North Korean hackers": not the victim's country
                 if code:
-                    weight = (
-                        2 if any(f in info.span_text(info.sent(ent)).lower() for f in victim_forms) else 1
-                    )
+                    sent = info.sent(ent)
+                    if info.has_any(sent, word_ids(ATTACKER_NOUNS)):
+                        weight = 0.25  # "the criminals ... are in Russia": where the attackers are
+                    elif any(f in info.span_text(sent).lower() for f in victim_forms):
+                        weight = 2
+                    else:
+                        weight = 1
                     counts[code] += weight
                     first_seen.setdefault(code, ent.start)
         for agency in analysis.agencies:
             if agency.get("country") and len(agency["country"]) == 2:
-                counts[agency["country"]] += 0.5
+                counts[agency["country"]] += 1.0  # the police and regulators of the victim's country
                 first_seen.setdefault(agency["country"], len(doc))
         analysis.countries = sorted(counts, key=lambda c: (-counts[c], first_seen.get(c, 0)))
         analysis.sector = self.sector(doc, victim_forms, t_end) if analysis.victims else None
