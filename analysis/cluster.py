@@ -275,4 +275,6 @@ def assign_incidents(articles: pd.DataFrame, aliases: AliasIndex | None = None) 
             else pd.Series([], dtype="datetime64[us, UTC]"),
         }
     )
+    # An empty input must still give string columns to merge on.
+    out = out.astype({"article_id": object, "story_id": object, "incident_id": object, "victim_key": object})
     return Assignment(out, keymap)

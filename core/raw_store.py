@@ -181,6 +181,15 @@ class RawStore:
             self._writer = WARCWriter(self._warc_file, gzip=True)
         return self._writer
 
+    def pending(self, stage: str | None = None) -> int:
+        """How many pages a stage has not processed (all pages when stage is None)."""
+        if stage is None:
+            return self.count()
+        return self._db.execute(
+            "SELECT count(*) FROM pages WHERE record_id NOT IN (SELECT record_id FROM processed WHERE stage = ?)",
+            (stage,),
+        ).fetchone()[0]
+
     def pages(self, not_processed_by: str | None = None) -> Iterator[StoredPage]:
         """Stored pages in storage order, optionally only those a stage has not processed."""
         query = "SELECT * FROM pages"

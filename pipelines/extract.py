@@ -7,9 +7,12 @@ analyser improves (--all). One bad page gets an error column and loses nothing e
 from __future__ import annotations
 
 import logging
+import multiprocessing
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from tqdm import tqdm
 
 from core.config import DataDir
 from core.raw_store import RawStore, StoredPage
@@ -67,6 +70,51 @@ def parse_page(page: StoredPage) -> dict:
     return row
 
 
+def parse_pages(pages: Iterable[StoredPage], jobs: int = 1, window: int = 200) -> Iterator[dict]:
+    """parse_page over the pages, in order, on `jobs` processes. The pages go to the pool a
+    window at a time, so memory holds one window of bodies however big the store."""
+    if jobs <= 1:
+        yield from map(parse_page, pages)
+        return
+    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        chunk: list[StoredPage] = []
+        for page in pages:
+            chunk.append(page)
+            if len(chunk) >= max(window, jobs):
+                yield from pool.imap(parse_page, chunk, chunksize=4)
+                chunk = []
+        if chunk:
+            yield from pool.imap(parse_page, chunk, chunksize=4)
+
+
+class _Progress:
+    """A tqdm bar over the pages (pages/s is its rate) with the count of pages without text."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.bar = None
+        self.errors = 0
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def start(self, total: int) -> None:
+        if self.enabled:
+            self.bar = tqdm(total=total, unit="page", desc="extract", mininterval=0.5, dynamic_ncols=True)
+            self.bar.set_postfix(errors=0)
+
+    def advance(self, failed: bool) -> None:
+        if self.bar is not None:
+            self.errors += failed
+            if failed:
+                self.bar.set_postfix(errors=self.errors, refresh=False)
+            self.bar.update(1)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
 def run_extract(
     data_dir: DataDir,
     analyze: Analyze | None,
@@ -75,6 +123,8 @@ def run_extract(
     batch_size: int = 200,
     extractor_version: str = "",
     stop: Callable[[], bool] | None = None,
+    jobs: int = 1,
+    progress: bool = False,
 ) -> ExtractSummary:
     """Parse (and analyse, when `analyze` is given) every stored page not yet extracted.
 
@@ -82,14 +132,20 @@ def run_extract(
     only once all are written: killed half-way, it leaves the old articles in place.
 
     `stop` is asked after each written batch of an incremental run: when it says so, the stage
-    ends there (what is written stays; the rest waits for the next run)."""
+    ends there (what is written stays; the rest waits for the next run).
+
+    `jobs` processes parse the pages (parsing is the stage's CPU work besides the analyser,
+    which has its own processes); `progress` shows a bar with pages/s and errors."""
     summary = ExtractSummary()
-    with RawStore(data_dir.raw) as store:
+    with RawStore(data_dir.raw) as store, _Progress(progress) as bar:
+        stage = None if reprocess_all else STAGE
+        bar.start(store.pending(stage))
         rebuild = extracted.begin_rebuild(data_dir.extracted) if reprocess_all else None
         done: list[str] = []
         batch: list[dict] = []
-        for page in store.pages(not_processed_by=None if reprocess_all else STAGE):
-            batch.append(parse_page(page))
+        for row in parse_pages(store.pages(not_processed_by=stage), jobs, window=batch_size):
+            batch.append(row)
+            bar.advance(failed=not row.get("text"))
             if len(batch) >= batch_size:
                 done += _finish_batch(store, data_dir, batch, analyze, summary, extractor_version, rebuild)
                 batch = []

@@ -7,6 +7,7 @@ re-crawling anything.
 from __future__ import annotations
 
 import argparse
+import os
 
 from core.config import DataDir
 from incidents.cli import UserError, add_data_dir, holding_lock
@@ -21,6 +22,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="spaCy pipeline to load (default: $INCIDENTS_SPACY_MODEL or the bundled English model)",
     )
     parser.add_argument("--processes", type=int, default=1, help="spaCy processes")
+    parser.add_argument(
+        "--jobs", type=int, default=os.cpu_count() or 1, help="parsing processes (default: all cores)"
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--batch-size", type=int, default=200, help="pages per written batch")
 
 
@@ -34,6 +39,8 @@ def run(args: argparse.Namespace) -> int:
             model=args.model,
             processes=args.processes,
             batch_size=args.batch_size,
+            jobs=max(1, args.jobs),
+            progress=not args.no_progress,
         )
     print(
         f"extracted {summary.pages} pages: {summary.parsed} with text, "
@@ -51,12 +58,20 @@ def extract(
     model: str | None = None,
     processes: int = 1,
     batch_size: int = 200,
+    jobs: int = 1,
+    progress: bool = False,
 ):
     from pipelines.extract import run_extract
 
     analyze, version = load_analyzer(model, processes) if analysis else (None, "parse-only")
     return run_extract(
-        data_dir, analyze, reprocess_all=reprocess_all, batch_size=batch_size, extractor_version=version
+        data_dir,
+        analyze,
+        reprocess_all=reprocess_all,
+        batch_size=batch_size,
+        extractor_version=version,
+        jobs=jobs,
+        progress=progress,
     )
 
 
