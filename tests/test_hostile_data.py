@@ -89,8 +89,7 @@ def test_row2_kill_9_during_extract_all_loses_no_extracted_article(tmp_path):
     )
     assert killed.returncode == -9, killed.stderr
     assert len(extracted.read_table(data_dir.extracted)) == 6  # the old parts are all still there
-    result = run_cli("build", "--data-dir", str(data_dir.root))
-    assert result.returncode == 0, result.stderr
+    build_dataset(data_dir)
     assert published(data_dir) == (6, 6)
     # The next full extraction clears the interrupted one's leftovers and swaps in a whole set.
     run_extract(data_dir, fake_analyze, reprocess_all=True, batch_size=2)
