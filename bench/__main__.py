@@ -30,6 +30,12 @@ class Benchmark:
 # reference machine; add a benchmark here when you add its module.
 BENCHMARKS: tuple[Benchmark, ...] = (
     Benchmark("parse_quality", "main-text token F1 on the sample web, against trafilatura", 20),
+    Benchmark("extract_speed", "extract pages/s on every core (--jobs) against one process", 60),
+    Benchmark(
+        "extraction_benchmark",
+        "main-text F1 on published benchmark sets (local cache) against plain trafilatura",
+        600,
+    ),
     Benchmark(
         "parse_speed", "parse time of pathological pages (400k spans, deep nesting...) and the sample web", 40
     ),
