@@ -504,8 +504,8 @@ class FeatureExtractor:
                 head = root.head
                 if root.dep_ == "pobj":
                     f[f"prep:{head.head.lower_}_{head.lower_}"] = 1.0
-                for w in sent:
-                    if w.is_alpha and not (chunk.start <= w.i < chunk.end) and abs(w.i - root.i) <= 6:
+                for w in doc[max(sent.start, root.i - 6) : min(sent.end, root.i + 7)]:
+                    if w.is_alpha and not (chunk.start <= w.i < chunk.end):
                         f[f"near:{w.lower_}"] = 1.0
                 f["attack_word"] = float(
                     any(
@@ -550,8 +550,14 @@ def form_in(form: str, text: str) -> bool:
     key = clean_name(form)
     if len(key) < 2:
         return False
-    pattern = r"(?<!\w)" + re.escape(key.lower()) + r"(?!\w)"
-    return re.search(pattern, text.lower()) is not None
+    key, text = key.lower(), text.lower()
+    start = text.find(key)
+    while start >= 0:  # as a whole word (plain search: a pattern per name thrashes the regex cache)
+        end = start + len(key)
+        if (start == 0 or not text[start - 1].isalnum()) and (end == len(text) or not text[end].isalnum()):
+            return True
+        start = text.find(key, start + 1)
+    return False
 
 
 __all__ = [

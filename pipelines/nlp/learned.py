@@ -163,7 +163,7 @@ class LearnedDecisions:
         # types
         types: list[str] = []
         evidence: dict[str, Any] = dict(analysis.type_evidence) if analysis.is_incident else {}
-        sentence_terms = [tfidf(term_counts("", [s]), models.idf) for s in feats.sentences]
+        sentence_terms: list[dict[str, float]] | None = None  # computed when a learned type needs evidence
         for kind, model in models.types.items():
             if model is None or (model.with_rules and kind in analysis.incident_types):
                 if kind in analysis.incident_types:
@@ -172,6 +172,8 @@ class LearnedDecisions:
             if model.probability(vector) < model.threshold:
                 continue
             best, support = None, 0.0
+            if sentence_terms is None:
+                sentence_terms = [tfidf(term_counts("", [s]), models.idf) for s in feats.sentences]
             for sentence, terms in zip(feats.sentences, sentence_terms):
                 weight = sum(v * model.weights.get(k, 0.0) for k, v in terms.items())
                 if weight > support:
