@@ -111,15 +111,33 @@ def main_container(tree: HtmlElement) -> HtmlElement | None:
     scopes = tree.xpath("//article | //main | //*[@itemprop='articleBody']")
     scope = scopes[0] if scopes and _paragraph_text(scopes[0]) else tree
     weight: dict = {}
+    in_chrome: dict = {}  # per ancestor, computed once: pages can have tens of thousands of <p>
     for paragraph in scope.iter("p"):
-        if any(a.tag in CHROME_TAGS or "footer" in marker(a).lower() for a in paragraph.iterancestors()):
-            continue
         parent = paragraph.getparent()
-        if parent is not None:
-            weight[parent] = weight.get(parent, 0) + len(paragraph.text_content())
+        if parent is None or _in_chrome(parent, in_chrome):
+            continue
+        weight[parent] = weight.get(parent, 0) + len(paragraph.text_content())
     if not weight:
         return None
     return max(weight, key=weight.get)
+
+
+def _in_chrome(node: HtmlElement, memo: dict) -> bool:
+    """Whether the node or an ancestor is page chrome (memoised along the path)."""
+    path = []
+    answer = False
+    while node is not None:
+        if node in memo:
+            answer = memo[node]
+            break
+        path.append(node)
+        if node.tag in CHROME_TAGS or "footer" in marker(node).lower():
+            answer = True
+            break
+        node = node.getparent()
+    for visited in path:
+        memo[visited] = answer
+    return answer
 
 
 def unwrap_layout_tables(tree: HtmlElement) -> None:
