@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
+import pandas as pd
 import pytest
-from conftest import FAST_CRAWL, run_cli
+from conftest import FAST_CRAWL, REPO, run_cli
 
 from analysis import load_dataset
 from analysis.watch import lag_minutes, parse_every, read_cycles
 from core.config import SAMPLE_WEB, DataDir
+from core.raw_store import RawStore
 from sample_web.render import sources_toml
 from sample_web.server import serve
 
@@ -28,8 +34,6 @@ def test_every_takes_seconds_or_durations():
 
 
 def test_lag_counts_only_news_published_since_the_watch_started():
-    import pandas as pd
-
     start = datetime(2026, 1, 1, 12, tzinfo=UTC)
     rows = pd.DataFrame(
         {
@@ -120,3 +124,32 @@ def test_watch_cycles_fetch_only_what_changed_and_status_prints_the_lag(tmp_path
 def test_status_without_cycles_says_so(tmp_path):
     done = run_cli("status", "--data-dir", str(tmp_path))
     assert done.returncode == 0 and "no watch cycle" in done.stdout
+
+
+def test_sigterm_finishes_the_current_step_and_stops(tmp_path):
+    data_dir = DataDir(tmp_path / "d")
+    with serve(SAMPLE_WEB / "web", delay=0.5) as base_url:
+        sources = tmp_path / "sources.toml"
+        sources.write_text(sources_toml(base_url), encoding="utf-8")
+        watch = subprocess.Popen(
+            [sys.executable, "-m", "incidents", "watch", "--sources", str(sources), "--data-dir",
+             str(data_dir.root), "--every", "1h", *QUIET],
+            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline and watch.poll() is None:
+            if (data_dir.raw / "index.sqlite").exists():
+                with RawStore(data_dir.raw) as store:
+                    if store.count():
+                        break
+            time.sleep(0.2)
+        watch.send_signal(signal.SIGTERM)
+        out, err = watch.communicate(timeout=120)
+    assert watch.returncode == 0, err[-3000:]
+    (cycle,) = read_cycles(data_dir)
+    assert cycle["interrupted"] and cycle["steps"] == ["crawl"]  # stopped after the crawl step
+    with RawStore(data_dir.raw) as store:
+        stored = store.count()
+    assert 0 < stored < 50  # the crawl stopped early, keeping what it had stored
+    done = run_cli("extract", "--data-dir", str(data_dir.root), "--no-analysis")
+    assert done.returncode == 0, done.stderr  # the lock was released
