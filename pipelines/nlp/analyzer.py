@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ from pipelines.nlp.text import clear_cache
 
 ANALYZER_VERSION = "nlp-0.2.0"
 DEFAULT_MAX_CHARS = 100_000
+# Documents per core below which one process is faster than starting spaCy workers.
+MULTIPROCESS_MIN_DOCS = 64
 MIN_LANGUAGE_CHARS = 200
 LOG = logging.getLogger(__name__)
 
@@ -144,15 +147,19 @@ class Analyzer:
     def __init__(
         self,
         model: str | None = None,
-        n_process: int = 1,
+        n_process: int | None = None,
         batch_size: int = 32,
         *,
         max_chars: int = DEFAULT_MAX_CHARS,
         chunk_size: int = 1000,
         nlp: Language | None = None,
     ):
+        """`n_process` worker processes for spaCy; None (the default) uses every core, for
+        chunks of at least MULTIPROCESS_MIN_DOCS documents per core (below that, starting the
+        workers costs more than they save)."""
         self.nlp = nlp if nlp is not None else build_nlp(model)
-        self.n_process = max(1, int(n_process))
+        self.auto_processes = n_process is None
+        self.n_process = (os.cpu_count() or 1) if n_process is None else max(1, int(n_process))
         self.batch_size = max(1, int(batch_size))
         self.max_chars = max_chars
         self.chunk_size = max(chunk_size, self.batch_size * self.n_process)
@@ -179,7 +186,8 @@ class Analyzer:
                 doc._.title_end = p.title_end
                 doc._.published_year = p.published_year
                 inputs.append((doc, index))
-            n_process = self.n_process if len(inputs) >= self.batch_size * 2 else 1
+            enough = MULTIPROCESS_MIN_DOCS * self.n_process if self.auto_processes else self.batch_size * 2
+            n_process = self.n_process if len(inputs) >= enough else 1
             results = self.nlp.pipe(inputs, as_tuples=True, batch_size=self.batch_size, n_process=n_process)
             next_good = 0
             for p in prepared:
