@@ -41,6 +41,24 @@ def fixture_web() -> Iterator[str]:
         yield base_url
 
 
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """`incidents demo` run once, in a fresh directory as after `make demo` (.venv, then
+    data/demo); (that directory, the finished demo). Tests that read it share one run: mark
+    them `@pytest.mark.xdist_group("demo")` so they run on one worker."""
+    root = tmp_path_factory.mktemp("demo-run")
+    (root / ".venv").symlink_to(Path(sys.prefix), target_is_directory=True)
+    result = subprocess.run(
+        [str(root / ".venv" / "bin" / "incidents"), "demo"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return root, result
+
+
 def run_cli(
     *args: str, timeout: float = 300, input: str | None = None, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess:

@@ -10,7 +10,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import urllib.request
 from pathlib import Path
 
@@ -29,19 +28,9 @@ def readme_blocks() -> list[tuple[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory) -> Path:
+def workdir(demo_run) -> Path:
     """A fresh directory as after `make demo`: .venv (this interpreter's) and data/demo."""
-    root = tmp_path_factory.mktemp("readme")
-    (root / ".venv").symlink_to(Path(sys.prefix), target_is_directory=True)
-    demo = subprocess.run(
-        [str(root / ".venv" / "bin" / "incidents"), "demo"],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert demo.returncode == 0, demo.stderr[-3000:]
-    assert (root / "data" / "demo" / "dataset").is_dir()
+    root, _ = demo_run
     return root
 
 
@@ -96,6 +85,7 @@ def test_readme_marks_the_examples():
     assert "incidents serve" in README.read_text(encoding="utf-8")
 
 
+@pytest.mark.xdist_group("demo")
 def test_readme_examples_run_in_order_and_show_data(workdir):
     done: list[str] = []
     for language, code in readme_blocks():
@@ -119,6 +109,7 @@ def test_readme_examples_run_in_order_and_show_data(workdir):
         done.append(code)
 
 
+@pytest.mark.xdist_group("demo")
 def test_everything_generated_is_ignored_by_git(workdir):
     """What the demo wrote under its data directory, were it data/, and what the examples wrote."""
     if not (REPO / ".git").exists():
