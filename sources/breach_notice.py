@@ -99,3 +99,11 @@ def notice_fields(
         },
         "record_fields": json.dumps({"portal": portal, **record}, ensure_ascii=False, sort_keys=True),
     }
+
+
+def no_notice(fields: dict, reason: str) -> dict:
+    """The fields of a notice page that names no organisation (empty, withdrawn): no title made
+    of nothing, no text, no incident, and the reason as its parse error."""
+    fields.update(title=None, text="", parse_error=reason)
+    fields["structured"] = {"is_incident": False, "incident_types": [], "victims": [], "organisations": []}
+    return fields

@@ -14,7 +14,7 @@ from urllib.parse import urljoin
 import lxml.html
 
 from core.raw_store import StoredPage
-from sources.breach_notice import notice_fields, parse_count, parse_us_date, split_list, us_dates
+from sources.breach_notice import no_notice, notice_fields, parse_count, parse_us_date, split_list, us_dates
 from sources.common import decode_body, element_text
 
 CONTENT_KIND = "portal-maine"
@@ -93,12 +93,7 @@ def parse_maine_notice(page: StoredPage) -> dict:
         record=record,
     )
     if not organisation:
-        # An empty or withdrawn notice page is no notice: no incident, no title made of nothing.
-        result.update(title=None, text="", published_at=None, parse_error="no Entity Name on the notice page")
-        result["structured"] = {
-            "is_incident": False,
-            "incident_types": [],
-            "victims": [],
-            "organisations": [],
-        }
+        # An empty or withdrawn notice page is no notice, and has no date either.
+        result["published_at"] = None
+        return no_notice(result, "no Entity Name on the notice page")
     return result

@@ -12,7 +12,7 @@ import html
 import json
 
 from core.raw_store import StoredPage
-from sources.breach_notice import notice_fields
+from sources.breach_notice import no_notice, notice_fields
 from sources.common import count_value, date_value, text_value
 
 CONTENT_KIND = "portal-texas"
@@ -54,11 +54,5 @@ def parse_texas_report(page: StoredPage) -> dict:
         record=record,
     )
     if not organisation:
-        result.update(title=None, text="", parse_error="no Business_Name__c in the report")
-        result["structured"] = {
-            "is_incident": False,
-            "incident_types": [],
-            "victims": [],
-            "organisations": [],
-        }
+        return no_notice(result, "no Business_Name__c in the report")
     return result
