@@ -21,6 +21,23 @@ from sample_web.server import serve
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures"
+# The keys every analysis record carries (DESIGN.md's record, plus services, sector, mentions, error).
+RECORD_KEYS = {
+    "id",
+    "is_incident",
+    "incident_types",
+    "victims",
+    "attackers",
+    "agencies",
+    "services_affected",
+    "services",
+    "organisations",
+    "countries",
+    "sector",
+    "statements",
+    "mentions",
+    "error",
+}
 # No politeness delays against local servers.
 QUICK_CRAWL = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "RETRY_TIMES=0"]
 # The local servers are on loopback, which crawls refuse unless allowed explicitly.

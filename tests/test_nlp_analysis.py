@@ -13,25 +13,10 @@ from core.countries import country_code
 from core.names import is_acronym, names_match
 from pipelines.nlp import ANALYZER_VERSION, Analyzer
 from pipelines.nlp.text import find_quotes
+from tests.conftest import RECORD_KEYS
 
 EXAMPLES = Path(__file__).parent / "fixtures" / "nlp"  # copied from shared/examples
 FIXTURES = Path(__file__).parent / "fixtures" / "nlp"
-RECORD_KEYS = {
-    "id",
-    "is_incident",
-    "incident_types",
-    "victims",
-    "attackers",
-    "agencies",
-    "services_affected",
-    "services",
-    "organisations",
-    "countries",
-    "sector",
-    "statements",
-    "mentions",
-    "error",
-}
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ import srsly
 from core.records import ANALYSIS_COLUMNS, AnalysisRecord
 from pipelines.extracted_schema import EXTRACTED_ARTICLE
 from pipelines.nlp.state import DocAnalysis
+from tests.conftest import RECORD_KEYS
 
 BOOKKEEPING = {"id", "error", "truncated", "note", "analyzer_version"}
 
@@ -21,18 +22,7 @@ def test_every_stored_record_field_has_one_parquet_column():
 
 def test_record_json_has_the_contract_keys_and_a_note_only_when_there_is_one():
     record = AnalysisRecord(id="1", victims=["Royal Mail"]).to_dict()
-    assert {
-        "id",
-        "is_incident",
-        "incident_types",
-        "victims",
-        "attackers",
-        "agencies",
-        "services_affected",
-        "organisations",
-        "countries",
-        "statements",
-    } <= set(record)
+    assert RECORD_KEYS <= set(record)
     assert "note" not in record
     assert AnalysisRecord(id="1", note="truncated").to_dict()["note"] == "truncated"
 
