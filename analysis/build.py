@@ -8,6 +8,7 @@ incident IDs that moved, see analysis.cluster).
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from core.config import GAZETTEERS, DataDir
 from core.countries import country_code
 from core.gazetteers import AGENCY, THREAT_ACTOR, AliasIndex, alias_index
 from core.names import looks_like_acronym, normalise
+from core.vocabulary import STORY_DATED
 from pipelines.extracted import read_table as read_extracted_table
 
 log = logging.getLogger(__name__)
@@ -51,7 +53,7 @@ class BuildSummary:
     redirects: int
     seconds: float
     dataset: Path
-    mode: str = "full"  # or "incremental"
+    mode: str = "full"  # or "incremental", or "unchanged" (nothing to build: nothing written)
 
 
 def _long(frame: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -170,14 +172,16 @@ def prepare_articles(extracted: pa.Table, agencies: AliasIndex, actors: AliasInd
         )
     # Never the crawl date: an undated copy of a story takes the story's date (cluster.py).
     frame["date"] = frame["published_at"]
+    # Each name is looked up once: a dataset repeats a few thousand names many times.
+    actor, agency, country = (functools.cache(f) for f in (actors.resolve, agencies.resolve, country_code))
     frame["attackers"] = frame["attackers"].map(
-        lambda names: list(dict.fromkeys(actors.resolve(n) for n in names if n))
+        lambda names: list(dict.fromkeys(actor(n) for n in names if n))
     )
     frame["agency_names"] = frame["agencies"].map(
-        lambda items: list(dict.fromkeys(agencies.resolve(a["name"]) for a in items if a and a.get("name")))
+        lambda items: list(dict.fromkeys(agency(a["name"]) for a in items if a and a.get("name")))
     )
     frame["country_codes"] = frame["countries"].map(
-        lambda codes: list(dict.fromkeys(c for c in map(country_code, codes) if c))
+        lambda codes: list(dict.fromkeys(c for c in map(country, codes) if c))
     )
     frame["incident_types"] = frame["incident_types"].map(
         lambda types: list(dict.fromkeys(t for t in types if t))
@@ -202,14 +206,18 @@ def build_incidents(
     when the frame has FEATURES columns), so an incremental build assigns exactly what a full
     one would. With the previous build's `state` and `previous` incidents table, only the
     incidents whose articles changed are aggregated again; the others are copied."""
-    candidates = frame[is_candidate(frame)]
     columns = ["article_id", "date", "text", "title", "victims", "incident_types"]
-    columns += [c for c in FEATURES if c in frame]
-    assignment = assign_incidents(candidates[columns], aliases)
+    columns += [c for c in (*FEATURES, "fresh") if c in frame]
+    known = state.pairs if state is not None and previous is not None else None
+    assignment = assign_incidents(frame.loc[is_candidate(frame), columns], aliases, known_pairs=known)
     assigned = assignment.frame
     if assigned.empty:  # nothing to cluster (a build allowed to shrink to nothing): keep the key's type
         assigned = assigned.astype({"article_id": frame["article_id"].dtype})
     frame = frame.merge(assigned, on="article_id", how="left")
+    # A copy that no page, feed or URL dates takes its story's earliest date, and says so.
+    story_dated = frame["published_at"].isna() & frame["story_date"].notna()
+    frame.loc[story_dated, "published_at"] = frame.loc[story_dated, "story_date"]
+    frame.loc[story_dated, "published_source"] = STORY_DATED
     frame["date"] = frame["date"].fillna(frame.pop("story_date"))
     # An incident is dated by its reports; a story no page, feed or URL dates has none.
     undated = frame["incident_id"].notna() & frame["date"].isna()
@@ -231,9 +239,16 @@ def build_incidents(
     parts = [kept] + ([_aggregate_incidents(changed, assignment)] if not changed.empty else [])
     incidents = pd.concat(parts, ignore_index=True).sort_values("incident_id", kind="stable")
     incidents = incidents.reset_index(drop=True)
-    # A victim's display name is voted across all its incidents: new reports may change it.
-    keys = pd.Series(incidents["victim_key"].to_numpy(), index=incidents["incident_id"].to_numpy())
-    incidents["victim"] = _victim_names(incident_rows, keys, assignment.victim_key).to_numpy()
+    # A victim's display name is voted across all its incidents: new reports may change it,
+    # for every incident of a key that a touched incident has or had.
+    revoted = set(incidents.loc[incidents["incident_id"].isin(touched), "victim_key"])
+    revoted |= set(previous.loc[previous["incident_id"].isin(touched), "victim_key"])
+    again = incidents["victim_key"].isin(revoted).to_numpy()
+    keys = pd.Series(
+        incidents["victim_key"].to_numpy()[again], index=incidents["incident_id"].to_numpy()[again]
+    )
+    rows = incident_rows[incident_rows["incident_id"].isin(keys.index)]
+    incidents.loc[again, "victim"] = _victim_names(rows, keys, assignment.victim_key).to_numpy()
     return frame, incidents, assignment
 
 
@@ -436,7 +451,7 @@ def build_redirects(dataset: Path, articles: pd.DataFrame, incident_ids: set[str
     too; kept when it has no articles now, so the history survives a build that shrank)."""
     columns = ["old_incident_id", "incident_id"]
     try:
-        old_articles = storage.read_frame(dataset, "articles")[["article_id", "incident_id"]]
+        old_articles = storage.read_table(dataset, "articles", ["article_id", "incident_id"]).to_pandas()
         old_redirects = storage.read_frame(dataset, "redirects")
     except (OSError, pa.ArrowInvalid, KeyError):
         return pd.DataFrame(columns=columns)
@@ -571,11 +586,19 @@ def build_dataset(
     many of its articles, unless `allow_shrink`. Incremental by default: with the state the
     previous build left beside the dataset, only new or changed articles get their clustering
     features computed and only the incidents they touch are aggregated again; the tables
-    equal those of a full build (`incremental=False`)."""
+    equal those of a full build (`incremental=False`). When no extracted part was added since
+    the last build and its settings still hold, nothing is read or written (mode "unchanged")."""
     started = time.perf_counter()
     data_dir = data_dir if isinstance(data_dir, DataDir) else DataDir.resolve(data_dir)
-    agencies, actors = alias_index(AGENCY, str(gazetteers)), alias_index(THREAT_ACTOR, str(gazetteers))
     meta = build_state.fingerprint(Path(gazetteers))
+    parts = build_state.extracted_parts(data_dir.extracted)
+    last = build_state.unchanged(data_dir.dataset, meta, parts) if incremental else None
+    if last is not None:
+        log.info("nothing new or changed since the last build: %s left as it is", data_dir.dataset)
+        return BuildSummary(
+            **last, seconds=time.perf_counter() - started, dataset=data_dir.dataset, mode="unchanged"
+        )
+    agencies, actors = alias_index(AGENCY, str(gazetteers)), alias_index(THREAT_ACTOR, str(gazetteers))
     state = build_state.load(data_dir.dataset, meta) if incremental else None
     previous = _previous_incidents(data_dir.dataset) if state is not None else None
     if previous is None:
@@ -610,17 +633,20 @@ def build_dataset(
     seconds = time.perf_counter() - started
     card = dataset_card(frame, tables, seconds)
     card["build"] = "incremental" if state is not None else "full"
-    extra = build_state.tables(frame, assignment.victim_key, meta)
+    counts = {
+        "articles": len(frame),
+        "incident_articles": int(frame["incident_id"].notna().sum()),
+        "incidents": len(incidents),
+        "mentions": tables["mentions"].num_rows,
+        "statements": tables["statements"].num_rows,
+        "redirects": tables["redirects"].num_rows,
+    }
+    extra = build_state.tables(frame, assignment.victim_key, assignment.pairs, meta, parts, counts)
     storage.write_dataset(
         data_dir.dataset, tables, card, card_readme(card), allow_shrink=allow_shrink, extra=extra
     )
     summary = BuildSummary(
-        articles=len(frame),
-        incident_articles=int(frame["incident_id"].notna().sum()),
-        incidents=len(incidents),
-        mentions=tables["mentions"].num_rows,
-        statements=tables["statements"].num_rows,
-        redirects=tables["redirects"].num_rows,
+        **counts,
         seconds=time.perf_counter() - started,
         dataset=data_dir.dataset,
         mode=card["build"],
@@ -657,6 +683,7 @@ def _with_features(frame: pd.DataFrame, state: build_state.BuildState | None) ->
         for column in FEATURES:
             frame.loc[reuse, column] = pd.Series(old[column].to_numpy(), index=frame.index)[reuse]
     fresh = candidate & ~reuse
+    frame["fresh"] = fresh
     if fresh.any():
         rows = frame[fresh]
         features = article_features(rows["text"].tolist(), rows["title"].tolist())

@@ -5,8 +5,12 @@ describes the dataset next to it:
 - `articles.parquet`: per extracted article, the part file its row came from, the story and
   incident it was put in, and its clustering features (MinHash signature, dates named);
 - `victim_keys.parquet`: every victim spelling → its merge key;
-- `state.json`: the version of this layout and of the clustering constants, and the
-  gazetteers' fingerprint. A state that does not match is ignored (a full build).
+- `pairs.parquet`: the near-duplicate pairs found (so the next build compares only the new
+  articles' signatures with the others);
+- `state.json`: the settings the state is valid for (this layout, the builder's version, the
+  clustering constants, the gazetteers' fingerprint: a state that does not match them is
+  ignored, a full build), the extracted parts the build read (name and size), and what it
+  built. A build whose parts and settings are those of the state has nothing to do.
 
 Extracted parts are never modified (a re-extraction writes a new part and the newest row of
 an article wins), so an article whose row comes from the same part as last time is unchanged.
@@ -26,12 +30,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from analysis import storage
-from analysis.cluster import GAP_DAYS, IDENTICAL, LOOKBACK_RECENT_DAYS, SIMILAR
+from analysis.cluster import GAP_DAYS, IDENTICAL, LOOKBACK_RECENT_DAYS, PAIR_COLUMNS, SIMILAR
 from analysis.dedup import MAX_TOKENS, NUM_PERM, SHINGLE
+from core import __version__
+from pipelines.extracted import live_articles_dir
 
 log = logging.getLogger(__name__)
 STATE_DIR = ".build-state"
-LAYOUT = 1
+LAYOUT = 2
 ARTICLES = pa.schema(
     [
         pa.field("article_id", pa.string(), nullable=False),
@@ -54,35 +60,63 @@ def fingerprint(gazetteers: Path) -> dict:
             digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return {
         "layout": LAYOUT,
+        "builder_version": __version__,
         "clustering": [GAP_DAYS, SIMILAR, IDENTICAL, LOOKBACK_RECENT_DAYS],
         "minhash": [NUM_PERM, SHINGLE, MAX_TOKENS],
         "gazetteers": digest.hexdigest(),
     }
 
 
+def extracted_parts(extracted_root: Path) -> list[list]:
+    """[name, size] of every extracted part a build reads: parts are only ever added (a
+    re-extraction of everything swaps in a new set), so equal lists mean equal inputs."""
+    folder = live_articles_dir(extracted_root)
+    return [[path.name, path.stat().st_size] for path in sorted(folder.glob("part-*.parquet"))]
+
+
 @dataclass
 class BuildState:
     articles: pd.DataFrame  # ARTICLES columns, indexed by article_id (an unnamed index)
     victim_key: dict[str, str]
+    pairs: pd.DataFrame  # PAIR_COLUMNS
+
+
+def _meta(dataset: Path) -> dict | None:
+    try:
+        return json.loads((storage.live(dataset) / STATE_DIR / "state.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def unchanged(dataset: Path, expected: dict, parts: list[list]) -> dict | None:
+    """What the last build built, when it read exactly these parts with these settings and its
+    dataset is in place (then there is nothing to build); else None."""
+    meta = _meta(dataset)
+    if meta is None or not Path(dataset).is_dir():
+        return None
+    if meta.get("settings") != expected or meta.get("parts") != parts:
+        return None
+    return meta.get("summary")
 
 
 def load(dataset: Path, expected: dict) -> BuildState | None:
     """The state beside the live dataset, or None when there is none or it does not fit."""
     folder = storage.live(dataset) / STATE_DIR
+    meta = _meta(dataset)
+    if meta is None or meta.get("settings") != expected:
+        log.info("no build state for these settings and gazetteers: full build")
+        return None
     try:
-        meta = json.loads((folder / "state.json").read_text(encoding="utf-8"))
-        if meta != expected:
-            log.info("build state is for other settings or gazetteers: full build")
-            return None
         articles = pq.read_table(folder / "articles.parquet", schema=ARTICLES)
         keys = pq.read_table(folder / "victim_keys.parquet").to_pydict()
+        pairs = pq.read_table(folder / "pairs.parquet").to_pandas()
     except (OSError, ValueError, pa.ArrowInvalid) as exc:
         log.info("no usable build state (%s): full build", exc)
         return None
     frame = articles.drop(["signature"]).to_pandas()
     frame["signature"] = _signatures_from_arrow(articles.column("signature"))
     frame.index = pd.Index(frame["article_id"].to_numpy(), name=None)
-    return BuildState(frame, dict(zip(keys["spelling"], keys["key"])))
+    return BuildState(frame, dict(zip(keys["spelling"], keys["key"])), pairs[list(PAIR_COLUMNS)])
 
 
 def _signatures_from_arrow(column: pa.ChunkedArray) -> list[np.ndarray | None]:
@@ -94,7 +128,14 @@ def _signatures_from_arrow(column: pa.ChunkedArray) -> list[np.ndarray | None]:
     return [next(rows) if ok else None for ok in valid]
 
 
-def tables(articles: pd.DataFrame, victim_key: dict[str, str], meta: dict) -> dict[str, object]:
+def tables(
+    articles: pd.DataFrame,
+    victim_key: dict[str, str],
+    pairs: pd.DataFrame,
+    meta: dict,
+    parts: list[list],
+    summary: dict,
+) -> dict[str, object]:
     """The state's files, ready for storage.write_dataset(extra=...)."""
     signatures = articles["signature"].tolist()
     valid = np.array([s is not None for s in signatures], dtype=bool)
@@ -115,8 +156,17 @@ def tables(articles: pd.DataFrame, victim_key: dict[str, str], meta: dict) -> di
     columns["signature"] = signature
     state = pa.table([columns[name] for name in ARTICLES.names], schema=ARTICLES)
     keys = pa.table({"spelling": list(victim_key), "key": list(victim_key.values())})
+    pair_table = pa.table(
+        {
+            "a": pa.array(pairs["a"], pa.string()),
+            "b": pa.array(pairs["b"], pa.string()),
+            "similarity": pa.array(pairs["similarity"], pa.float64()),
+        }
+    )
+    record = {"settings": meta, "parts": parts, "summary": summary}
     return {
         f"{STATE_DIR}/articles.parquet": state,
         f"{STATE_DIR}/victim_keys.parquet": keys,
-        f"{STATE_DIR}/state.json": json.dumps(meta, indent=2) + "\n",
+        f"{STATE_DIR}/pairs.parquet": pair_table,
+        f"{STATE_DIR}/state.json": json.dumps(record, indent=2) + "\n",
     }

@@ -74,16 +74,25 @@ class DisjointSet:
             self.parent[max(ra, rb)] = min(ra, rb)
 
     def labels(self) -> np.ndarray:
-        return np.fromiter((self.find(i) for i in range(len(self.parent))), dtype=np.int64)
+        # Pointer jumping over the whole forest at once: each pass halves every path.
+        parent = np.asarray(self.parent, dtype=np.int64)
+        while True:
+            grand = parent[parent]
+            if np.array_equal(grand, parent):
+                return parent
+            parent = grand
 
 
 @dataclass(frozen=True)
 class Assignment:
     """`frame`: per article its story_id (the earliest copy's article_id), incident_id, the
-    incident's victim_key and story_date (its own date, else its story's); `victim_key`: every victim spelling → its merge key."""
+    incident's victim_key and story_date (its own date, else its story's); `victim_key`: every
+    victim spelling → its merge key; `pairs`: the near-duplicate pairs found (article ids a < b
+    by row, similarity), which a build keeps so the next one compares only new articles."""
 
     frame: pd.DataFrame
     victim_key: dict[str, str]
+    pairs: pd.DataFrame | None = None
 
 
 def _unique(values) -> list[str]:
@@ -141,10 +150,35 @@ def _month_end(year: int, month: int) -> datetime:
     return datetime(year, month, calendar.monthrange(year, month)[1])
 
 
-def assign_incidents(articles: pd.DataFrame, aliases: AliasIndex | None = None) -> Assignment:
+PAIR_COLUMNS = ("a", "b", "similarity")
+
+
+def _pairs(frame: pd.DataFrame, known: pd.DataFrame | None) -> list[tuple[int, int, float]]:
+    """Near-duplicate row pairs: all of them, or, given the `known` pairs among the articles
+    not flagged `fresh`, those plus the pairs with a fresh member (the same set)."""
+    signatures_ = frame["signature"].tolist()
+    if known is None or "fresh" not in frame:
+        return signature_pairs(signatures_, SIMILAR)
+    fresh = frame["fresh"].to_numpy(dtype=bool)
+    pairs = signature_pairs(signatures_, SIMILAR, fresh=fresh)
+    ids = pd.Index(frame["article_id"].to_numpy())
+    a, b = ids.get_indexer(known["a"].to_numpy()), ids.get_indexer(known["b"].to_numpy())
+    steady = (a >= 0) & (b >= 0)
+    steady[steady] &= ~fresh[a[steady]] & ~fresh[b[steady]]
+    a, b = a[steady], b[steady]
+    similarity = known["similarity"].to_numpy()[steady]
+    pairs += zip(np.minimum(a, b).tolist(), np.maximum(a, b).tolist(), similarity.tolist())
+    return pairs
+
+
+def assign_incidents(
+    articles: pd.DataFrame, aliases: AliasIndex | None = None, known_pairs: pd.DataFrame | None = None
+) -> Assignment:
     """Assign each incident article (columns article_id, date, text, title, victims,
     incident_types, and the FEATURES columns when already known) to a story and an incident;
-    returns one row per input article."""
+    returns one row per input article. With `known_pairs` (a previous Assignment's pairs) and
+    a `fresh` column flagging the new or changed articles, only fresh signatures are compared
+    with the others: the pairs, and so the assignment, are those of a full comparison."""
     frame = articles.sort_values(["date", "article_id"], kind="stable").reset_index(drop=True)
     n = len(frame)
     if not set(FEATURES) <= set(frame.columns):
@@ -152,12 +186,19 @@ def assign_incidents(articles: pd.DataFrame, aliases: AliasIndex | None = None) 
         frame = pd.concat([frame.drop(columns=[c for c in FEATURES if c in frame]), features], axis=1)
     dates = frame["date"].to_numpy(dtype="datetime64[us]")
     article_ids = frame["article_id"].tolist()
-    victim_lists = [_unique(v) for v in frame["victims"]]
-    keymap = victim_keys((name for names in victim_lists for name in names), aliases)
-    keys = [[k for k in _unique(keymap.get(v, "") for v in names) if k] for names in victim_lists]
+    # Most articles name one of a few thousand victims: each distinct list is resolved once.
+    named = [tuple(v) if v is not None else () for v in frame["victims"]]
+    distinct = {names: _unique(names) for names in set(named)}
+    keymap = victim_keys((name for names in distinct.values() for name in names), aliases)
+    keys_of = {
+        names: [k for k in _unique(keymap.get(v, "") for v in unique) if k]
+        for names, unique in distinct.items()
+    }
+    keys = [keys_of[names] for names in named]
 
     stories = DisjointSet(n)
-    for i, j, similarity in signature_pairs(frame["signature"].tolist(), SIMILAR):
+    pairs = _pairs(frame, known_pairs)
+    for i, j, similarity in pairs:
         if similarity >= IDENTICAL or not keys[i] or not keys[j] or set(keys[i]) & set(keys[j]):
             stories.union(i, j)
     story_array = stories.labels()
@@ -176,7 +217,11 @@ def assign_incidents(articles: pd.DataFrame, aliases: AliasIndex | None = None) 
     for row, story in enumerate(story_of):
         members[story].append(row)
     story_ids = sorted(members)  # each story's first row is its earliest copy
-    story_keys = {story: _story_keys([keys[r] for r in members[story]]) for story in story_ids}
+    # A single copy's keys are already in order (its main victim first).
+    story_keys = {
+        story: keys[rows[0]] if len(rows) == 1 else _story_keys([keys[r] for r in rows])
+        for story, rows in members.items()
+    }
 
     # 3. sessions: per link key, consecutive stories with gaps ≤ GAP_DAYS.
     index_of = {story: pos for pos, story in enumerate(story_ids)}
@@ -277,4 +322,12 @@ def assign_incidents(articles: pd.DataFrame, aliases: AliasIndex | None = None) 
     )
     # An empty input must still give string columns to merge on.
     out = out.astype({"article_id": object, "story_id": object, "incident_id": object, "victim_key": object})
-    return Assignment(out, keymap)
+    found = pd.DataFrame(
+        {
+            "a": [article_ids[i] for i, _, _ in pairs],
+            "b": [article_ids[j] for _, j, _ in pairs],
+            "similarity": [s for _, _, s in pairs],
+        },
+        columns=list(PAIR_COLUMNS),
+    )
+    return Assignment(out, keymap, found)

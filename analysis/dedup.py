@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import zlib
 from collections.abc import Sequence
+from itertools import combinations
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
@@ -64,7 +65,7 @@ def near_duplicate_pairs(texts: Sequence[str], threshold: float = 0.5) -> list[t
 
 
 def signature_pairs(
-    sketches: Sequence[np.ndarray | None], threshold: float = 0.5
+    sketches: Sequence[np.ndarray | None], threshold: float = 0.5, fresh: Sequence[bool] | None = None
 ) -> list[tuple[int, int, float]]:
     """Index pairs (i < j) of MinHash signatures whose estimated Jaccard similarity is ≥ threshold.
 
@@ -72,6 +73,8 @@ def signature_pairs(
     for all signatures at once with numpy sorts instead of one hash-table insert per band and
     item: two signatures are candidates when one band is equal, and each candidate is checked
     against the MinHash estimate (as MinHash.jaccard does) so false positives are dropped.
+    With `fresh` (a flag per signature), only the pairs with a fresh member: what an
+    incremental build adds to the pairs it kept among the unchanged articles.
     """
     present = [index for index, sketch in enumerate(sketches) if sketch is not None]
     if len(present) < 2:
@@ -79,6 +82,9 @@ def signature_pairs(
     lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
     matrix = np.ascontiguousarray(np.stack([sketches[i] for i in present]))
     rows = np.asarray(present)
+    is_fresh = None if fresh is None else np.asarray(fresh, dtype=bool)[rows]
+    if is_fresh is not None and not is_fresh.any():
+        return []
     candidates: set[tuple[int, int]] = set()
     for band in range(lsh.b):
         block = np.ascontiguousarray(matrix[:, band * lsh.r : (band + 1) * lsh.r])
@@ -86,14 +92,25 @@ def signature_pairs(
         order = np.argsort(keys, kind="stable")
         ordered = keys[order]
         boundary = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1], True])
-        for group in np.flatnonzero(np.diff(boundary) > 1):
-            members = sorted(rows[order[boundary[group] : boundary[group + 1]]].tolist())
+        groups = np.flatnonzero(np.diff(boundary) > 1)
+        if is_fresh is not None:  # only the groups holding a fresh signature
+            group_of = np.repeat(np.arange(len(boundary) - 1), np.diff(boundary))
+            groups = np.intersect1d(groups, group_of[is_fresh[order]])
+        for group in groups:
+            positions = order[boundary[group] : boundary[group + 1]]
+            ids = rows[positions].tolist()
+            flags = None if is_fresh is None else is_fresh[positions].tolist()
             candidates.update(
-                (members[a], members[b]) for a in range(len(members)) for b in range(a + 1, len(members))
+                (min(ids[a], ids[b]), max(ids[a], ids[b]))
+                for a, b in combinations(range(len(ids)), 2)
+                if flags is None or flags[a] or flags[b]
             )
-    pairs: list[tuple[int, int, float]] = []
-    for i, j in sorted(candidates):
-        similarity = float(np.count_nonzero(sketches[i] == sketches[j])) / NUM_PERM
-        if similarity >= threshold:
-            pairs.append((i, j, similarity))
-    return pairs
+    if not candidates:
+        return []
+    pairs = np.array(sorted(candidates), dtype=np.int64)
+    position = np.full(len(sketches), -1, dtype=np.int64)
+    position[rows] = np.arange(len(rows))
+    equal = matrix[position[pairs[:, 0]]] == matrix[position[pairs[:, 1]]]
+    similarity = np.count_nonzero(equal, axis=1) / NUM_PERM
+    keep = similarity >= threshold
+    return [(i, j, s) for (i, j), s in zip(pairs[keep].tolist(), similarity[keep].tolist())]

@@ -185,13 +185,15 @@ def table_path(dataset: Path, name: str) -> Path:
     return live(dataset) / name
 
 
-def read_table(dataset: Path, name: str) -> pa.Table:
-    """One table with its declared schema (an empty table when the directory has no rows)."""
+def read_table(dataset: Path, name: str, columns: list[str] | None = None) -> pa.Table:
+    """One table (or some of its `columns`) with its declared schema (an empty table when the
+    directory has no rows)."""
     folder = table_path(dataset, name)
     parts = sorted(folder.glob("*.parquet"))
+    schema = SCHEMAS[name] if columns is None else pa.schema([SCHEMAS[name].field(c) for c in columns])
     if not parts:
-        return SCHEMAS[name].empty_table()
-    return pa.concat_tables(pq.read_table(part, schema=SCHEMAS[name]) for part in parts)
+        return schema.empty_table()
+    return pa.concat_tables(pq.read_table(part, schema=schema, columns=columns) for part in parts)
 
 
 def read_frame(dataset: Path, name: str) -> pd.DataFrame:

@@ -25,5 +25,7 @@ SPECIFIC_INCIDENT_TYPES: tuple[str, ...] = INCIDENT_TYPES[:-1]
 # `mentions.role` values.
 ROLES: tuple[str, ...] = ("victim", "agency", "attacker", "vendor", "other")
 
-# Where an article's published_at came from, in the order pipelines.parsing.dates tries them.
-PUBLISHED_SOURCES = ("metadata", "feed", "sitemap", "page_text", "url", "none")
+# Where an article's published_at came from, in the order pipelines.parsing.dates tries them;
+# then the build's: an undated near-duplicate copy takes its story's earliest date.
+STORY_DATED = "story"
+PUBLISHED_SOURCES = ("metadata", "feed", "sitemap", "page_text", "url", "none", STORY_DATED)

@@ -19,6 +19,7 @@ from scrapy.utils.project import get_project_settings
 
 from core.config import DataDir, user_agent
 from core.sources import Source, load_sources
+from crawler.frontier import DUPEFILTER_KEY
 from crawler.stats import per_source
 
 
@@ -128,10 +129,12 @@ def run_crawl(
 
 def shared_frontier(settings: Settings, redis_url: str) -> None:
     """scrapy-redis's scheduler and duplicate filter: every crawl process pointed at one redis
-    (on this machine or others) takes requests from one queue and records every request it
-    makes in one fingerprint set, so no page is fetched twice by any of them, in this crawl or
-    a later one. Listings (feeds, sitemaps) bypass the filter, as they do alone: each process
-    re-reads them, conditionally. The queue and the set persist in redis between crawls."""
+    (on this machine or others) takes requests from one queue and records every article
+    request it makes in one fingerprint set, so no page is fetched twice by any of them, in
+    this crawl or a later one (a failed fetch is forgotten and tried again later). Listings
+    (feeds, sitemaps) bypass the filter, as they do alone: each process re-reads them,
+    conditionally, every crawl. The queue and the set persist in redis between crawls
+    (crawler.frontier has the policy)."""
     import redis
 
     try:
@@ -139,11 +142,15 @@ def shared_frontier(settings: Settings, redis_url: str) -> None:
     except (redis.RedisError, ValueError) as exc:
         raise CrawlFailed(f"cannot reach redis at {redis_url}: {exc}") from None
     settings.set("SCHEDULER", "scrapy_redis.scheduler.Scheduler", priority="cmdline")
-    settings.set("DUPEFILTER_CLASS", "scrapy_redis.dupefilter.RFPDupeFilter", priority="cmdline")
+    dupefilter = "crawler.frontier.SharedDupeFilter"
+    settings.set("DUPEFILTER_CLASS", dupefilter, priority="cmdline")
+    settings.set("SCHEDULER_DUPEFILTER_CLASS", dupefilter, priority="cmdline")
     settings.set("SCHEDULER_PERSIST", True, priority="cmdline")
+    settings.set("SCHEDULER_FLUSH_ON_START", False, priority="cmdline")
+    # A queue per spider (its requests name its callbacks), one fingerprint set for all.
     settings.set("SCHEDULER_QUEUE_KEY", "incidents:%(spider)s:requests", priority="cmdline")
-    settings.set("SCHEDULER_DUPEFILTER_KEY", "incidents:%(spider)s:dupefilter", priority="cmdline")
-    settings.set("DUPEFILTER_KEY", "incidents:%(spider)s:dupefilter", priority="cmdline")
+    settings.set("SCHEDULER_DUPEFILTER_KEY", DUPEFILTER_KEY, priority="cmdline")
+    settings.set("DUPEFILTER_KEY", DUPEFILTER_KEY, priority="cmdline")
     settings.set("REDIS_URL", redis_url, priority="cmdline")
 
 

@@ -148,10 +148,12 @@ def test_incremental_build_of_new_and_changed_articles_equals_full_rebuild(tmp_p
         dict(row, victims=["Someone Else Entirely"], text=row["text"] + " Updated.") for row in rows[:3]
     ]
     incremental = DataDir.resolve(tmp_path / "inc")
-    write_extracted(incremental.extracted, rows[:1300])
+    write_extracted(incremental.extracted, rows[:1000])
+    build_dataset(incremental)
+    write_extracted(incremental.extracted, rows[1000:1300])  # an incremental build's state...
     build_dataset(incremental)
     before = incidents_of(incremental)
-    write_extracted(incremental.extracted, rows[1300:] + changed)  # a new crawl, a re-extraction
+    write_extracted(incremental.extracted, rows[1300:] + changed)  # ...serves the next one
     build_dataset(incremental)
     assert storage.read_card(incremental.dataset)["build"] == "incremental"
     full = DataDir.resolve(tmp_path / "full")
@@ -255,6 +257,52 @@ def test_build_command(tmp_path, capsys):
     write_extracted(data_dir.extracted, sample_rows())
     assert main(["build", "--data-dir", str(tmp_path)]) == 0
     assert "incidents from" in capsys.readouterr().out
+
+
+def test_a_build_with_nothing_new_does_nothing(tmp_path, capsys):
+    data_dir = DataDir.resolve(tmp_path)
+    write_extracted(data_dir.extracted, sample_rows())
+    first = build_dataset(data_dir)
+    published = {p: p.stat().st_mtime_ns for p in data_dir.dataset.rglob("*")}
+    again = build_dataset(data_dir)
+    assert again.mode == "unchanged"
+    assert (again.articles, again.incidents, again.mentions) == (first.articles, first.incidents, first.mentions)
+    assert {p: p.stat().st_mtime_ns for p in data_dir.dataset.rglob("*")} == published  # untouched
+    assert main(["build", "--data-dir", str(tmp_path)]) == 0
+    assert "nothing new or changed since the last build" in capsys.readouterr().out
+    # --full always builds; new extracted articles make the next build do its work again.
+    assert build_dataset(data_dir, incremental=False).mode == "full"
+    write_extracted(data_dir.extracted, [article("late-news", "2024-05-02T10:00", ["Example Ltd"])])
+    assert build_dataset(data_dir).mode == "incremental"
+    assert build_dataset(data_dir).mode == "unchanged"
+
+
+def test_other_gazetteers_are_not_nothing_new(tmp_path):
+    import shutil
+
+    from core.config import GAZETTEERS
+
+    data_dir = built(tmp_path, sample_rows())
+    gazetteers = shutil.copytree(GAZETTEERS, tmp_path / "gazetteers")
+    assert build_dataset(data_dir, gazetteers).mode == "unchanged"  # the same gazetteers elsewhere
+    victims = next(p for p in sorted(gazetteers.rglob("*")) if p.is_file())
+    victims.write_text(victims.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert build_dataset(data_dir, gazetteers).mode == "full"
+
+
+def test_an_undated_copy_takes_its_story_s_earliest_date(tmp_path):
+    text = article("wire", "2023-03-01T08:00", ["Northport Harbour"])["text"]
+    rows = [
+        article("wire", "2023-03-01T08:00", ["Northport Harbour"], text=text),
+        article("reprint", "2023-03-05T08:00", ["Northport Harbour"], text=text + " Republished."),
+        dict(article("undated", "2023-03-01T08:00", ["Northport Harbour"], text=text), published_at=None),
+    ]
+    rows[2]["published_source"] = "none"
+    articles = load_dataset(built(tmp_path, rows))["articles"].set_index("article_id")
+    copy, wire = articles.loc[rows[2]["article_id"]], articles.loc[rows[0]["article_id"]]
+    assert copy["published_at"] == wire["published_at"] == pd.Timestamp("2023-03-01T08:00", tz="UTC")
+    assert copy["published_source"] == "story" and wire["published_source"] != "story"
+    assert copy["incident_id"] == wire["incident_id"] == "northport-harbour-2023-03"
 
 
 def test_build_on_an_empty_data_dir_publishes_nothing(tmp_path, capsys):

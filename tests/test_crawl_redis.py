@@ -127,3 +127,65 @@ def test_an_unreachable_redis_is_a_clear_error(tmp_path):
     done = run_cli("crawl", "--sources", str(sources), "--data-dir", str(tmp_path / "d"),
                    "--redis", f"redis://127.0.0.1:{_free_port()}")  # fmt: skip
     assert done.returncode == 2 and "cannot reach redis" in done.stderr
+
+
+def _news_site(root, pages: list[str]) -> None:
+    """A feed and a sitemap listing the same article pages."""
+    root.mkdir(parents=True, exist_ok=True)
+    for name in pages:
+        (root / f"{name}.html").write_text(
+            f"<html><head><title>{name}</title></head><body><article><h1>{name}</h1>"
+            + f"<p>{name}: a ransomware attack was reported today. </p>" * 5
+            + "</article></body></html>",
+            encoding="utf-8",
+        )
+    items = "".join(f"<item><title>{n}</title><link>__BASE_URL__/{n}.html</link></item>" for n in pages)
+    (root / "feed.xml").write_text(
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>{items}</channel></rss>',
+        encoding="utf-8",
+    )
+    urls = "".join(f"<url><loc>__BASE_URL__/{n}.html</loc></url>" for n in pages)
+    (root / "sitemap.xml").write_text(
+        f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>',
+        encoding="utf-8",
+    )
+
+
+def test_later_crawls_re_read_listings_and_fetch_only_new_pages(tmp_path, redis_url):
+    """The fingerprints in redis are for article pages: a later crawl (another process,
+    another machine's store) re-reads the feed and the sitemap and fetches only the new page,
+    and the page that failed before."""
+    from conftest import run_cli, write_sources
+
+    hits: Counter = Counter()
+    web = tmp_path / "web"
+    _news_site(web, ["first", "second"])
+    with serve(web, hits=hits) as base:
+        sources = write_sources(
+            tmp_path / "sources.toml",
+            [
+                {"name": "news-feed", "kind": "feed", "url": f"{base}/feed.xml", "publisher": "News"},
+                {"name": "news-map", "kind": "sitemap", "url": f"{base}/sitemap.xml", "publisher": "News"},
+            ],
+        )
+        for cycle, machine in enumerate(("a", "b")):
+            if cycle:  # a new article, and one that failed the first time is there now
+                _news_site(web, ["first", "second", "third", "late"])
+            else:
+                _news_site(web, ["first", "second", "late"])
+                (web / "late.html").unlink()
+            done = run_cli("crawl", "--sources", str(sources), "--data-dir", str(tmp_path / machine),
+                           "--redis", redis_url, *FAST_CRAWL)  # fmt: skip
+            assert done.returncode == 0, done.stderr[-3000:]
+    assert hits["/feed.xml"] == 2 and hits["/sitemap.xml"] == 2  # listings re-read every crawl
+    assert {p: n for p, n in hits.items() if p.endswith(".html")} == {
+        "/first.html": 1,
+        "/second.html": 1,
+        "/third.html": 1,
+        "/late.html": 2,
+    }
+    with RawStore(DataDir(tmp_path / "b").raw) as store:
+        assert {page.canonical_url.removeprefix(base) for page in store.pages()} == {
+            "/third.html",
+            "/late.html",
+        }

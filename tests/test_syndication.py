@@ -1,7 +1,7 @@
-"""End to end over a generated web of three outlets whose pages state their date only in the
-visible byline (or not at all, when the feed gives it), with wire stories syndicated across
-the outlets weeks apart: every article gets a date with its source, and every syndicated
-copy lands in one incident. The stories are our own texts, written for this test."""
+"""End to end over a generated web of four outlets whose pages state their date only in the
+visible byline (or not at all, when the feed gives it, or nowhere), with wire stories
+syndicated across the outlets weeks apart: every article gets a date with its source (an
+undated copy its story's), and every syndicated copy lands in one incident. The stories are our own texts, written for this test."""
 
 from __future__ import annotations
 
@@ -58,8 +58,9 @@ STORIES = {
         ],
     ),
 }
-# (outlet, days after the wire's date, how the page states its date)
-OUTLETS = [("wire", 0, "byline"), ("daily", 3, "byline"), ("herald", 60, "feed")]
+# (outlet, days after the wire's date, how the page states its date); the digest states none
+# anywhere (no byline, a sitemap without dates): its copies take their story's earliest date.
+OUTLETS = [("wire", 0, "byline"), ("daily", 3, "byline"), ("herald", 60, "feed"), ("digest", 9, "none")]
 
 
 def page(outlet: str, title: str, paragraphs: list[str], byline: date | None) -> str:
@@ -85,10 +86,15 @@ def build_web(root: Path) -> dict[str, dict]:
             byline = published if dated_by == "byline" else None
             (root / path).write_text(page(outlet, title, paragraphs, byline), encoding="utf-8")
             items.append((path, title, published))
-            expected[path] = {"date": published, "source": "page_text" if byline else "feed", "story": slug}
-        if outlet == "daily":  # a sitemap without dates: the byline is all there is
+            source = {"byline": "page_text", "feed": "feed", "none": "story"}[dated_by]
+            expected[path] = {
+                "date": day if dated_by == "none" else published,
+                "source": source,
+                "story": slug,
+            }
+        if outlet in ("daily", "digest"):  # a sitemap without dates: the byline, if any, is all there is
             urls = "".join(f"<url><loc>__BASE_URL__/{p}</loc></url>" for p, _, _ in items)
-            (root / "daily" / "sitemap.xml").write_text(
+            (root / outlet / "sitemap.xml").write_text(
                 f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
             )
         else:  # RSS; only the herald's entries carry a pubDate
@@ -119,6 +125,12 @@ def test_byline_only_pages_all_get_dates_and_syndicated_copies_share_an_incident
                     "publisher": "Daily",
                 },
                 {"name": "herald", "kind": "feed", "url": f"{base}/herald/feed.xml", "publisher": "Herald"},
+                {
+                    "name": "digest",
+                    "kind": "sitemap",
+                    "url": f"{base}/digest/sitemap.xml",
+                    "publisher": "Digest",
+                },
             ],
         )
         crawl = run_cli("crawl", "--sources", str(sources), "--data-dir", str(data), *FAST_CRAWL)
@@ -136,8 +148,8 @@ def test_byline_only_pages_all_get_dates_and_syndicated_copies_share_an_incident
         want = expected[row.path]
         assert pd.Timestamp(row.published_at).date() == want["date"], row.path
         assert row.published_source == want["source"], row.path
-    # Each wire story and its two copies (3 and 60 days later, past the 45-day incident gap): one story, one incident,
-    # dated by the earliest copy.
+    # Each wire story and its three copies (3, 9 and 60 days later, past the 45-day incident gap; one
+    # undated): one story, one incident, dated by the earliest copy.
     articles["story"] = articles["path"].map(lambda p: expected[p]["story"])
     assert articles["is_incident"].all(), articles.loc[~articles["is_incident"].astype(bool), "path"].tolist()
     for slug, copies in articles.groupby("story"):

@@ -21,6 +21,7 @@ from core.raw_store import RawStore
 from core.records import PageItem
 from core.sources import Source, load_sources
 from core.urls import canonical_url
+from crawler.frontier import forget_failed
 from crawler.middlewares import RefusedRequest
 from crawler.stats import note_first_error, source_key
 
@@ -207,6 +208,7 @@ class SourceSpider(scrapy.Spider):
             note_first_error(
                 self.crawler.stats, source.name, f"{request.url}: {failure_text(failure, reason)}"
             )
+        forget_failed(self.crawler, request)  # not stored: a later crawl tries it again
         log = self.logger.info if outcome == "skipped" else self.logger.warning
         log("%s %s: %s", outcome, request.url, reason)
 

@@ -5,7 +5,8 @@ no extracted articles is an error (an empty dataset is published only with --all
 
 Incremental: only articles extracted since the last build get their clustering features
 computed, and only the incidents they touch are aggregated again (the result equals a full
-build; --full ignores what the last build kept)."""
+build; --full ignores what the last build kept). With nothing new or changed since the last
+build, it says so and leaves the dataset as it is."""
 
 from __future__ import annotations
 
@@ -44,6 +45,13 @@ def run(args: argparse.Namespace) -> int:
             summary = build_dataset(data_dir, allow_shrink=args.allow_shrink, incremental=not args.full)
         except DatasetShrinks as exc:
             raise UserError(str(exc)) from None
+    if summary.mode == "unchanged":
+        print(
+            f"nothing new or changed since the last build (same extracted articles, settings and "
+            f"gazetteers): {summary.dataset} left as it is, {summary.incidents} incidents from "
+            f"{summary.articles} articles"
+        )
+        return 0
     print(
         f"{summary.incidents} incidents from {summary.incident_articles} incident articles "
         f"({summary.articles} articles in all), {summary.statements} statements, "
