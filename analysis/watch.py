@@ -130,16 +130,19 @@ def crawl_in_child(
 
 def _dataset_ids(data_dir: DataDir) -> set[str]:
     try:
-        table = storage.read_table(data_dir.dataset, "articles").select(["article_id"])
+        table = storage.read_table(data_dir.dataset, "articles", ["article_id"])
     except (OSError, KeyError, ValueError):
         return set()
     return set(table.column("article_id").to_pylist())
 
 
+_NEW_ROW_COLUMNS = ["article_id", "source", "published_at", "fetched_at", "parse_error", "analysis_error"]
+_NO_ROWS = pd.DataFrame({name: pd.Series(dtype=object) for name in _NEW_ROW_COLUMNS})
+
+
 def _new_rows(data_dir: DataDir, before: set[str]) -> pd.DataFrame:
-    columns = ["article_id", "source", "published_at", "fetched_at", "parse_error", "analysis_error"]
-    table = storage.read_table(data_dir.dataset, "articles").select(columns)
-    frame = table.to_pandas()
+    columns = _NEW_ROW_COLUMNS
+    frame = storage.read_table(data_dir.dataset, "articles", columns).to_pandas()
     return frame[~frame["article_id"].isin(before)]
 
 
@@ -233,7 +236,8 @@ def run_cycle(
             built = build_dataset(data_dir)
             record["steps"].append("build")
             finished = _now()
-            new_rows = _new_rows(data_dir, before)
+            # A build with nothing new read and wrote nothing: neither does the cycle.
+            new_rows = _new_rows(data_dir, before) if built.mode != "unchanged" else _NO_ROWS
             record["build"] = {
                 "mode": built.mode,
                 "seconds": round(built.seconds, 2),

@@ -266,7 +266,11 @@ def test_a_build_with_nothing_new_does_nothing(tmp_path, capsys):
     published = {p: p.stat().st_mtime_ns for p in data_dir.dataset.rglob("*")}
     again = build_dataset(data_dir)
     assert again.mode == "unchanged"
-    assert (again.articles, again.incidents, again.mentions) == (first.articles, first.incidents, first.mentions)
+    assert (again.articles, again.incidents, again.mentions) == (
+        first.articles,
+        first.incidents,
+        first.mentions,
+    )
     assert {p: p.stat().st_mtime_ns for p in data_dir.dataset.rglob("*")} == published  # untouched
     assert main(["build", "--data-dir", str(tmp_path)]) == 0
     assert "nothing new or changed since the last build" in capsys.readouterr().out

@@ -86,7 +86,8 @@ def test_watch_cycles_fetch_only_what_changed_and_status_prints_the_lag(tmp_path
         assert len(pages) > 40 and all(not (web / path.lstrip("/")).exists() for path in again)
         # the second cycle fetched no stored page again, only a page that failed (a 404) is retried
         assert sum(s["stored"] for s in second["sources"].values()) == 0
-        assert second["build"]["new_articles"] == 0 and second["build"]["mode"] == "incremental"
+        # nothing new was extracted: the build had nothing to do and left the dataset as it was
+        assert second["build"]["new_articles"] == 0 and second["build"]["mode"] == "unchanged"
         articles = load_dataset(data_dir)["articles"]
         assert articles["article_id"].is_unique and articles["url"].is_unique
         assert len(articles) == first["build"]["new_articles"]
