@@ -53,6 +53,7 @@ class Gazetteer:
     # alias surface forms as written, for case-sensitive acronym matching
     surface: dict[str, str] = field(default_factory=dict)
     sector_keywords: dict[str, list[str]] = field(default_factory=dict)
+    sector_naics: dict[str, str] = field(default_factory=dict)  # sector -> NAICS code
     service_patterns: list[tuple[str, str, str]] = field(default_factory=list)  # (pattern, service, category)
     country_aliases: dict[str, str] = field(default_factory=dict)
 
@@ -149,6 +150,7 @@ def _load_gazetteer(folder: str) -> Gazetteer:
     for row in read_rows(root / "sectors.csv"):
         if row.get("sector"):
             gaz.sector_keywords[row["sector"]] = [k.lower() for k in split_multi(row.get("keywords"))]
+            gaz.sector_naics[row["sector"]] = (row.get("naics") or "").strip()
     for row in read_rows(root / "services.csv"):
         if not row.get("service"):
             continue

@@ -189,9 +189,10 @@ def test_held_out_sets_keep_their_quality(analyzer, folder):
 
 # The sample web's articles (data/sample/content, the gold of data/sample/gold.jsonl) as the
 # rules alone read them before the trained models (victims 0.85, agencies 1.0, attackers 0.92,
-# detection 1.0, types 0.91, sector 9 of 39 incidents; country 34 since the attackers' places no
-# longer count as the victim's): the models must not read
-# them worse (floors a hair under, for one name either way).
+# detection 1.0, types 0.91; country 34 since the attackers' places no longer count as the
+# victim's; sector 29 of 38 since it is read from what the text says of the victim, in the
+# vocabulary of data/gazetteers/sectors.csv): the models must not read them worse (floors a
+# hair under, for one name either way).
 SAMPLE_FLOORS = {"victims": 0.84, "agencies": 0.98, "attackers": 0.9, "incident_detection": 0.97}
 
 
@@ -202,7 +203,7 @@ def test_shipped_models_read_the_sample_web_as_well_as_the_rules(analyzer):
     for field, floor in SAMPLE_FLOORS.items():
         assert result[field][2] >= floor, field
     assert result["types_macro_f1"] >= 0.9
-    assert result["context"]["country"][0] >= 34 and result["context"]["sector"][0] >= 9
+    assert result["context"]["country"][0] >= 34 and result["context"]["sector"][0] >= 28
 
 
 # -- bad input and streaming ----------------------------------------------------------------

@@ -572,3 +572,33 @@ def test_homepage_showing_slogans_is_defacement(analyzer):
         title="City website hacked",
     )
     assert record["incident_types"] == ["defacement"]
+
+
+# -- the victim's sector ---------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("title", "text", "sector"),
+    [
+        (
+            "Optus hit by data breach",
+            "Optus, Australia's second-largest telecommunications company, said hackers stole customer "
+            "records. Police are investigating the breach. Optus said its systems were secured.",
+            "telecommunications",
+        ),
+        (
+            "Ransomware attack on Hancock hits systems",
+            "Hancock Health said a ransomware attack encrypted its servers on Thursday. Police and the FBI "
+            "were told. The hospital said staff moved to paper records while the police investigated.",
+            "hospitals",
+        ),
+        (
+            "Clorox says cyberattack disrupted operations",
+            "Clorox said a cyberattack damaged parts of its IT infrastructure. The attack forced the maker "
+            "of bleach and cleaning products to process orders by hand, and retailers ran short of stock.",
+            "consumer goods",
+        ),
+    ],
+)
+def test_sector_is_what_the_text_says_of_the_victim(analyzer, title, text, sector):
+    record = analyse(analyzer, text, title=title)
+    assert record["victims"]
+    assert record["sector"] == sector

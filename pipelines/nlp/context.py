@@ -11,15 +11,16 @@ from __future__ import annotations
 import functools
 import re
 from collections import Counter
+from collections.abc import Sequence
 
 import numpy as np
 from spacy.attrs import IS_SPACE, POS, TAG
 from spacy.language import Language
 from spacy.parts_of_speech import IDS as POS_IDS
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 
 from core.countries import country_code
-from core.gazetteers import load_gazetteer
+from core.gazetteers import AGENCY, load_gazetteer
 from pipelines.nlp.cues import load_cues
 from pipelines.nlp.gazetteer_component import COUNTRY_LABELS
 from pipelines.nlp.guard import guarded
@@ -153,7 +154,11 @@ class ContextFinder:
         self.keywords = (
             re.compile(r"(?<!\w)(?:" + "|".join(re.escape(k) for k in keys) + r")(?!\w)") if keys else None
         )
-        self.generic = load_cues()["victim"]["generic_org_nouns"]
+        cues = load_cues()
+        self.generic = cues["victim"]["generic_org_nouns"]
+        self.weights = cues["sector"]
+        self.gazetteer = gaz
+        self.naics = dict(gaz.sector_naics)
 
     @guarded
     def __call__(self, doc: Doc) -> Doc:
@@ -186,23 +191,67 @@ class ContextFinder:
                 counts[agency["country"]] += 1.0  # the police and regulators of the victim's country
                 first_seen.setdefault(agency["country"], len(doc))
         analysis.countries = sorted(counts, key=lambda c: (-counts[c], first_seen.get(c, 0)))
-        analysis.sector = self.sector(doc, victim_forms, t_end) if analysis.victims else None
+        others = [a.get("name", "").lower() for a in analysis.agencies] + [
+            a.lower() for a in analysis.attackers
+        ]
+        analysis.sector = self.sector(doc, victim_forms, t_end, others) if analysis.victims else None
         release(doc)
         return doc
 
-    def sector(self, doc: Doc, victim_forms: list[str], t_end: int) -> str | None:
-        """The sector whose keywords are most used about the victim: in its name, in the
-        phrases around it ("X, a Texas hospital chain"), and in sentences that name it."""
+    def sector(self, doc: Doc, victim_forms: list[str], t_end: int, others: Sequence[str] = ()) -> str | None:
+        """The sector whose keywords are said of the victim (weights: cues.toml [sector]): in
+        its name, in the phrases that describe it ("Optus, Australia's second-largest
+        telecommunications company", "the retailer X", "X is a payroll provider"), in the
+        definite descriptions the text uses for it ("the hospital"), and, weakest, anywhere in
+        a sentence that names it (the names of the agencies and attackers blanked: "police"
+        in "Australian Federal Police" is not the victim's). An agency of the gazetteer is
+        government (or police)."""
         if self.keywords is None:
             return None
+        weights = self.weights
         scores: Counter = Counter()
         for form in victim_forms:
+            for entry in self.gazetteer.lookup(form, AGENCY):
+                kind = "agency_police" if (entry.kind or "") == "police" else "agency_other"
+                scores[weights[kind]] += weights["name"]
             for keyword in set(self.keywords.findall(form)):
                 for sector in self.keyword_sectors[keyword]:
-                    scores[sector] += 3
+                    scores[sector] += weights["name"]
         info = doc_info(doc)
+        lower = info.text.lower()
+        seen_spans: set[int] = set()
+        for form in sorted(set(victim_forms), key=len, reverse=True):
+            if len(form) < 2:
+                continue
+            for match in re.finditer(r"(?<!\w)" + re.escape(form) + r"(?!\w)", lower):
+                span = doc.char_span(match.start(), match.end(), alignment_mode="expand")
+                if span is None or span.start in seen_spans:
+                    continue
+                seen_spans.add(span.start)
+                for phrase in descriptor_phrases(span):
+                    for keyword in set(self.keywords.findall(phrase.lower())):
+                        for sector in self.keyword_sectors[keyword]:
+                            scores[sector] += weights["descriptor"]
+        anaphora: Counter = Counter()
+        generic_ids = word_ids(self.generic)
+        for index in info.where(0, len(doc), generic_ids):
+            token = doc[int(index)]
+            if token.idx < t_end or not any(c.dep_ == "det" and c.lower_ == "the" for c in token.children):
+                continue
+            if any(t.pos_ == "PROPN" for t in doc[token.left_edge.i : token.i]):
+                continue  # "the Texas hospital X": the phrase before a name, a descriptor above
+            phrase = doc[token.left_edge.i : min(token.right_edge.i + 1, token.left_edge.i + 12)]
+            for keyword in set(self.keywords.findall(phrase.text.lower())):
+                anaphora[keyword] += 1
+        for keyword, count in anaphora.items():
+            for sector in self.keyword_sectors[keyword]:
+                scores[sector] += weights["anaphora"] * min(count, weights["anaphora_max"])
+        in_sentences: Counter = Counter()
         for sent in info.sents:
             text = info.span_text(sent).lower()
+            for name in others:
+                if len(name) > 2:
+                    text = text.replace(name, " ")
             about_victim = any(f in text for f in victim_forms)
             about_generic = any(
                 any(c.lower_ == "the" or c.dep_ == "poss" for c in doc[int(i)].children)
@@ -210,15 +259,39 @@ class ContextFinder:
             )
             if not (about_victim or about_generic):
                 continue
-            weight = 2 if sent.start_char < t_end else 1
             hits = Counter(self.keywords.findall(text))
             for keyword, count in hits.items():
                 for sector in self.keyword_sectors[keyword]:
-                    scores[sector] += weight * min(count, 2)
+                    in_sentences[sector] += weights["sentence"] * min(count, 2)
+        for sector, value in in_sentences.items():
+            scores[sector] += min(value, weights["sentence_max"])
         if not scores:
             return None
-        best, value = scores.most_common(1)[0]
-        return best if value >= 2 else None
+        # ties go to the more specific sector (the longer NAICS code), then by name
+        best = max(scores, key=lambda k: (scores[k], len(self.naics.get(k, "")), k))
+        return best if scores[best] >= weights["minimum"] else None
+
+
+def descriptor_phrases(span: Span) -> list[str]:
+    """The phrases a text uses to say what an organisation is: its apposition, the predicate
+    of "X is a ...", the words before its name in the same noun phrase, and the phrase it is
+    in apposition to ("the retailer Marks & Spencer")."""
+    root = span.root
+    doc = span.doc
+    out = []
+    for child in root.children:
+        if child.dep_ == "appos":
+            out.append(doc[child.left_edge.i : child.right_edge.i + 1].text[:200])
+    if root.left_edge.i < span.start:
+        out.append(doc[root.left_edge.i : span.start].text)
+    if root.dep_ == "appos" or (root.dep_ == "compound" and root.head.i > span.end - 1):
+        head = root.head
+        out.append(doc[head.left_edge.i : head.i + 1].text[:200])
+    if root.dep_ == "nsubj" and root.head.lower_ in {"is", "was", "'s", "are", "were", "remains"}:
+        for child in root.head.children:
+            if child.dep_ == "attr":
+                out.append(doc[child.left_edge.i : child.right_edge.i + 1].text[:200])
+    return out
 
 
 @Language.factory("incident_context", default_config={"gazetteer_dir": None})

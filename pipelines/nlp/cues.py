@@ -38,7 +38,9 @@ def load_cues(path: str | None = None) -> dict:
     for section, values in raw.items():
         cues[section] = {}
         for key, value in values.items():
-            if section == "types":
+            if isinstance(value, (int, float, str)):
+                cues[section][key] = value  # a weight or a name
+            elif section == "types":
                 cues[section][key] = [re.compile(p, re.IGNORECASE) for p in value]
             elif section == "services" or key in {"past_markers", "publishers"}:
                 cues[section][key] = list(value)
