@@ -125,14 +125,15 @@ _local = threading.local()
 
 
 def _analyzer(model: str | None):
-    """One spaCy pipeline per worker thread, loaded on its first task."""
+    """One spaCy pipeline per worker thread, loaded on its first task; in one process (Dask's
+    workers are the parallelism, and a daemonic worker may not start processes of its own)."""
     cached = getattr(_local, "analyzers", None)
     if cached is None:
         cached = _local.analyzers = {}
     if model not in cached:
         from pipelines.nlp import ANALYZER_VERSION, Analyzer
 
-        cached[model] = (Analyzer(model=model).analyze, ANALYZER_VERSION)
+        cached[model] = (Analyzer(model=model, n_process=1).analyze, ANALYZER_VERSION)
     return cached[model]
 
 

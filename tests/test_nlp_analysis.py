@@ -206,6 +206,18 @@ def test_shipped_models_read_the_sample_web_as_well_as_the_rules(analyzer):
     assert result["context"]["country"][0] >= 34 and result["context"]["sector"][0] >= 28
 
 
+def test_worker_processes_give_the_records_of_one_process(analyzer):
+    from bench.nlp_quality import load_articles
+
+    articles = load_articles(FIXTURES / "heldout")[:12]
+    one = [r.to_dict() for r in Analyzer(nlp=analyzer.nlp, n_process=1).analyze(articles)]
+    with Analyzer(nlp=analyzer.nlp, n_process=2, batch_size=3) as many:
+        records = [r.to_dict() for r in many.analyze(articles)]
+        assert many.pool is not None
+    assert records == one
+    assert sum(r["is_incident"] for r in one) >= 3
+
+
 # -- bad input and streaming ----------------------------------------------------------------
 def test_bad_inputs_give_per_record_errors_in_order(analyzer):
     inputs = [
