@@ -8,7 +8,6 @@ incident IDs that moved, see analysis.cluster).
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
 from dataclasses import dataclass
@@ -172,21 +171,57 @@ def prepare_articles(extracted: pa.Table, agencies: AliasIndex, actors: AliasInd
         )
     # Never the crawl date: an undated copy of a story takes the story's date (cluster.py).
     frame["date"] = frame["published_at"]
-    # Each name is looked up once: a dataset repeats a few thousand names many times.
-    actor, agency, country = (functools.cache(f) for f in (actors.resolve, agencies.resolve, country_code))
-    frame["attackers"] = frame["attackers"].map(
-        lambda names: list(dict.fromkeys(actor(n) for n in names if n))
+    # A dataset repeats a few thousand name lists many times: each distinct one is resolved once.
+    frame["attackers"] = _per_distinct(
+        frame["attackers"], tuple, lambda names: list(dict.fromkeys(actors.resolve(n) for n in names if n))
     )
-    frame["agency_names"] = frame["agencies"].map(
-        lambda items: list(dict.fromkeys(agency(a["name"]) for a in items if a and a.get("name")))
+    frame["agency_names"] = _per_distinct(
+        frame["agencies"],
+        lambda items: tuple(a.get("name") for a in items if a),
+        lambda items: list(dict.fromkeys(agencies.resolve(a["name"]) for a in items if a and a.get("name"))),
     )
-    frame["country_codes"] = frame["countries"].map(
-        lambda codes: list(dict.fromkeys(c for c in map(country, codes) if c))
+    frame["country_codes"] = _per_distinct(
+        frame["countries"], tuple, lambda codes: list(dict.fromkeys(c for c in map(country_code, codes) if c))
     )
-    frame["incident_types"] = frame["incident_types"].map(
-        lambda types: list(dict.fromkeys(t for t in types if t))
+    frame["incident_types"] = _per_distinct(
+        frame["incident_types"], tuple, lambda types: list(dict.fromkeys(t for t in types if t))
     )
     return frame
+
+
+def _per_distinct(cells: pd.Series, key, resolve) -> pd.Series:
+    """resolve(cell) for every cell, computed once per distinct key(cell); equal cells share
+    their result (a list nobody modifies)."""
+    done: dict = {}
+    out = []
+    for cell in cells.tolist():
+        marker = key(cell)
+        if marker not in done:
+            done[marker] = resolve(cell)
+        out.append(done[marker])
+    return pd.Series(out, index=cells.index, dtype=object)
+
+
+# What an incident's row is made of (its articles' other columns are not copied around).
+INCIDENT_ROW_COLUMNS = (
+    "incident_id",
+    "story_id",
+    "article_id",
+    "date",
+    "url",
+    "source",
+    "title",
+    "is_copy",
+    "victim_key",
+    "victims",
+    "incident_types",
+    "attackers",
+    "agency_names",
+    "services_affected",
+    "country_codes",
+    "sector",
+    "services",
+)
 
 
 def is_candidate(frame: pd.DataFrame) -> pd.Series:
@@ -206,8 +241,10 @@ def build_incidents(
     when the frame has FEATURES columns), so an incremental build assigns exactly what a full
     one would. With the previous build's `state` and `previous` incidents table, only the
     incidents whose articles changed are aggregated again; the others are copied."""
-    columns = ["article_id", "date", "text", "title", "victims", "incident_types"]
+    columns = ["article_id", "date", "victims", "incident_types"]
     columns += [c for c in (*FEATURES, "fresh") if c in frame]
+    if not set(FEATURES) <= set(frame):  # computed from the texts by the clustering
+        columns += ["text", "title"]
     known = state.pairs if state is not None and previous is not None else None
     assignment = assign_incidents(frame.loc[is_candidate(frame), columns], aliases, known_pairs=known)
     assigned = assignment.frame
@@ -225,7 +262,8 @@ def build_incidents(
         log.info("%d incident articles have no date from any source; left out of incidents", undated.sum())
         frame.loc[undated, ["incident_id", "story_id", "victim_key"]] = None
     frame["is_copy"] = frame["story_id"].notna() & (frame["story_id"] != frame["article_id"])
-    incident_rows = frame[frame["incident_id"].notna()].sort_values(["date", "article_id"], kind="stable")
+    incident_rows = frame.loc[frame["incident_id"].notna(), list(INCIDENT_ROW_COLUMNS)]
+    incident_rows = incident_rows.sort_values(["date", "article_id"], kind="stable")
     if incident_rows.empty:
         empty = pd.DataFrame({name: pd.Series(dtype=object) for name in SCHEMAS["incidents"].names})
         return frame, empty, assignment

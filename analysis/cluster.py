@@ -31,6 +31,7 @@ dataset's `redirects` table, so an analyst's old reference still resolves.
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -248,7 +249,7 @@ def assign_incidents(
         groups[label].append(story_ids[pos])
     start = {g: when[min(s)] for g, s in groups.items()}
     group_keys = {g: {story_keys[s][0] for s in st if story_keys[s]} for g, st in groups.items()}
-    types = [set(_unique(t)) for t in frame["incident_types"]]
+    types = [set(t) - {None} if t is not None else set() for t in frame["incident_types"]]
     ref_months, ref_years = frame["ref_months"].tolist(), frame["ref_years"].tolist()
     # Per victim key, the earlier groups by the year they started (each list in start order),
     # so a look-back only visits the groups whose start year it names.
@@ -297,6 +298,7 @@ def assign_incidents(
 
     ids: dict[int, str] = {}
     main_key: dict[int, str] = {}
+    slug_of = functools.cache(slug)  # a victim has several incidents
     taken: Counter = Counter()
     for label in sorted(incident_rows, key=lambda g: (order[min(incident_rows[g])], g)):
         rows = incident_rows[label]
@@ -304,7 +306,7 @@ def assign_incidents(
         key = min(votes, key=lambda k: (-votes[k], k)) if votes else ""
         first = when[min(rows)]
         month = (epoch + timedelta(microseconds=first)).strftime("%Y-%m") if first is not None else "undated"
-        base = f"{slug(key)}-{month}" if key else f"unknown-{month}-{article_ids[min(rows)][:8]}"
+        base = f"{slug_of(key)}-{month}" if key else f"unknown-{month}-{article_ids[min(rows)][:8]}"
         taken[base] += 1
         ids[label] = base if taken[base] == 1 else f"{base}-{taken[base]}"
         main_key[label] = key

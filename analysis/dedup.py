@@ -64,6 +64,14 @@ def near_duplicate_pairs(texts: Sequence[str], threshold: float = 0.5) -> list[t
     return signature_pairs(signatures(texts), threshold)
 
 
+def _band_hash(block: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of each row of a band (equal bands, equal hashes)."""
+    hashed = np.zeros(len(block), dtype=np.uint64)
+    for column in range(block.shape[1]):
+        hashed = (hashed ^ block[:, column].astype(np.uint64)) * np.uint64(0x100000001B3)
+    return hashed
+
+
 def signature_pairs(
     sketches: Sequence[np.ndarray | None], threshold: float = 0.5, fresh: Sequence[bool] | None = None
 ) -> list[tuple[int, int, float]]:
@@ -88,16 +96,19 @@ def signature_pairs(
     candidates: set[tuple[int, int]] = set()
     for band in range(lsh.b):
         block = np.ascontiguousarray(matrix[:, band * lsh.r : (band + 1) * lsh.r])
+        within = np.arange(len(rows))
+        if is_fresh is not None:
+            # Only the signatures whose band may equal a fresh one's (same hash of the band)
+            # are sorted and grouped below, where equality is exact.
+            hashed = _band_hash(block)
+            within = np.flatnonzero(np.isin(hashed, hashed[is_fresh]))
+            block = block[within]
         keys = block.view(np.dtype((np.void, block.dtype.itemsize * lsh.r))).ravel()
         order = np.argsort(keys, kind="stable")
         ordered = keys[order]
         boundary = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1], True])
-        groups = np.flatnonzero(np.diff(boundary) > 1)
-        if is_fresh is not None:  # only the groups holding a fresh signature
-            group_of = np.repeat(np.arange(len(boundary) - 1), np.diff(boundary))
-            groups = np.intersect1d(groups, group_of[is_fresh[order]])
-        for group in groups:
-            positions = order[boundary[group] : boundary[group + 1]]
+        for group in np.flatnonzero(np.diff(boundary) > 1):
+            positions = within[order[boundary[group] : boundary[group + 1]]]
             ids = rows[positions].tolist()
             flags = None if is_fresh is None else is_fresh[positions].tolist()
             candidates.update(
