@@ -704,9 +704,8 @@ def _previous_incidents(dataset: Path) -> pd.DataFrame | None:
 
 
 def _with_features(frame: pd.DataFrame, state: build_state.BuildState | None) -> pd.DataFrame:
-    """The clustering FEATURES of every candidate article: the previous build's when the
-    article's row comes from the same extracted part, computed afresh otherwise."""
-    frame = frame.copy()
+    """The clustering FEATURES of every candidate article (added to `frame`): the previous
+    build's when the article's row comes from the same extracted part, computed afresh otherwise."""
     for column in FEATURES:
         frame[column] = pd.Series([None] * len(frame), index=frame.index, dtype=object)
     candidate = is_candidate(frame).to_numpy()
