@@ -4,7 +4,9 @@ incremental build); time queries in DuckDB vs pandas.
     python -m bench.dataset_build [--articles 100000] [--add 1000] [--victims 5000] [--keep DIR]
 
 Targets (issue 14): a full build of 100,000 articles under 60 s, adding 1,000 under 10 s;
-both are printed with their ratio to the target and the incremental one to the full build.
+both are printed with their ratio to the target and the incremental one to the full build,
+with each build's CPU seconds and the load average (the machine may be shared). Then a
+build with nothing new, which reads and writes nothing.
 
 The corpus: ~5k victim organisations (spelled with and without legal suffixes), each with
 one or more incidents over three years, each incident reported by several outlets over a
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import resource
 import subprocess
 import sys
@@ -224,13 +227,24 @@ def write_extracted(root: Path, table: pa.Table, parts: int = 5, tag: str = "ben
         pq.write_table(table.slice(index * size, size), folder / f"part-{tag}-{index:02d}.parquet")
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def build_in_child(data_dir: Path, *flags: str) -> tuple[float, int]:
-    """Run the build in a fresh interpreter: (wall seconds, peak RSS in MiB of the children so far)."""
-    started = time.perf_counter()
+    """Run the build in a fresh interpreter: (wall seconds, peak RSS in MiB of the children so
+    far). Also prints the child's CPU seconds and the load average: on a shared machine the
+    wall time is the CPU time stretched by the other processes."""
+    started, cpu = time.perf_counter(), _children_cpu()
     subprocess.run(
         [sys.executable, "-m", "incidents", "build", "--data-dir", str(data_dir), *flags], check=True
     )
     seconds = time.perf_counter() - started
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    print(
+        f"  (build {' '.join(flags) or 'incremental'}: {_children_cpu() - cpu:.1f} s CPU; load average {load})"
+    )
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return seconds, peak_kib // 1024
 
@@ -347,6 +361,10 @@ def main(argv: list[str] | None = None) -> int:
                 f"{added / seconds:.2f}x the full build"
             )
             table, truth = everything, all_truth
+            unchanged, _ = build_in_child(root)
+            print(
+                f"build with nothing new: {unchanged:.1f} s wall (incl. interpreter start), dataset untouched"
+            )
 
         load_seconds, ds = timed(lambda: load_dataset(data_dir), repeat=1)
         print(f"dataset: {len(ds['incidents']):,} incidents; pandas load of all tables {load_seconds:.2f} s")
