@@ -151,15 +151,19 @@ def _news_site(root, pages: list[str]) -> None:
     )
 
 
-def test_later_crawls_re_read_listings_and_fetch_only_new_pages(tmp_path, redis_url):
-    """The fingerprints in redis are for article pages: a later crawl (another process,
-    another machine's store) re-reads the feed and the sitemap and fetches only the new page,
-    and the page that failed before."""
+def test_watch_cycles_on_a_shared_frontier_re_read_the_feed(tmp_path, redis_url):
+    """Two `incidents watch --redis` cycles: the fingerprints in redis are for article pages,
+    so the second cycle re-reads the feed and the sitemap and fetches only the page published
+    in between, and the page whose fetch failed the first time (a failure is forgotten); its
+    build adds those articles."""
     from conftest import run_cli, write_sources
+
+    from analysis.watch import read_cycles
 
     hits: Counter = Counter()
     web = tmp_path / "web"
     _news_site(web, ["first", "second"])
+    data = DataDir(tmp_path / "d")
     with serve(web, hits=hits) as base:
         sources = write_sources(
             tmp_path / "sources.toml",
@@ -168,24 +172,23 @@ def test_later_crawls_re_read_listings_and_fetch_only_new_pages(tmp_path, redis_
                 {"name": "news-map", "kind": "sitemap", "url": f"{base}/sitemap.xml", "publisher": "News"},
             ],
         )
-        for cycle, machine in enumerate(("a", "b")):
-            if cycle:  # a new article, and one that failed the first time is there now
+        watch = ["watch", "--sources", str(sources), "--data-dir", str(data.root), "--every", "1",
+                 "--cycles", "1", "--redis", redis_url, *FAST_CRAWL]  # fmt: skip
+        for cycle in range(2):
+            if cycle:  # a new article, and the one that failed is there now
                 _news_site(web, ["first", "second", "third", "late"])
             else:
                 _news_site(web, ["first", "second", "late"])
                 (web / "late.html").unlink()
-            done = run_cli("crawl", "--sources", str(sources), "--data-dir", str(tmp_path / machine),
-                           "--redis", redis_url, *FAST_CRAWL)  # fmt: skip
+            done = run_cli(*watch)
             assert done.returncode == 0, done.stderr[-3000:]
-    assert hits["/feed.xml"] == 2 and hits["/sitemap.xml"] == 2  # listings re-read every crawl
+    first, second = read_cycles(data)
+    assert hits["/feed.xml"] == 2 and hits["/sitemap.xml"] == 2
     assert {p: n for p, n in hits.items() if p.endswith(".html")} == {
         "/first.html": 1,
         "/second.html": 1,
         "/third.html": 1,
         "/late.html": 2,
     }
-    with RawStore(DataDir(tmp_path / "b").raw) as store:
-        assert {page.canonical_url.removeprefix(base) for page in store.pages()} == {
-            "/third.html",
-            "/late.html",
-        }
+    assert sum(s["stored"] for s in second["sources"].values()) == 2
+    assert second["build"]["new_articles"] == 2 and second["build"]["articles"] == 4
