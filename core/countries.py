@@ -34,3 +34,16 @@ def country_code(text: str, codes_any_case: bool = False) -> str | None:
         return pycountry.countries.lookup(key).alpha_2
     except LookupError:
         return None
+
+
+@lru_cache(maxsize=512)
+def country_name(code: str) -> str | None:
+    """The common English name of an ISO 3166-1 alpha-2 code ("KP" -> "North Korea", "RU" ->
+    "Russia"): pycountry's common name, else the one countries.csv gives, else the formal one."""
+    country = pycountry.countries.get(alpha_2=(code or "").upper()) if code else None
+    if country is None:
+        return None
+    common = getattr(country, "common_name", None) or load_gazetteer().country_common_names.get(
+        country.alpha_2
+    )
+    return common or country.name

@@ -56,6 +56,8 @@ class Gazetteer:
     sector_naics: dict[str, str] = field(default_factory=dict)  # sector -> NAICS code
     service_patterns: list[tuple[str, str, str]] = field(default_factory=list)  # (pattern, service, category)
     country_aliases: dict[str, str] = field(default_factory=dict)
+    # code -> the common name countries.csv gives where pycountry's is formal ("Russia")
+    country_common_names: dict[str, str] = field(default_factory=dict)
 
     def add(self, alias: str, entry: Entry) -> None:
         alias = normalise_space(alias)
@@ -159,6 +161,8 @@ def _load_gazetteer(folder: str) -> Gazetteer:
     for row in read_rows(root / "countries.csv"):
         if row.get("alias") and row.get("code"):
             gaz.country_aliases[normalise_space(row["alias"]).lower()] = row["code"].upper()
+            if (row.get("source") or "").startswith("common name") and row["alias"][:1].isupper():
+                gaz.country_common_names.setdefault(row["code"].upper(), normalise_space(row["alias"]))
     return gaz
 
 

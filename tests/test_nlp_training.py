@@ -10,7 +10,7 @@ import pytest
 
 from core.vocabulary import SPECIFIC_INCIDENT_TYPES
 from pipelines.nlp import build_nlp
-from pipelines.nlp.learned import MODELS_FILE, Models, load_models
+from pipelines.nlp.learned import MODELS_FILE, LinearModel, Models, TreeModel, load_models
 from pipelines.nlp.training import featurize, load_dataset, name_matches, train, train_models
 from tests.conftest import run_cli
 
@@ -179,4 +179,109 @@ def test_shipped_models_are_small_and_complete():
     models = load_models()
     assert models is not None
     assert set(models.types) == set(SPECIFIC_INCIDENT_TYPES)  # every type but the fallback
-    assert models.victim.weights and models.detect.weights and models.idf
+    assert models.detect.weights and models.idf
+    for ranker in (models.victim, models.attacker, models.agency):
+        assert isinstance(ranker, (LinearModel, TreeModel))
+    # which model each role uses was chosen by cross-validation, and the file says so
+    report = models.meta["cross_validation"]
+    for role in ("victim", "attacker", "agency"):
+        assert report[role]["model"] in {"logistic regression", "gradient boosting"}
+        assert "trees_cv_f1" in report[role]
+
+
+def test_trees_score_as_scikit_learn_does():
+    """The gradient-boosting ranker, stored as plain nodes, gives scikit-learn's probabilities."""
+    import numpy as np
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    from pipelines.nlp.learned import ranker_from_dict
+    from pipelines.nlp.training import TREE_SETTINGS, _matrix, fit_trees, model_dict
+
+    rng = np.random.default_rng(0)
+    rows = [
+        {"a": float(rng.random()), "b": float(rng.integers(0, 2)), **({"c": 1.0} if i % 3 == 0 else {})}
+        for i in range(120)
+    ]
+    y = np.array([int(r["a"] + 0.5 * r["b"] + r.get("c", 0.0) > 0.9) for r in rows])
+    w = np.ones(len(rows))
+    w[::5] = 0.5
+    model = fit_trees(rows, y, w, TREE_SETTINGS[0])
+    assert isinstance(model, TreeModel)
+    names = {k: i for i, k in enumerate(sorted({k for r in rows for k in r}))}
+    reference = GradientBoostingClassifier(random_state=0, **TREE_SETTINGS[0])
+    reference.fit(_matrix(rows, names), y, sample_weight=w)
+    expected = reference.predict_proba(_matrix(rows, names))[:, 1]
+    got = np.array([model.probability(r) for r in rows])
+    assert np.abs(got - expected).max() < 1e-4
+    again = ranker_from_dict(json.loads(json.dumps(model_dict(model))))
+    assert [again.probability(r) for r in rows[:5]] == [model.probability(r) for r in rows[:5]]
+
+
+# -- the features the role models read ---------------------------------------------------------
+def candidates_of(nlp, title: str, text: str) -> dict:
+    from pipelines.nlp.analyzer import prepare
+
+    prepared = prepare({"id": "t", "title": title, "text": text}, 100_000)
+    doc = nlp.make_doc(prepared.text)
+    doc._.title_end = prepared.title_end
+    with nlp.select_pipes(disable=["incident_learned"]):  # it drops the clusters it reads
+        doc = nlp(doc)
+    return {c.name: c for c in nlp.get_pipe("incident_learned").features(doc).candidates}
+
+
+def test_the_company_is_evidence_for_the_organisation_it_refers_to(rules_nlp):
+    found = candidates_of(
+        rules_nlp,
+        "Incident at a regional lender",
+        "Harbour Bank said on Monday that it was looking into an incident. Researchers at Delta Labs "
+        "said the attack was serious. The bank said hackers had accessed its customer database.",
+    )
+    bank = found["Harbour Bank"].features
+    assert bank["coref"] > 0  # "The bank" -> Harbour Bank, not the researchers' firm
+    assert any(k.startswith("coref_cue:") for k in bank) and bank["coref_cue_total"] > 0
+    assert all("coref" not in c.features for name, c in found.items() if name != "Harbour Bank")
+
+
+def test_actor_names_as_the_text_writes_them(rules_nlp):
+    from pipelines.nlp.features import record_names
+
+    found = candidates_of(
+        rules_nlp,
+        "Studio files leaked",
+        "The hacker group TheDarkOverlord claimed responsibility for the theft of the files. "
+        "Investigators said North Korean hackers were behind a separate attack on a bank.",
+    )
+    actor = next(c for c in found.values() if "TheDarkOverlord" in c.forms)
+    assert record_names(actor, "attackers") == ["TheDarkOverlord"]  # not the gazetteer's "The Dark Overlord"
+    assert {"actor:claimed", "actor:named"} & set(actor.features)
+    state = next(c for c in found.values() if c.role == "country")
+    assert state.name == "North Korea" and record_names(state, "attackers") == ["North Korea"]
+
+
+def test_parent_and_brand_are_linked(rules_nlp):
+    found = candidates_of(
+        rules_nlp,
+        "Airline hit by data breach",
+        "Corvid Airlines, a subsidiary of Apex Holdings, said hackers stole the data of passengers. "
+        "Corvid Airlines is investigating.",
+    )
+    parent = next(c for c in found.values() if c.name.startswith("Apex"))
+    assert found["Corvid Airlines"].features.get("rel:brand") == 1.0
+    assert parent.features.get("rel:parent") == 1.0
+
+
+def test_job_titles_in_a_name_are_seen():
+    from collections import Counter
+
+    from pipelines.nlp.features import FeatureExtractor
+
+    f: dict[str, float] = {}
+    FeatureExtractor.name_features(
+        "CEO Steve Long", Counter({"CEO Steve Long": 2}), {"ceo", "steve", "long"}, f
+    )
+    assert f["name_title"] == 1.0 and f["name_lower"] == 0.0
+    f = {}
+    FeatureExtractor.name_features(
+        "Romanian Police", Counter({"Romanian Police": 1}), {"romanian", "police"}, f
+    )
+    assert f["name_country_prefix"] == 1.0 and f["aword:police"] == 1.0

@@ -42,6 +42,8 @@ def load_cues(path: str | None = None) -> dict:
                 cues[section][key] = value  # a weight or a name
             elif section == "types":
                 cues[section][key] = [re.compile(p, re.IGNORECASE) for p in value]
+            elif isinstance(value, dict):  # a table of word lists ("typed_nouns.hospital = [...]")
+                cues[section][key] = {k: frozenset(v) for k, v in value.items()}
             elif section == "services" or key in {"past_markers", "publishers"}:
                 cues[section][key] = list(value)
             elif key in VERB_LISTS:

@@ -17,15 +17,17 @@ Everything here is deterministic and reads no labels; training and inference sha
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc, Span, Token
 
-from core.countries import country_code
+from core.countries import country_code, country_name
 from core.gazetteers import AGENCY, THREAT_ACTOR, load_gazetteer
-from core.names import clean_name
+from core.names import clean_name, is_acronym
 from pipelines.nlp.classify import ASSERTED_KEY
 from pipelines.nlp.cues import load_cues
 from pipelines.nlp.roles import CLUSTERS_KEY
@@ -110,6 +112,17 @@ AGENCY_WORDS = {
     "watchdog",
 }
 MALWARE_KINDS = {"malware", "tool", "botnet", "ransomware-strain", "trojan", "wiper", "loader"}
+# Cues of `actor_cue` that describe a name as someone acting (not a malware name).
+ACTING_CUES = (
+    "legal",
+    "claimed",
+    "attack_subject",
+    "behind",
+    "attributed",
+    "attack_agent",
+    "named",
+    "group_after",
+)
 
 
 @dataclass
@@ -122,6 +135,37 @@ class Candidate:
     features: dict[str, float]
     sentence: str = ""
     country: str | None = None
+    written: str = ""  # the name as the text writes it (a gazetteer's canonical name may not be)
+
+
+def record_names(candidate: Candidate, field_name: str) -> list[str]:
+    """The names the analysis record carries for a candidate chosen for `field_name`: an
+    agency's name and alias, else the name as the text writes it (the labelling guide lists
+    the text's own forms: "TheDarkOverlord", not the gazetteer's "The Dark Overlord")."""
+    if field_name == "agencies":
+        return [candidate.name, agency_alias(candidate)]
+    return [candidate.written or candidate.name]
+
+
+def agency_alias(candidate: Candidate) -> str:
+    """The shortest form the text uses for an agency ("FBI")."""
+    return sorted(candidate.forms, key=len)[0] if candidate.forms else candidate.name
+
+
+def written_name(name: str, forms: Counter) -> str:
+    """The name as the guide writes it: the full name the text spells out for an acronym
+    ("Transport for London" for "TfL"); `name` when the text uses it; else the form the text
+    uses most (longest on ties)."""
+    if not forms:
+        return name
+    expansions = sorted((clean_name(f) for f in forms if is_acronym(name, f)), key=lambda f: (-len(f), f))
+    if expansions:
+        return expansions[0]
+    keys = {clean_name(f).lower() for f in forms}
+    if clean_name(name).lower() in keys:
+        return name
+    best = max(forms.items(), key=lambda item: (item[1], len(item[0]), item[0]))[0]
+    return clean_name(best) or name
 
 
 @dataclass
@@ -227,6 +271,20 @@ class FeatureExtractor:
         }
         self.roles = roles
         self.incident_ids = word_ids(self.incident_words)
+        coref = cues["coreference"]
+        self.coref_typed: dict[str, frozenset[str]] = dict(coref["typed_nouns"])
+        self.coref_nouns = frozenset(coref["org_nouns"]) | frozenset(self.coref_typed)
+        self.coref_ids = word_ids(self.coref_nouns)
+        actor = cues["actor"]
+        self.actor = actor
+        self.naming_before = re.compile(
+            r"\b(?:"
+            + "|".join(re.escape(w) for w in sorted(actor["naming_nouns"]))
+            + r")\s+(?:(?:"
+            + "|".join(re.escape(w) for w in sorted(actor["naming_verbs"], key=len, reverse=True))
+            + r")\s+)?[\"“'‘]?$",
+            re.IGNORECASE,
+        )
         self._hedged: dict[int, bool] = {}
 
     def hedged(self, sent: Span) -> bool:
@@ -275,6 +333,8 @@ class FeatureExtractor:
         rule_rank = {id(c): i for i, c in enumerate(sorted(clusters, key=lambda c: -c.score))}
         rule_attackers = set(analysis.attackers)
         rule_agencies = {a.get("name") for a in analysis.agencies}
+        references = self.coreference(doc, ordered, t_end)
+        related = ownership(doc, ordered)
         for order, cluster in enumerate(ordered):
             if not cluster.mentions:
                 continue
@@ -331,7 +391,23 @@ class FeatureExtractor:
             f["n_words"] = min(len(name.split()), 6) / 6
             f["has_digit"] = float(any(ch.isdigit() for ch in name))
             f["domain"] = float(bool(re.search(r"\.(?:com|net|org|io)\b", lower)))
+            self.name_features(name, cluster.forms, name_words, f)
+            self.reference_features(doc, references.get(id(cluster), []), f)
+            for relation, other in related.get(id(cluster), []):
+                # "X, the parent of Y", "Y, owned by X", "X's Y brand": what the text says of the
+                # other one is evidence about this one (a brand of a hit group, a hit brand's owner)
+                f[f"rel:{relation}"] = 1.0
+                f["rel_rule_score"] = max(
+                    f.get("rel_rule_score", -1.0), max(min(other.score, 10.0), -10.0) / 10
+                )
+                f["rel_rule_victim"] = max(f.get("rel_rule_victim", 0.0), float(other.role == "victim"))
             self.mention_features(doc, cluster, f, t_end, analysis)
+            # a malware or ransomware name the text never describes as an actor (no claim, no
+            # group word, no attack verb of its own): a strain, not who did it
+            acting = sum(f.get(f"actor:{k}", 0.0) for k in ACTING_CUES)
+            if any(k in MALWARE_KINDS or k == "ransomware" for _label, k in kinds) and not acting:
+                f["strain_only"] = 1.0
+            f["person_label"] = float(cluster.labels.get("PERSON", 0) > 0)
             sentence = ""
             for m in mentions:
                 if m.start_char >= t_end:
@@ -342,7 +418,17 @@ class FeatureExtractor:
                 if e.country:
                     country = e.country
                     break
-            result.append(Candidate(name, sorted(cluster.forms), cluster.role, f, sentence, country))
+            result.append(
+                Candidate(
+                    name,
+                    sorted(cluster.forms),
+                    cluster.role,
+                    f,
+                    sentence,
+                    country,
+                    written_name(name, cluster.forms),
+                )
+            )
         # countries can be the state an attack is attributed to ("North Korea")
         taken = {c.name.lower() for c in result}
         states: dict[str, list[Span]] = {}
@@ -359,18 +445,152 @@ class FeatureExtractor:
                 f"label:{ents[0].label_}": 1.0,
             }
             self.mention_features(doc, None, f, t_end, analysis, ents)
-            name = max((e.text for e in ents if e.label_ == "GPE"), key=len, default=ents[0].text)
+            # the state as named ("North Korea", also when the text only says "North Korean")
+            name = max((e.text for e in ents if e.label_ == "GPE"), key=len, default=None)
+            name = clean_name(name) if name else country_name(code) or clean_name(ents[0].text)
             result.append(
                 Candidate(
-                    clean_name(name),
+                    name,
                     sorted({e.text for e in ents}),
                     "country",
                     f,
                     info.span_text(info.sent(ents[0])).strip()[:600],
                     code,
+                    name,
                 )
             )
         return result
+
+    @staticmethod
+    def name_features(name: str, forms: Counter, name_words: set[str], f: dict[str, float]) -> None:
+        """What the name itself says: a job title in it ("CEO Steve Long", "Michiana CEO" are
+        people or cut-up phrases), a country before it ("Romanian Police"), agency words one by
+        one, a lower-case or comma-joined name (a phrase, not a name)."""
+        total = sum(forms.values()) or 1
+        titled = 0
+        for form, count in forms.items():
+            parts = [w.lower().strip(".,") for w in form.split()]
+            if len(parts) > 1 and (parts[0] in TITLES or parts[-1] in TITLES):
+                titled += count
+        f["name_title"] = titled / total
+        words_ = name.split()
+        f["name_lower"] = float(name[:1].islower())
+        f["name_comma"] = float("," in name or "/" in name)
+        f["name_country_prefix"] = float(len(words_) > 1 and bool(country_code(words_[0].strip(".,"))))
+        for word in sorted(name_words & AGENCY_WORDS):
+            f[f"aword:{word}"] = 1.0
+
+    def coreference(self, doc: Doc, clusters: list, t_end: int) -> dict[int, list[Token]]:
+        """ "the company", "the hospital", "the city": each definite noun phrase with such a
+        head, resolved to the nearest organisation named before it that the noun can describe
+        (data/nlp/cues.toml [coreference]); id(cluster) -> the head tokens that refer to it."""
+        info = doc_info(doc)
+        anchors: list[tuple[int, int]] = []  # (mention start, index of the cluster)
+        for index, cluster in enumerate(clusters):
+            if cluster.role in {"person", "attacker"}:
+                continue
+            for m in cluster.mentions:
+                anchors.append((m.start, index))
+        if not anchors:
+            return {}
+        anchors.sort()
+        starts = [a for a, _ in anchors]
+        kinds = [self.cluster_kind(c) for c in clusters]
+        out: dict[int, list[Token]] = {}
+        for i in info.where(0, len(doc), self.coref_ids):
+            token = doc[int(i)]
+            if token.idx < t_end or token.ent_type_ or token.pos_ == "PROPN" or token.dep_ == "compound":
+                continue
+            if not any(c.dep_ == "det" and c.lower_ in {"the", "this", "that"} for c in token.children):
+                continue
+            wanted = self.coref_typed.get(token.lower_)
+            position = bisect.bisect_left(starts, token.i)
+            for back in range(position - 1, max(position - 40, -1), -1):
+                index = anchors[back][1]
+                words_, is_place, is_agency, is_org = kinds[index]
+                if wanted is None:
+                    ok = is_org
+                else:
+                    ok = (
+                        bool(words_ & wanted)
+                        or ("gpe" in wanted and is_place)
+                        or ("agency_role" in wanted and is_agency)
+                    )
+                if ok:
+                    out.setdefault(id(clusters[index]), []).append(token)
+                    break
+        return out
+
+    @staticmethod
+    def cluster_kind(cluster) -> tuple[set[str], bool, bool, bool]:
+        """(name words, is a place, is an agency, is a company-like organisation) of a cluster."""
+        words_ = {w.lower() for form in cluster.forms for w in re.findall(r"[A-Za-z]+", form)}
+        labels = cluster.labels
+        top = labels.most_common(1)[0][0] if labels else ""
+        is_place = top in {"GPE", "LOC"}
+        is_agency = cluster.role == "agency"
+        is_org = not is_agency and not is_place and top not in {"PERSON", "NORP", "DATE", "WORK_OF_ART"}
+        return words_, is_place, is_agency, is_org
+
+    def reference_features(self, doc: Doc, tokens: list[Token], f: dict[str, float]) -> None:
+        """The evidence of "the company" references resolved to this candidate: how many, and
+        the rule cues of each (subject of "was hit", owner of "systems", ...)."""
+        if not tokens:
+            return
+        info = doc_info(doc)
+        f["coref"] = math.log1p(len(tokens))
+        total = 0.0
+        for token in tokens[:12]:
+            if self.roles is None:
+                break
+            value, why = self.roles.victim_cue(doc[token.i : token.i + 1], named=False)
+            if not value:
+                continue
+            key = f"coref_cue:{cue_kind(why)}"
+            f[key] = f.get(key, 0.0) + 1.0 / len(tokens[:12])
+            total += value * (0.4 if value > 0 and is_past(info.sent(token)) else 1.0)
+        f["coref_cue_total"] = max(min(total, 12.0), -12.0) / 12
+
+    def actor_cue(self, doc: Doc, mention: Span, token: Token, before: str) -> list[str]:
+        """What the grammar says of a mention as a threat actor: arrested or charged, claimed
+        it, did it (subject of "hacked", agent of "was hacked by"), had it attributed to it,
+        is introduced as a hacker's name, or is followed by a malware or a group word."""
+        actor = self.actor
+        out = []
+        dep, head = token.dep_, token.head
+        lower = head.lower_
+        if lower in actor["legal_verbs"] and dep in {"nsubjpass", "dobj", "obj", "nsubj"}:
+            out.append("legal")
+        if dep == "nsubj" and lower in actor["claim_verbs"]:
+            if any(c.lower_ in {"responsibility", "credit"} for c in head.subtree) or any(
+                c.dep_ == "ccomp" for c in head.children
+            ):
+                out.append("claimed")
+        if dep == "nsubj" and lower in actor["attack_verbs"]:
+            out.append("attack_subject")
+        if dep == "nsubj" and any(c.dep_ == "prep" and c.lower_ == "behind" for c in head.children):
+            out.append("behind")
+        if dep == "pobj":
+            governor = head.head
+            if head.lower_ in {"to", "on", "with"} and governor.lower_ in actor["attribution_verbs"]:
+                out.append("attributed")
+            if head.lower_ == "by" and (
+                governor.lower_ in actor["attack_verbs"] or governor.lower_ in actor["claim_verbs"]
+            ):
+                out.append("attack_agent")
+        if dep in {"dobj", "obj"} and lower in {"blamed", "blame", "blames", "accused", "accuse", "accuses"}:
+            out.append("attributed")
+        if self.naming_before.search(before):
+            out.append("named")
+        following = doc[mention.end] if mention.end < len(doc) else None
+        if following is not None and following.lower_ in actor["malware_nouns"]:
+            out.append("malware_after")
+        if following is not None and following.lower_ in actor["group_nouns"]:
+            out.append("group_after")
+        previous = doc[mention.start - 1] if mention.start > 0 else None
+        if previous is not None and previous.lower_ in actor["malware_nouns"]:
+            out.append("malware_before")
+        return out
 
     def mention_features(
         self,
@@ -406,6 +626,9 @@ class FeatureExtractor:
             while token.dep_ in {"conj", "appos", "compound"} and token.head is not token:
                 token = token.head
             head = token.head
+            before = info.text[max(sent.start_char, m.start_char - 60) : m.start_char]
+            for kind in self.actor_cue(doc, m, token, before):
+                acc[f"actor:{kind}"] = acc.get(f"actor:{kind}", 0.0) + 1.0
             acc[f"dep:{token.dep_}"] = acc.get(f"dep:{token.dep_}", 0.0) + 1.0
             acc[f"head:{head.lower_}"] = acc.get(f"head:{head.lower_}", 0.0) + 1.0
             if token.dep_ == "pobj":
@@ -540,6 +763,58 @@ class FeatureExtractor:
                 )
             )
         return result
+
+
+# Text between two names that says the first owns the second ("X, the parent of Y", "X,
+# which owns Y", "X brands such as Y") or the second owns the first ("Y, a subsidiary of X",
+# "Y, owned by X"); "X's Y brand" is read from the possessive and the word after Y.
+OWNS_NEXT = re.compile(
+    r"^\s*,?\s*(?:(?:the|its)\s+)?(?:parent(?:\s+company)?|owner|operator)\s+of\s+(?:the\s+)?$"
+    r"|^\s*,?\s*(?:which|that|who)\s+(?:also\s+)?(?:owns?|operates?|runs?)\s+(?:the\s+)?$"
+    r"|^\s*(?:'s|’s)?\s*(?:\w+\s+)?(?:brands?|subsidiar(?:y|ies)|units?|divisions?|chains?|properties)"
+    r"\s*,?\s*(?:such as|including|like|among them|namely)?\s*$",
+    re.IGNORECASE,
+)
+OWNED_BY_NEXT = re.compile(
+    r"^\s*,?\s*(?:which\s+is\s+|a\s+|an\s+|the\s+)?(?:(?:wholly[- ]owned|\w+)\s+)?"
+    r"(?:subsidiary|unit|division|brand|arm|part|affiliate|member)\s+of\s+(?:the\s+)?$"
+    r"|^\s*,?\s*(?:which\s+is\s+)?(?:owned|operated|run|acquired)\s+by\s+(?:the\s+)?$",
+    re.IGNORECASE,
+)
+BRAND_AFTER = {"brand", "brands", "subsidiary", "unit", "division", "chain", "business"}
+
+
+def ownership(doc: Doc, clusters: list) -> dict[int, list[tuple[str, object]]]:
+    """Parent and brand links the text states between two clusters in one sentence:
+    id(cluster) -> [("parent" | "brand", the other cluster)]."""
+    info = doc_info(doc)
+    by_sentence: dict[int, list[tuple[Span, object]]] = {}
+    for cluster in clusters:
+        if cluster.role in {"person", "attacker", "agency"}:
+            continue
+        for m in cluster.mentions:
+            by_sentence.setdefault(info.sent(m).start, []).append((m, cluster))
+    out: dict[int, list[tuple[str, object]]] = {}
+
+    def link(parent, brand) -> None:
+        if parent is not brand:
+            out.setdefault(id(parent), []).append(("parent", brand))
+            out.setdefault(id(brand), []).append(("brand", parent))
+
+    for mentions in by_sentence.values():
+        if len(mentions) < 2:
+            continue
+        mentions.sort(key=lambda item: item[0].start)
+        for (a, ca), (b, cb) in zip(mentions, mentions[1:]):
+            between = info.text[a.end_char : b.start_char]
+            if len(between) > 60:
+                continue
+            after = doc[b.end].lower_ if b.end < len(doc) else ""
+            if OWNS_NEXT.match(between) or (between.strip() in {"'s", "’s"} and after in BRAND_AFTER):
+                link(ca, cb)
+            elif OWNED_BY_NEXT.match(between):
+                link(cb, ca)
+    return out
 
 
 def in_quote(analysis: DocAnalysis, span: Span) -> bool:

@@ -30,7 +30,14 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from core.gazetteers import AGENCY, load_gazetteer
-from pipelines.nlp.features import ASSERTED_KEY, CLUSTERS_KEY, DocFeatures, FeatureExtractor, term_counts
+from pipelines.nlp.features import (
+    ASSERTED_KEY,
+    CLUSTERS_KEY,
+    DocFeatures,
+    FeatureExtractor,
+    record_names,
+    term_counts,
+)
 from pipelines.nlp.guard import guarded
 from pipelines.nlp.state import DocAnalysis, doc_analysis
 
@@ -38,8 +45,34 @@ MODELS_FILE = Path(__file__).resolve().parent / "models" / "models.json"
 MODELS_ENV = "INCIDENTS_MODELS"  # another models file (written by `incidents train --out`)
 
 
+class Ranker:
+    """A stored binary model that scores a feature dict; the items above its thresholds are taken."""
+
+    threshold: float
+    top_threshold: float
+    max_items: int
+
+    def margin(self, features: dict[str, float]) -> float:
+        raise NotImplementedError
+
+    def probability(self, features: dict[str, float]) -> float:
+        z = self.margin(features)
+        return 1.0 / (1.0 + math.exp(-z)) if z > -500 else 0.0
+
+    def select(self, scored: list[tuple[float, Any]]) -> list[Any]:
+        """Items above the threshold, best first; the best one also above `top_threshold`."""
+        ranked = sorted(scored, key=lambda item: -item[0])
+        chosen = []
+        for rank, (p, item) in enumerate(ranked):
+            if len(chosen) >= self.max_items:
+                break
+            if p >= self.threshold or (rank == 0 and p >= self.top_threshold):
+                chosen.append(item)
+        return chosen
+
+
 @dataclass(frozen=True)
-class LinearModel:
+class LinearModel(Ranker):
     """A logistic regression as stored: weight per feature name, bias, decision thresholds."""
 
     weights: dict[str, float]
@@ -64,20 +97,47 @@ class LinearModel:
         weights = self.weights
         return self.bias + sum(value * weights.get(name, 0.0) for name, value in features.items())
 
-    def probability(self, features: dict[str, float]) -> float:
-        z = self.margin(features)
-        return 1.0 / (1.0 + math.exp(-z)) if z > -500 else 0.0
 
-    def select(self, scored: list[tuple[float, Any]]) -> list[Any]:
-        """Items above the threshold, best first; the best one also above `top_threshold`."""
-        ranked = sorted(scored, key=lambda item: -item[0])
-        chosen = []
-        for rank, (p, item) in enumerate(ranked):
-            if len(chosen) >= self.max_items:
-                break
-            if p >= self.threshold or (rank == 0 and p >= self.top_threshold):
-                chosen.append(item)
-        return chosen
+@dataclass(frozen=True)
+class TreeModel(Ranker):
+    """Gradient-boosted regression trees as stored (scikit-learn's GradientBoostingClassifier):
+    each tree a list of nodes [feature index, threshold, left, right, value] (left -1: a leaf),
+    summed with the learning rate onto the prior's log-odds. A feature the dict lacks is 0."""
+
+    features: list[str]
+    trees: list[list[list[float]]]
+    bias: float
+    rate: float
+    threshold: float = 0.5
+    top_threshold: float = 0.5
+    max_items: int = 6
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TreeModel:
+        return cls(
+            list(data["features"]),
+            [[list(node) for node in tree] for tree in data["trees"]],
+            float(data["bias"]),
+            float(data["rate"]),
+            float(data.get("threshold", 0.5)),
+            float(data.get("top_threshold", data.get("threshold", 0.5))),
+            int(data.get("max_items", 6)),
+        )
+
+    def margin(self, features: dict[str, float]) -> float:
+        values = [features.get(name, 0.0) for name in self.features]
+        total = 0.0
+        for tree in self.trees:
+            node = tree[0]
+            while node[2] >= 0:
+                node = tree[int(node[2])] if values[int(node[0])] <= node[1] else tree[int(node[3])]
+            total += node[4]
+        return self.bias + self.rate * total
+
+
+def ranker_from_dict(data: dict[str, Any]) -> Ranker:
+    """The stored role model: trees when the file holds trees, else a logistic regression."""
+    return TreeModel.from_dict(data) if "trees" in data else LinearModel.from_dict(data)
 
 
 def doc_vector(features: DocFeatures, idf: dict[str, float]) -> dict[str, float]:
@@ -98,10 +158,10 @@ class Models:
     idf: dict[str, float]
     detect: LinearModel
     types: dict[str, LinearModel | None]  # None: the rule cues decide this type
-    victim: LinearModel
-    attacker: LinearModel
-    agency: LinearModel
-    service: LinearModel
+    victim: Ranker
+    attacker: Ranker
+    agency: Ranker
+    service: Ranker
     meta: dict[str, Any]
 
     @classmethod
@@ -110,10 +170,10 @@ class Models:
             idf=dict(data["idf"]),
             detect=LinearModel.from_dict(data["detect"]),
             types={t: LinearModel.from_dict(m) if m else None for t, m in data["types"].items()},
-            victim=LinearModel.from_dict(data["victim"]),
-            attacker=LinearModel.from_dict(data["attacker"]),
-            agency=LinearModel.from_dict(data["agency"]),
-            service=LinearModel.from_dict(data["service"]),
+            victim=ranker_from_dict(data["victim"]),
+            attacker=ranker_from_dict(data["attacker"]),
+            agency=ranker_from_dict(data["agency"]),
+            service=ranker_from_dict(data["service"]),
             meta=dict(data.get("meta", {})),
         )
 
@@ -198,9 +258,9 @@ class LearnedDecisions:
         agencies = models.agency.select(
             [(models.agency.probability(c.features), c) for c in orgs if id(c) not in taken]
         )
-        analysis.victims = [c.name for c in victims]
+        analysis.victims = list(dict.fromkeys(record_names(c, "victims")[0] for c in victims))
         analysis.victim_forms = sorted({f for c in victims for f in c.forms})
-        analysis.attackers = [c.name for c in attackers]
+        analysis.attackers = list(dict.fromkeys(record_names(c, "attackers")[0] for c in attackers))
         analysis.agencies = [self.agency(c) for c in agencies]
         roles = {
             **{c.name: "agency" for c in agencies},
@@ -236,9 +296,9 @@ class LearnedDecisions:
     def agency(self, candidate) -> dict[str, Any]:
         entries = [e for e in self.gazetteer.lookup(candidate.name, AGENCY)]
         entry = entries[0] if entries else None
-        alias = sorted(candidate.forms, key=len)[0] if candidate.forms else candidate.name
+        name, alias = record_names(candidate, "agencies")
         return {
-            "name": candidate.name,
+            "name": name,
             "alias": alias,
             "country": entry.country if entry else None,
             "kind": entry.kind if entry else None,
