@@ -159,16 +159,17 @@ def prepare_articles(extracted: pa.Table, agencies: AliasIndex, actors: AliasInd
         "countries",
         "agencies",
         "services",
-        "statements",
-        "mentions",
     ]
+    arrow_columns = ["statements", "mentions"]  # become tables of their own, in Arrow
     extracted = extracted.take(pc.sort_indices(extracted, [("article_id", "ascending")]))
-    frame = extracted.drop_columns(list_columns).to_pandas()
+    frame = extracted.drop_columns(list_columns + arrow_columns).to_pandas()
     for column in list_columns:
         # Python lists straight from Arrow (nulls → []): cheaper than numpy arrays per cell.
         frame[column] = pd.Series(
             [[] if v is None else v for v in extracted.column(column).to_pylist()], dtype=object
         )
+    for column in arrow_columns:
+        frame[column] = pd.Series(pd.arrays.ArrowExtensionArray(extracted.column(column)))
     # Never the crawl date: an undated copy of a story takes the story's date (cluster.py).
     frame["date"] = frame["published_at"]
     # A dataset repeats a few thousand name lists many times: each distinct one is resolved once.
@@ -447,37 +448,44 @@ def _records_by_incident(frame: pd.DataFrame, columns: list[str]) -> pd.Series:
     return pd.Series(grouped, dtype=object)
 
 
+def _flattened(frame: pd.DataFrame, column: str) -> tuple[np.ndarray, pa.Array]:
+    """(row of each element, the elements) of a column of Arrow lists of structs, null
+    elements left out: the rows the table gets, without a Python object per element."""
+    lists = pa.array(frame[column].array)
+    rows = pc.list_parent_indices(lists).to_numpy()
+    elements = pc.list_flatten(lists)
+    valid = elements.is_valid().to_numpy(zero_copy_only=False)
+    return rows[valid], elements.filter(pa.array(valid))
+
+
 def build_mentions(frame: pd.DataFrame) -> pd.DataFrame:
-    long = frame[["article_id", "incident_id", "mentions"]].explode("mentions")
-    long = long[long["mentions"].notna()]
-    out = pd.DataFrame(
+    rows, mentions = _flattened(frame, "mentions")
+    role = pc.struct_field(mentions, "role")
+    named = pc.and_kleene(pc.is_valid(role), pc.not_equal(role, ""))
+    role = pc.if_else(pc.is_in(role, pa.array(ROLES)), role, pc.if_else(named, "other", None))
+    return pd.DataFrame(
         {
-            "article_id": long["article_id"].to_numpy(),
-            "incident_id": long["incident_id"].to_numpy(),
-            "text": [m.get("text") for m in long["mentions"]],
-            "label": [m.get("label") for m in long["mentions"]],
-            "role": [
-                m.get("role") if m.get("role") in ROLES else ("other" if m.get("role") else None)
-                for m in long["mentions"]
-            ],
-            "sentence": [m.get("sentence") for m in long["mentions"]],
+            "article_id": frame["article_id"].to_numpy()[rows],
+            "incident_id": frame["incident_id"].to_numpy()[rows],
+            "text": pc.struct_field(mentions, "text").to_pandas(),
+            "label": pc.struct_field(mentions, "label").to_pandas(),
+            "role": role.to_pandas(),
+            "sentence": pc.struct_field(mentions, "sentence").to_pandas(),
         }
     )
-    return out
 
 
 def build_statements(frame: pd.DataFrame) -> pd.DataFrame:
-    long = frame[["incident_id", "article_id", "url", "date", "source", "statements"]].explode("statements")
-    long = long[long["statements"].notna()]
+    rows, statements = _flattened(frame, "statements")
     return pd.DataFrame(
         {
-            "incident_id": long["incident_id"].to_numpy(),
-            "article_id": long["article_id"].to_numpy(),
-            "speaker": [s.get("speaker") for s in long["statements"]],
-            "quote": [s.get("quote") for s in long["statements"]],
-            "url": long["url"].to_numpy(),
-            "published_at": long["date"].to_numpy(),
-            "source": long["source"].to_numpy(),
+            "incident_id": frame["incident_id"].to_numpy()[rows],
+            "article_id": frame["article_id"].to_numpy()[rows],
+            "speaker": pc.struct_field(statements, "speaker").to_pandas(),
+            "quote": pc.struct_field(statements, "quote").to_pandas(),
+            "url": frame["url"].to_numpy()[rows],
+            "published_at": frame["date"].to_numpy()[rows],
+            "source": frame["source"].to_numpy()[rows],
         }
     )
 
