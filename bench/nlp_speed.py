@@ -36,7 +36,7 @@ import spacy
 from bench.nlp_quality import SAMPLE, load_articles
 from core.config import spacy_model_name
 from pipelines.nlp import Analyzer
-from pipelines.nlp.analyzer import MULTIPROCESS_MIN_DOCS
+from pipelines.nlp.analyzer import MULTIPROCESS_MIN_DOCS, usable_cores
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "nlp"
 
@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     # As `incidents analyze` runs by default: a new Analyzer per round (its workers start in
     # the round), fed the corpus in slices large enough for every core, interleaved with bare
     # spaCy on the same slices as above.
-    core_step = max(step, MULTIPROCESS_MIN_DOCS * (os.cpu_count() or 1))
+    core_step = max(step, MULTIPROCESS_MIN_DOCS * usable_cores())
     core_ratios, cpu_ratios = [], []
     processes = 1
     for index in range(rounds):
@@ -162,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(
         f"  CPU seconds per document, bare / Analyzer (all its processes): {statistics.median(cpu_ratios):.2f} "
-        f"(what the cores do, whatever else runs; {os.cpu_count()} cores, load average "
+        f"(what the cores do, whatever else runs; {usable_cores()} cores, load average "
         f"{' '.join(f'{x:.1f}' for x in os.getloadavg())})"
     )
     return 0 if ratio >= 1.0 else 1

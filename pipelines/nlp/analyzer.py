@@ -21,6 +21,7 @@ import logging
 import multiprocessing
 import os
 import re
+import signal
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -244,10 +245,19 @@ _WORKER_NLP: Language | None = None
 
 
 def _start_worker(nlp: Language) -> None:
-    """A worker's initializer: keep the pipeline (inherited by fork, or unpickled)."""
+    """A worker's initializer: keep the pipeline (inherited by fork, or unpickled). Ctrl-C is
+    the parent's to handle: it stops the workers, which would otherwise each print a trace."""
     global _WORKER_NLP
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     register_extensions()
     _WORKER_NLP = nlp
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity), not all the machine has."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
 
 
 def _worker_batch(records: list[Any], max_chars: int, batch_size: int) -> list[AnalysisRecord]:
@@ -307,7 +317,7 @@ class Analyzer:
         register_extensions()
         self.nlp = nlp if nlp is not None else build_nlp(model)
         self.auto_processes = n_process is None
-        self.n_process = (os.cpu_count() or 1) if n_process is None else max(1, int(n_process))
+        self.n_process = usable_cores() if n_process is None else max(1, int(n_process))
         self.batch_size = max(1, int(batch_size))
         self.max_chars = max_chars
         self.chunk_size = max(chunk_size, self.batch_size * self.n_process)
