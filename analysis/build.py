@@ -484,7 +484,7 @@ def build_statements(frame: pd.DataFrame) -> pd.DataFrame:
             "speaker": pc.struct_field(statements, "speaker").to_pandas(),
             "quote": pc.struct_field(statements, "quote").to_pandas(),
             "url": frame["url"].to_numpy()[rows],
-            "published_at": frame["date"].to_numpy()[rows],
+            "published_at": frame["date"].iloc[rows].reset_index(drop=True),
             "source": frame["source"].to_numpy()[rows],
         }
     )
