@@ -310,10 +310,11 @@ class Analyzer:
         chunk_size: int = 1000,
         nlp: Language | None = None,
     ):
-        """`n_process` worker processes; None (the default) uses every core for an input
-        whose first chunk has at least MULTIPROCESS_MIN_DOCS documents per core (below that,
-        starting the workers costs more than they save). The workers start on the first
-        such input and serve every later one until `close()` (or the end of the program)."""
+        """`n_process` worker processes; None (the default) uses every core for an input of
+        at least MULTIPROCESS_MIN_DOCS documents per core, as judged on its first
+        `chunk_size` (below that, starting the workers costs more than they save). The
+        workers start on the first such input and serve every later one until `close()` (or
+        the end of the program). Either way the inputs go through in batches of `batch_size`."""
         register_extensions()
         self.nlp = nlp if nlp is not None else build_nlp(model)
         self.auto_processes = n_process is None
@@ -339,13 +340,12 @@ class Analyzer:
         """One record per input, in input order; lazily, so a stream of any length works."""
         iterator = iter(docs)
         first = list(itertools.islice(iterator, self.chunk_size))
+        records = itertools.chain(first, iterator)
         if self._use_pool(len(first)):
-            yield from self._pooled(itertools.chain(first, iterator))
+            yield from self._pooled(records)
             return
-        chunk = first
-        while chunk:
-            yield from analyse_records(self.nlp, chunk, self.max_chars, self.batch_size)
-            chunk = list(itertools.islice(iterator, self.chunk_size))
+        while batch := list(itertools.islice(records, self.batch_size)):
+            yield from analyse_records(self.nlp, batch, self.max_chars, self.batch_size)
 
     def analyze_one(self, doc: dict) -> AnalysisRecord:
         return next(iter(self.analyze([doc])))
