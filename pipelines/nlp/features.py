@@ -277,6 +277,11 @@ class FeatureExtractor:
         self.coref_ids = word_ids(self.coref_nouns)
         actor = cues["actor"]
         self.actor = actor
+        phrases = sorted(cues["impersonation"]["before"], key=len, reverse=True)
+        self.impersonation_before = re.compile(
+            r"\b(?:" + "|".join(re.escape(w) for w in phrases) + r")\s+(?:an?\s+|the\s+)?$", re.IGNORECASE
+        )
+        self.impersonation_after = frozenset(cues["impersonation"]["after"])
         self.naming_before = re.compile(
             r"\b(?:"
             + "|".join(re.escape(w) for w in sorted(actor["naming_nouns"]))
@@ -629,6 +634,12 @@ class FeatureExtractor:
             before = info.text[max(sent.start_char, m.start_char - 60) : m.start_char]
             for kind in self.actor_cue(doc, m, token, before):
                 acc[f"actor:{kind}"] = acc.get(f"actor:{kind}", 0.0) + 1.0
+            following = doc[m.end] if m.end < len(doc) else None
+            if self.impersonation_before.search(before) or (
+                following is not None
+                and (following.lower_ in self.impersonation_after or following.lower_.endswith("-themed"))
+            ):
+                acc["impersonated"] = acc.get("impersonated", 0.0) + 1.0
             acc[f"dep:{token.dep_}"] = acc.get(f"dep:{token.dep_}", 0.0) + 1.0
             acc[f"head:{head.lower_}"] = acc.get(f"head:{head.lower_}", 0.0) + 1.0
             if token.dep_ == "pobj":
