@@ -203,3 +203,27 @@ def test_entities_in_structured_metadata_are_decoded():
         f"<body>{ARTICLE_PARAGRAPHS}</body></html>"
     )
     assert parse_html(page.encode()).title == "Firm\u2019s \u2018unhackable\u2019 lock & key"
+
+
+@pytest.mark.parametrize(
+    ("url", "page_date", "want", "source"),
+    [
+        ("https://news.example/2019/03/harbour-outage", None, "2019-03-01", "url"),
+        ("https://news.example/world/2019/3/harbour-outage.html", None, "2019-03-01", "url"),
+        ("https://news.example/2019/03/12/harbour-outage", None, "2019-03-12", "url"),
+        ("https://news.example/2019/03/harbour-outage", "2019-03-20", "2019-03-20", "page_text"),
+        ("https://news.example/2019/13/harbour-outage", None, None, "none"),
+    ],
+)
+def test_a_year_and_month_url_path_dates_the_article_to_the_first_only_when_nothing_better(
+    url, page_date, want, source
+):
+    byline = f"<div class='meta'>Published {page_date}</div>" if page_date else ""
+    page = (
+        "<html><head><title>Harbour outage</title></head><body><article><h1>Harbour outage</h1>"
+        f"{byline}<p>{'The harbour authority said its booking systems were down for a day. ' * 5}</p>"
+        "</article></body></html>"
+    ).encode()
+    article = parse_html(page, url)
+    assert (article.published.date().isoformat() if article.published else None) == want
+    assert article.published_source == source

@@ -26,7 +26,7 @@ from pipelines.parsing.dates import published_date
 from pipelines.parsing.density import dense_text
 from pipelines.parsing.encoding import decode_html
 from pipelines.parsing.metadata import extract_metadata
-from pipelines.parsing.text import main_container, main_text
+from pipelines.parsing.text import article_text, main_container
 
 MAX_BODY_BYTES = 20 * 1024 * 1024
 MAX_MARKUP_CHARS = 3_000_000
@@ -70,9 +70,11 @@ def parse_html(
     content_type: str | None = None,
     listed_at: datetime | None = None,
     listed_by: str | None = None,
+    readings: dict[str, str] | None = None,
 ) -> ParsedArticle:
     """The article of a page; `listed_at`/`listed_by` are the date a feed or sitemap gave for
-    its URL (pipelines.parsing.dates says which date wins)."""
+    its URL (pipelines.parsing.dates says which date wins); `readings`, when given, receives
+    each extractor's main text (pipelines.parsing.voting; for training its line model)."""
     warnings: list[str] = []
     if len(body) > MAX_BODY_BYTES:
         warnings.append(f"body of {len(body)} bytes truncated to {MAX_BODY_BYTES}")
@@ -98,9 +100,9 @@ def parse_html(
         article_box = _small_copy(container)
         published, published_source = published_date(meta.published, article_box, url, listed_at, listed_by)
     else:
-        # Before main_text, which prunes the tree: the byline date is in the boxes it removes.
+        # Before article_text, which prunes the tree: the byline date is in the boxes it removes.
         published, published_source = published_date(meta.published, tree, url, listed_at, listed_by)
-        text = main_text(tree, url)
+        text = article_text(tree, markup, url, readings)
     text = _without_title(text, meta.title)
     if not text and meta.body:
         text = meta.body

@@ -2,7 +2,9 @@
 
 The first of: the page's metadata (JSON-LD, OpenGraph and meta tags, microdata, <time>), the
 date the feed or sitemap gave for the URL, the date the page shows in its text (a byline
-such as "Published 12 March 2019", found by htmldate), the date in the URL path. Pages whose
+such as "Published 12 March 2019", found by htmldate), the date in the URL path (a path with
+a year and month only, /2019/03/slug, dates the article to the first of that month: the
+month is what incident ids are built from, and it is better than no date). Pages whose
 only date is in the byline are common, and without it an article would be dated by nothing.
 Dates in the future or before 1990 are wrong data, not dates: they are logged and skipped.
 """
@@ -10,6 +12,7 @@ Dates in the future or before 1990 are wrong data, not dates: they are logged an
 from __future__ import annotations
 
 import logging
+import re
 from datetime import UTC, datetime, timedelta
 
 import htmldate
@@ -23,6 +26,8 @@ EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 # A page published "today" in a timezone ahead of UTC is not in the future.
 CLOCK_SLACK = timedelta(days=1)
 EMPTY_PAGE = "<html><body></body></html>"
+# /2019/03/slug: a year and a month as whole path segments, the day not given.
+YEAR_MONTH_PATH = re.compile(r"/((?:19|20)\d{2})/(0?[1-9]|1[0-2])/(?!\d{1,2}(?:/|$|[^\w]))")
 
 
 def plausible(moment: datetime | None, what: str, url: str | None = None) -> datetime | None:
@@ -62,10 +67,16 @@ def published_date(
         if moment is not None:
             return moment, "page_text"
     if url:
-        moment = plausible(_htmldate(EMPTY_PAGE, url), "URL", url)
+        moment = plausible(_htmldate(EMPTY_PAGE, url) or _year_month(url), "URL", url)
         if moment is not None:
             return moment, "url"
     return None, "none"
+
+
+def _year_month(url: str) -> datetime | None:
+    """The first of the month a /YYYY/MM/ URL path names (htmldate wants the day too)."""
+    match = YEAR_MONTH_PATH.search(url)
+    return datetime(int(match.group(1)), int(match.group(2)), 1, tzinfo=UTC) if match else None
 
 
 def _htmldate(page: HtmlElement | str, url: str) -> datetime | None:

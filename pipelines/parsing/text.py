@@ -8,6 +8,8 @@ from copy import deepcopy
 import trafilatura
 from lxml.html import HtmlElement
 
+from pipelines.parsing.voting import load_model, vote, voter_texts
+
 # Boxes that trafilatura sometimes keeps because they sit inside the article element.
 BOILERPLATE_XPATH = (
     "//*[self::aside or self::nav or self::form or self::footer or self::dialog]"
@@ -26,15 +28,55 @@ CHROME_TAGS = {"footer", "header", "nav", "aside", "form"}
 FALLBACK_BELOW_CHARS = 200
 
 
-def main_text(tree: HtmlElement, url: str | None = None) -> str:
+def article_text(
+    tree: HtmlElement, markup: str, url: str | None = None, readings: dict[str, str] | None = None
+) -> str:
+    """The main text: our extraction (main_text) and four other extractors' readings of the
+    page, voted line by line by the trained line model (pipelines.parsing.voting); our
+    extraction alone when the model file is missing or the vote keeps nothing. `readings`,
+    when given, receives each extractor's text (what the line model is trained on)."""
+    model = load_model()
+    if model is None and readings is None:
+        return main_text(tree, url)
+    unwrap_layout_tables(tree)
+    page = deepcopy(tree)  # the others read the unpruned page (its layout tables unwrapped)
+    removed: list[str] = []
+    texts = voter_texts(page, markup, url, main_text(tree, url, removed))
+    if readings is not None:
+        readings.update(texts)
+    voted = normalise_text(vote(texts, model)) if model else ""
+    return _outside_boilerplate(voted, removed, texts["ours"]) or texts["ours"]
+
+
+def _outside_boilerplate(text: str, removed: list[str], ours: str) -> str:
+    """The text without the lines that stand in a box the markup marks as boilerplate
+    (newsletter, related, share ...: what prune removed), which the other extractors, blind
+    to class names, may have voted for."""
+    boxes = [_squash(box) for box in removed]
+    kept = _squash(ours)
+    lines = []
+    for line in text.split("\n"):
+        key = _squash(line)
+        if key and key not in kept and any(key in box for box in boxes):
+            continue
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _squash(value: str) -> str:
+    return re.sub(r"\W+", "", value).lower()
+
+
+def main_text(tree: HtmlElement, url: str | None = None, removed: list[str] | None = None) -> str:
     """trafilatura on a tree already stripped of the boxes that are never article text.
 
     Its own extraction alone (fast) is more precise on the pruned tree than with its
     fallback extractors, which second-guess the pruning (measured on real pages); the
     fallbacks run only when the fast pass finds next to nothing on a page full of text (a
-    short post among long teasers is a short post, not a failure).
+    short post among long teasers is a short post, not a failure). `removed`, when given,
+    receives the text of each box pruned.
     """
-    prune(tree)
+    prune(tree, removed)
     text = normalise_text(_extract(deepcopy(tree), url, fast=True))
     if len(text) < FALLBACK_BELOW_CHARS and _paragraph_text(tree) > 5 * FALLBACK_BELOW_CHARS:
         text = max(text, normalise_text(_extract(tree, url, fast=False)), key=len)
@@ -58,7 +100,7 @@ def _extract(tree: HtmlElement, url: str | None, fast: bool) -> str:
     )
 
 
-def prune(tree: HtmlElement) -> None:
+def prune(tree: HtmlElement, removed: list[str] | None = None) -> None:
     unwrap_layout_tables(tree)
     protected = _main_container_and_ancestors(tree)
     candidates = list(tree.xpath(BOILERPLATE_XPATH))
@@ -69,6 +111,8 @@ def prune(tree: HtmlElement) -> None:
             candidates.append(node)
     for node in candidates:
         if node not in protected:
+            if removed is not None and node.getparent() is not None:
+                removed.append(node.text_content())
             _remove_keeping_tail(node)
 
 
