@@ -227,3 +227,12 @@ def test_a_year_and_month_url_path_dates_the_article_to_the_first_only_when_noth
     article = parse_html(page, url)
     assert (article.published.date().isoformat() if article.published else None) == want
     assert article.published_source == source
+
+
+def test_an_xhtml_page_declaring_its_encoding_parses():
+    paragraph = "The harbour systems were restored on Monday after the attack on the booking portal."
+    page = (
+        '<?xml version="1.0" encoding="utf-8"?>\n<html xmlns="http://www.w3.org/1999/xhtml"><body>'
+        f"<article><p>{paragraph}</p><p>{paragraph}</p></article></body></html>"
+    ).encode()
+    assert paragraph in parse_html(page).text

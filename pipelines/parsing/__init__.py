@@ -18,6 +18,8 @@ from lxml import etree
 from pipelines.parsing.bounds import (
     MAX_FULL_PATH_CHARS,
     MAX_NODES,
+    MAX_VOTE_CHARS,
+    MAX_VOTE_NODES,
     parse_tree,
     strip_raw_text_elements,
     too_many_nodes,
@@ -102,7 +104,8 @@ def parse_html(
     else:
         # Before article_text, which prunes the tree: the byline date is in the boxes it removes.
         published, published_source = published_date(meta.published, tree, url, listed_at, listed_by)
-        text = article_text(tree, markup, url, readings)
+        voted = len(markup) <= MAX_VOTE_CHARS and not too_many_nodes(tree, MAX_VOTE_NODES)
+        text = article_text(tree, markup, url, readings, voted)
     text = _without_title(text, meta.title)
     if not text and meta.body:
         text = meta.body

@@ -18,6 +18,11 @@ from lxml import etree
 # the extraction benchmarks' pages) and well under a megabyte of markup.
 MAX_NODES = 10_000
 MAX_FULL_PATH_CHARS = 1_000_000
+# Above these, the page is read by our extraction alone, not voted by five extractors
+# (pipelines.parsing.voting), which would take seconds: the 99th percentile of the
+# benchmarks' article pages is well inside both.
+MAX_VOTE_NODES = 4_000
+MAX_VOTE_CHARS = 400_000
 # Elements whose content is never article text; an unclosed one swallows the rest of the
 # page, as in a browser.
 _RAW_OPEN = re.compile(r"<(script|style|svg|template|noscript)\b|<!--", re.IGNORECASE)
@@ -31,6 +36,8 @@ _NESTING_TAGS = re.compile(
     re.IGNORECASE,
 )
 _SPACES = re.compile(r"  +")
+# lxml refuses a decoded string that still declares its encoding (XHTML pages start so).
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 
 
 def strip_raw_text_elements(markup: str) -> str:
@@ -58,6 +65,7 @@ def strip_raw_text_elements(markup: str) -> str:
 def parse_tree(markup: str) -> tuple[lxml.html.HtmlElement | None, bool]:
     """(tree, flattened): the tree of the markup, re-parsed from flattened markup when the
     nesting was too deep for libxml2 to keep everything."""
+    markup = _XML_DECLARATION.sub("", markup, count=1)
     parser = lxml.html.HTMLParser(recover=True, remove_comments=True)
     tree = lxml.html.document_fromstring(markup, parser=parser)
     if any(entry.type == etree.ErrorTypes.ERR_RESOURCE_LIMIT for entry in parser.error_log):

@@ -29,14 +29,19 @@ FALLBACK_BELOW_CHARS = 200
 
 
 def article_text(
-    tree: HtmlElement, markup: str, url: str | None = None, readings: dict[str, str] | None = None
+    tree: HtmlElement,
+    markup: str,
+    url: str | None = None,
+    readings: dict[str, str] | None = None,
+    voted: bool = True,
 ) -> str:
     """The main text: our extraction (main_text) and four other extractors' readings of the
     page, voted line by line by the trained line model (pipelines.parsing.voting); our
     extraction alone when the model file is missing or the vote keeps nothing. `readings`,
-    when given, receives each extractor's text (what the line model is trained on)."""
-    model = load_model()
-    if model is None and readings is None:
+    when given, receives each extractor's text (what the line model is trained on); `voted`
+    False is our extraction alone (pages too big for five readings in bounded time)."""
+    model = load_model() if voted else None
+    if model is None and (readings is None or not voted):
         return main_text(tree, url)
     unwrap_layout_tables(tree)
     page = deepcopy(tree)  # the others read the unpruned page (its layout tables unwrapped)
@@ -44,8 +49,8 @@ def article_text(
     texts = voter_texts(page, markup, url, main_text(tree, url, removed))
     if readings is not None:
         readings.update(texts)
-    voted = normalise_text(vote(texts, model)) if model else ""
-    return _outside_boilerplate(voted, removed, texts["ours"]) or texts["ours"]
+    chosen = normalise_text(vote(texts, model)) if model else ""
+    return _outside_boilerplate(chosen, removed, texts["ours"]) or texts["ours"]
 
 
 def _outside_boilerplate(text: str, removed: list[str], ours: str) -> str:
