@@ -28,8 +28,6 @@ from pathlib import Path
 
 import trafilatura
 from lxml.html import HtmlElement
-from resiliparse.extract.html2text import extract_plain_text
-from resiliparse.parse.html import HTMLTree
 from trafilatura.external import try_justext, try_readability
 
 LOGGER = logging.getLogger(__name__)
@@ -70,15 +68,7 @@ def voter_texts(tree: HtmlElement, markup: str, url: str | None, ours: str) -> d
         "trafilatura": lambda: trafilatura.extract(deepcopy(tree), url=url, include_comments=False) or "",
         "readability": lambda: _block_text(try_readability(deepcopy(tree))),
         "justext": lambda: _block_text(try_justext(deepcopy(tree), url, "en")),
-        "resiliparse": lambda: extract_plain_text(
-            HTMLTree.parse(markup),
-            preserve_formatting=True,
-            main_content=True,
-            list_bullets=False,
-            comments=False,
-            links=False,
-            alt_texts=False,
-        ),
+        "resiliparse": lambda: _resiliparse(markup),
     }
     texts = {"ours": ours}
     for name, read in readers.items():
@@ -88,6 +78,23 @@ def voter_texts(tree: HtmlElement, markup: str, url: str | None, ours: str) -> d
             LOGGER.warning("%s failed on %s: %s: %s", name, url or "a page", type(exc).__name__, exc)
             texts[name] = ""
     return texts
+
+
+def _resiliparse(markup: str) -> str:
+    # Imported here: a checkout whose environment predates the dependency (`make install`
+    # adds it) loses this reading with a log line, not every parse.
+    from resiliparse.extract.html2text import extract_plain_text
+    from resiliparse.parse.html import HTMLTree
+
+    return extract_plain_text(
+        HTMLTree.parse(markup),
+        preserve_formatting=True,
+        main_content=True,
+        list_bullets=False,
+        comments=False,
+        links=False,
+        alt_texts=False,
+    )
 
 
 def _block_text(node: HtmlElement | None) -> str:
