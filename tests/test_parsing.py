@@ -236,3 +236,26 @@ def test_an_xhtml_page_declaring_its_encoding_parses():
         f"<article><p>{paragraph}</p><p>{paragraph}</p></article></body></html>"
     ).encode()
     assert paragraph in parse_html(page).text
+
+
+def test_every_extractor_reads_the_page_and_the_vote_keeps_the_article():
+    from pipelines.parsing.voting import VOTERS, load_model
+
+    assert load_model() is not None
+    record = GOLD["colonial-pipeline-darkside-ransomware"]
+    readings: dict[str, str] = {}
+    article = parse_html(page_bytes(record), f"{BASE_URL}{record['path']}", readings=readings)
+    assert set(readings) == set(VOTERS) and all(readings.values())
+    assert token_scores(article.text, record["text"]).recall > 0.98
+
+
+def test_the_voted_lines_keep_trafilaturas_order_with_the_others_in_their_place():
+    from pipelines.parsing.voting import _in_page_order
+
+    page = "alpha one two three\nbeta four five six\ngamma seven eight nine\ndelta ten eleven twelve"
+    lines = [("alpha one two three", True), ("gamma seven eight nine", True), ("beta four five six", False)]
+    assert _in_page_order(lines, page) == [
+        "alpha one two three",
+        "beta four five six",
+        "gamma seven eight nine",
+    ]

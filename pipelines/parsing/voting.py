@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable
 from copy import deepcopy
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import trafilatura
@@ -81,11 +81,14 @@ def voter_texts(tree: HtmlElement, markup: str, url: str | None, ours: str) -> d
 
 
 def _resiliparse(markup: str) -> str:
-    # Imported here: a checkout whose environment predates the dependency (`make install`
-    # adds it) loses this reading with a log line, not every parse.
-    from resiliparse.extract.html2text import extract_plain_text
-    from resiliparse.parse.html import HTMLTree
-
+    # Imported here: an environment that predates the dependency (`make install` adds it)
+    # loses this reading, with one log line, not every parse.
+    try:
+        from resiliparse.extract.html2text import extract_plain_text
+        from resiliparse.parse.html import HTMLTree
+    except ImportError:
+        _warn_once("resiliparse is not installed (make install): the vote runs without its reading")
+        return ""
     return extract_plain_text(
         HTMLTree.parse(markup),
         preserve_formatting=True,
@@ -95,6 +98,11 @@ def _resiliparse(markup: str) -> str:
         links=False,
         alt_texts=False,
     )
+
+
+@cache
+def _warn_once(message: str) -> None:
+    LOGGER.warning(message)
 
 
 def _block_text(node: HtmlElement | None) -> str:
