@@ -37,7 +37,7 @@ _NESTING_TAGS = re.compile(
 )
 _SPACES = re.compile(r"  +")
 # lxml refuses a decoded string that still declares its encoding (XHTML pages start so).
-_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>", re.IGNORECASE)
 
 
 def strip_raw_text_elements(markup: str) -> str:
