@@ -89,7 +89,28 @@ def labelled(tmp_path_factory) -> Path:
     (folder / "labels.jsonl").write_text(
         "".join(json.dumps(b) + "\n" for _, b in pairs) + "not json\n", encoding="utf-8"
     )
+    annotation = folder / "casie-annotation"
+    annotation.mkdir()
+    for article, _ in pairs:
+        (annotation / f"{article['id']}.json").write_text(json.dumps(casie_events(article)), encoding="utf-8")
     return folder
+
+
+def casie_events(article: dict) -> dict:
+    """CASIE's annotation form: an attack nugget that happened (realis Actual) in each incident,
+    a generic one ("attacks" that have not been seen) in each patch note."""
+    text = article["text"]
+    events = []
+    for word, subtype, realis in (
+        ("encrypted", "Ransom", "Actual"),
+        ("stole", "Databreach", "Actual"),
+        ("attacks", "Databreach", "Generic"),
+    ):
+        if word in text:
+            start = text.index(word)
+            nugget = {"startOffset": start, "endOffset": start + len(word), "text": word}
+            events.append({"type": "Attack", "subtype": subtype, "realis": realis, "nugget": nugget})
+    return {"content": text, "cyberevent": {"hopper": [{"events": events}]}}
 
 
 @pytest.fixture(scope="module")
@@ -103,6 +124,33 @@ def test_labels_and_articles_are_read_and_split(labelled):
     assert sum(lab.split == "train" for lab in data.labels.values()) == 18
     assert data.labels["inc1"].victims == [["Northfield Council"]]
     assert data.labels["inc1"].types == {"ransomware"}
+
+
+def test_event_sentence_models_learn_what_happened(labelled, rules_nlp):
+    from pipelines.nlp.features import sentence_terms
+
+    data = load_dataset(labelled)
+    assert data.events["inc1"][0][2:] == ("Ransom", "Actual")
+    featurized = featurize([data.articles[k] for k in data.labels], rules_nlp)
+    models, report = train_models(data, featurized)
+    assert report["events"]["articles"] == 18
+    events = Models.from_dict(models).events
+    happened = sentence_terms(
+        "Hackers stole the records of customers from Apex Freight, the company disclosed."
+    )
+    patch = sentence_terms("Oracle released updates for twelve vulnerabilities in its products.")
+    assert events["attack"].probability(happened) > events["attack"].probability(patch)
+    assert events["data_breach"].probability(happened) > events["ransomware"].probability(happened)
+
+
+def test_services_match_as_the_guide_scores_and_our_labels_leniently():
+    from pipelines.nlp.training import LenientTerm, service_matches
+
+    assert service_matches("about 1,000 computers", "computers")  # the phrase holds the term
+    assert not service_matches("claims processing", "pharmacy insurance claims processing")
+    # our own articles' descriptive labels also take a phrase inside them, as the bench scores them
+    assert service_matches("claims processing", LenientTerm("pharmacy insurance claims processing"))
+    assert not service_matches("claims", LenientTerm("claimsprocessing"))
 
 
 def test_names_match_as_the_labelling_guide_scores():
@@ -128,10 +176,8 @@ def test_training_learns_the_labels_and_is_deterministic(labelled, rules_nlp, tm
     )
     assert ranked[0].name == ORGS[10 % len(ORGS)]
     # the detector tells the held-out incident from the held-out patch note
-    from pipelines.nlp.learned import doc_vector
-
-    p_inc = models.detect.probability(doc_vector(featurized["inc11"].features, models.idf))
-    p_non = models.detect.probability(doc_vector(featurized["non9"].features, models.idf))
+    p_inc = models.detect.probability(models.vector(featurized["inc11"].features))
+    p_non = models.detect.probability(models.vector(featurized["non9"].features))
     assert p_inc > models.detect.threshold > p_non
 
 

@@ -111,6 +111,8 @@ AGENCY_WORDS = {
     "ombudsman",
     "watchdog",
 }
+# A status cue this close to a service phrase (in characters) is said of it.
+SERVICE_NEAR_CHARS = 40
 MALWARE_KINDS = {"malware", "tool", "botnet", "ransomware-strain", "trojan", "wiper", "loader"}
 # Cues of `actor_cue` that describe a name as someone acting (not a malware name).
 ACTING_CUES = (
@@ -182,6 +184,9 @@ class DocFeatures:
     candidates: list[Candidate] = field(default_factory=list)
     services: list[ServiceCandidate] = field(default_factory=list)
     sentences: list[str] = field(default_factory=list)  # asserted sentences (evidence)
+    # every body sentence: (start char, end char, text, flags) for the event-sentence models
+    body: list[tuple[int, int, str, tuple[str, ...]]] = field(default_factory=list)
+    title: str = ""
 
 
 def words(text: str) -> list[str]:
@@ -201,6 +206,19 @@ def term_counts(title: str, sentences: list[str]) -> dict[str, float]:
                 if prefix:
                     counts[prefix + term] = counts.get(prefix + term, 0.0) + 1.0
     return counts
+
+
+def sentence_terms(text: str, flags: tuple[str, ...] = (), position: int = 99) -> dict[str, float]:
+    """Binary unigrams and bigrams of one sentence, its flags (hedged, past, quoted) and
+    whether it leads the article: what the event-sentence models read."""
+    tokens = words(text)
+    out = {f"s:{t}": 1.0 for t in tokens}
+    out.update({f"s:{a} {b}": 1.0 for a, b in zip(tokens, tokens[1:])})
+    for flag in flags:
+        out[f"flag:{flag}"] = 1.0
+    if position < 3:
+        out["flag:lead"] = 1.0
+    return out
 
 
 def cue_kind(why: str) -> str:
@@ -269,6 +287,7 @@ class FeatureExtractor:
             )
             for s in statuses
         }
+        self.impact_words = frozenset(cues["services"]["impact"])
         self.roles = roles
         self.incident_ids = word_ids(self.incident_words)
         coref = cues["coreference"]
@@ -305,7 +324,7 @@ class FeatureExtractor:
         t_end = int(doc._.title_end or 0) if Doc.has_extension("title_end") else 0
         title = info.text[:t_end]
         asserted = [text for text, is_title in doc.user_data.get(ASSERTED_KEY, []) if not is_title]
-        out = DocFeatures(sentences=asserted)
+        out = DocFeatures(sentences=asserted, title=title)
         out.terms = term_counts(title, asserted)
         dense = {
             f"rule:{k}": float(v)
@@ -320,6 +339,19 @@ class FeatureExtractor:
         dense["rule:services"] = float(len(analysis.services_affected))
         dense["n_sents"] = math.log1p(len(info.sents))
         out.dense = dense
+        for sent in info.sents:
+            if sent.end_char <= t_end:
+                continue
+            flags = tuple(
+                name
+                for name, on in (
+                    ("hedged", self.hedged(sent)),
+                    ("past", is_past(sent)),
+                    ("quoted", in_quote(analysis, sent)),
+                )
+                if on
+            )
+            out.body.append((sent.start_char, sent.end_char, info.span_text(sent), flags))
         clusters = doc.user_data.get(CLUSTERS_KEY) or []
         out.candidates = self.org_candidates(doc, clusters, t_end, analysis)
         out.services = self.service_candidates(doc, analysis, t_end)
@@ -676,12 +708,15 @@ class FeatureExtractor:
         victim_forms = [v.lower() for v in analysis.victim_forms]
         result: list[ServiceCandidate] = []
         seen: set[str] = set()
-        for sent in info.sents:
-            if sent.start_char < t_end:
-                continue
+        roots: dict[str, int] = {}
+        for position, sent in enumerate(s for s in info.sents if s.start_char >= t_end):
             text = info.span_text(sent)
             lower = text.lower()
-            statuses = [s for s, p in self.status_patterns.items() if p.search(lower)]
+            cue_at = {
+                s: [sent.start_char + m.start() for m in p.finditer(lower)]
+                for s, p in self.status_patterns.items()
+            }
+            statuses = [s for s, at in cue_at.items() if at]
             incident = info.has_any(sent, self.incident_ids)
             if not statuses and not incident:
                 continue
@@ -727,6 +762,17 @@ class FeatureExtractor:
                 }
                 for s in statuses:
                     f[f"status:{s}"] = 1.0
+                    gap = min(
+                        max(chunk.start_char - at, at - chunk.end_char, 0) for at in cue_at[s]
+                    )  # characters between the phrase and the nearest cue of this status
+                    if gap <= SERVICE_NEAR_CHARS:
+                        f[f"status_near:{s}"] = 1.0
+                        f["status_near"] = 1.0
+                window = doc[max(sent.start, chunk.start - 6) : min(sent.end, chunk.end + 6)]
+                if any(t.lower_ in self.impact_words for t in window):
+                    f["impact_near"] = 1.0
+                f["sentence_position"] = 1.0 / (1 + position)
+                roots[root.lower_] = roots.get(root.lower_, 0) + 1
                 f["incident_sentence"] = float(incident)
                 f["hedged"] = float(hedged)
                 f["past"] = float(past)
@@ -752,6 +798,9 @@ class FeatureExtractor:
                     f["repeat"] = 1.0
                 seen.add(key)
                 result.append(ServiceCandidate(name, f, text.strip()[:600]))
+        for candidate in result:  # how often the article names things of this kind
+            root = next((k.split(":", 1)[1] for k in candidate.features if k.startswith("root:")), "")
+            candidate.features["root_mentions"] = math.log1p(roots.get(root, 0))
         # the rule finder's own phrases ("export mail" of "any export mail items"), as it found them
         names = {c.name for c in result}
         for service in analysis.services:
@@ -854,4 +903,5 @@ __all__ = [
     "CLUSTERS_KEY",
     "ASSERTED_KEY",
     "term_counts",
+    "sentence_terms",
 ]

@@ -3,8 +3,13 @@
 The rule components find the candidates and their evidence (see `pipelines.nlp.features`);
 the models shipped in `pipelines/nlp/models/models.json` (written by `incidents train`, see
 docs/models.md) decide:
+- event sentences: a logistic regression per event kind (any attack; data breach,
+  ransomware, phishing) over each body sentence's words and flags, trained on CASIE's
+  attack nuggets with realis "Actual": does this sentence report an attack that happened?
+  Their strongest and lead readings are document features for the models below;
 - is_incident: logistic regression over tf-idf terms of the title and the asserted
-  sentences, and the rule classifier's own features;
+  sentences, and the rule classifier's own features (and the event readings, when
+  cross-validation found them better);
 - each incident type: the same, one model per type, or the rule cues where cross-validation
   on the training data found the rules better (the file says which); a learned type is
   asserted only with an evidence sentence, an asserted sentence (not hedged, not about the
@@ -22,7 +27,7 @@ import functools
 import json
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +41,7 @@ from pipelines.nlp.features import (
     DocFeatures,
     FeatureExtractor,
     record_names,
+    sentence_terms,
     term_counts,
 )
 from pipelines.nlp.guard import guarded
@@ -151,6 +157,36 @@ def tfidf(terms: dict[str, float], idf: dict[str, float]) -> dict[str, float]:
     return {k: v / norm for k, v in weighted.items()}
 
 
+def sentence_probabilities(features: DocFeatures, model: LinearModel) -> tuple[list[float], float]:
+    """The event model's probability for each body sentence, and for the title."""
+    body = [
+        model.probability(sentence_terms(text, flags, position))
+        for position, (_start, _end, text, flags) in enumerate(features.body)
+    ]
+    return body, model.probability(sentence_terms(features.title, ("title",)))
+
+
+def event_features(features: DocFeatures, events: dict[str, LinearModel]) -> dict[str, float]:
+    """Document features from the event-sentence models (trained on CASIE's realis-Actual
+    attack events): how strongly the article's sentences tell of an event that happened."""
+    out: dict[str, float] = {}
+    for kind, model in sorted(events.items()):
+        out.update(summarise_events(kind, *sentence_probabilities(features, model)))
+    return out
+
+
+def summarise_events(kind: str, body: list[float], title: float) -> dict[str, float]:
+    ranked = sorted(body, reverse=True)
+    return {
+        f"ev:{kind}:max": ranked[0] if ranked else 0.0,
+        f"ev:{kind}:top3": sum(ranked[:3]) / 3,
+        f"ev:{kind}:lead": max(body[:3], default=0.0),
+        f"ev:{kind}:n": math.log1p(sum(p >= 0.5 for p in body)),
+        f"ev:{kind}:share": sum(p >= 0.5 for p in body) / max(len(body), 1),
+        f"ev:{kind}:title": title,
+    }
+
+
 @dataclass
 class Models:
     """Every shipped model, read from one JSON file."""
@@ -163,6 +199,7 @@ class Models:
     agency: Ranker
     service: Ranker
     meta: dict[str, Any]
+    events: dict[str, LinearModel] = field(default_factory=dict)  # event-sentence models
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Models:
@@ -175,7 +212,12 @@ class Models:
             agency=ranker_from_dict(data["agency"]),
             service=ranker_from_dict(data["service"]),
             meta=dict(data.get("meta", {})),
+            events={k: LinearModel.from_dict(m) for k, m in (data.get("events") or {}).items()},
         )
+
+    def vector(self, features: DocFeatures) -> dict[str, float]:
+        """What the document models read: tf-idf terms, rule features, event features."""
+        return doc_vector(features, self.idf) | event_features(features, self.events)
 
 
 @functools.lru_cache(maxsize=4)
@@ -216,7 +258,7 @@ class LearnedDecisions:
     def decide(self, doc: Doc, analysis: DocAnalysis, feats: DocFeatures) -> None:
         models = self.models
         assert models is not None
-        vector = doc_vector(feats, models.idf)
+        vector = models.vector(feats)
         p_incident = models.detect.probability(vector)
         analysis.incident_score = round(p_incident, 3)
         analysis.is_incident = p_incident >= models.detect.threshold
@@ -231,6 +273,15 @@ class LearnedDecisions:
                 continue
             if model.probability(vector) < model.threshold:
                 continue
+            event = models.events.get(kind)
+            if event is not None:
+                # the asserted body sentence the event model reads as this kind of attack happening
+                readings, _title = sentence_probabilities(feats, event)
+                told = [(p, body[2]) for p, body in zip(readings, feats.body) if not body[3]]
+                if told:
+                    types.append(kind)
+                    evidence[kind] = max(told)[1].strip()[:300]
+                    continue
             best, support = None, 0.0
             if sentence_terms is None:
                 sentence_terms = [tfidf(term_counts("", [s]), models.idf) for s in feats.sentences]
