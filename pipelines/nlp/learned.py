@@ -157,21 +157,29 @@ def tfidf(terms: dict[str, float], idf: dict[str, float]) -> dict[str, float]:
     return {k: v / norm for k, v in weighted.items()}
 
 
-def sentence_probabilities(features: DocFeatures, model: LinearModel) -> tuple[list[float], float]:
-    """The event model's probability for each body sentence, and for the title."""
+Readings = dict[str, tuple[list[float], float]]  # event kind -> (each body sentence, the title)
+
+
+def sentence_readings(features: DocFeatures, events: dict[str, LinearModel]) -> Readings:
+    """Each event model's probability for each body sentence and for the title."""
+    if not events:
+        return {}
     body = [
-        model.probability(sentence_terms(text, flags, position))
-        for position, (_start, _end, text, flags) in enumerate(features.body)
+        sentence_terms(text, flags, position) for position, (_s, _e, text, flags) in enumerate(features.body)
     ]
-    return body, model.probability(sentence_terms(features.title, ("title",)))
+    title = sentence_terms(features.title, ("title",))
+    return {
+        kind: ([model.probability(terms) for terms in body], model.probability(title))
+        for kind, model in sorted(events.items())
+    }
 
 
-def event_features(features: DocFeatures, events: dict[str, LinearModel]) -> dict[str, float]:
+def event_features(readings: Readings) -> dict[str, float]:
     """Document features from the event-sentence models (trained on CASIE's realis-Actual
     attack events): how strongly the article's sentences tell of an event that happened."""
     out: dict[str, float] = {}
-    for kind, model in sorted(events.items()):
-        out.update(summarise_events(kind, *sentence_probabilities(features, model)))
+    for kind, (body, title) in sorted(readings.items()):
+        out.update(summarise_events(kind, body, title))
     return out
 
 
@@ -215,9 +223,11 @@ class Models:
             events={k: LinearModel.from_dict(m) for k, m in (data.get("events") or {}).items()},
         )
 
-    def vector(self, features: DocFeatures) -> dict[str, float]:
+    def vector(self, features: DocFeatures, readings: Readings | None = None) -> dict[str, float]:
         """What the document models read: tf-idf terms, rule features, event features."""
-        return doc_vector(features, self.idf) | event_features(features, self.events)
+        if readings is None:
+            readings = sentence_readings(features, self.events)
+        return doc_vector(features, self.idf) | event_features(readings)
 
 
 @functools.lru_cache(maxsize=4)
@@ -258,14 +268,15 @@ class LearnedDecisions:
     def decide(self, doc: Doc, analysis: DocAnalysis, feats: DocFeatures) -> None:
         models = self.models
         assert models is not None
-        vector = models.vector(feats)
+        readings = sentence_readings(feats, models.events)
+        vector = models.vector(feats, readings)
         p_incident = models.detect.probability(vector)
         analysis.incident_score = round(p_incident, 3)
         analysis.is_incident = p_incident >= models.detect.threshold
         # types
         types: list[str] = []
         evidence: dict[str, Any] = dict(analysis.type_evidence) if analysis.is_incident else {}
-        sentence_terms: list[dict[str, float]] | None = None  # computed when a learned type needs evidence
+        term_vectors: list[dict[str, float]] | None = None  # computed when a learned type needs evidence
         for kind, model in models.types.items():
             if model is None or (model.with_rules and kind in analysis.incident_types):
                 if kind in analysis.incident_types:
@@ -273,19 +284,17 @@ class LearnedDecisions:
                 continue
             if model.probability(vector) < model.threshold:
                 continue
-            event = models.events.get(kind)
-            if event is not None:
+            if kind in readings:
                 # the asserted body sentence the event model reads as this kind of attack happening
-                readings, _title = sentence_probabilities(feats, event)
-                told = [(p, body[2]) for p, body in zip(readings, feats.body) if not body[3]]
+                told = [(p, body[2]) for p, body in zip(readings[kind][0], feats.body) if not body[3]]
                 if told:
                     types.append(kind)
                     evidence[kind] = max(told)[1].strip()[:300]
                     continue
             best, support = None, 0.0
-            if sentence_terms is None:
-                sentence_terms = [tfidf(term_counts("", [s]), models.idf) for s in feats.sentences]
-            for sentence, terms in zip(feats.sentences, sentence_terms):
+            if term_vectors is None:
+                term_vectors = [tfidf(term_counts("", [s]), models.idf) for s in feats.sentences]
+            for sentence, terms in zip(feats.sentences, term_vectors):
                 weight = sum(v * model.weights.get(k, 0.0) for k, v in terms.items())
                 if weight > support:
                     best, support = sentence, weight

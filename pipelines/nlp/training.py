@@ -41,8 +41,7 @@ from pipelines.nlp.learned import (
     TreeModel,
     doc_vector,
     event_features,
-    sentence_probabilities,
-    summarise_events,
+    sentence_readings,
 )
 
 LOG = logging.getLogger(__name__)
@@ -585,14 +584,13 @@ def train_event_models(
     for i, d in enumerate(docs):
         by_doc.setdefault(d, []).append(i)
     for k in train:
-        if k not in by_doc:
-            features[k] = event_features(featurized[k].features, models)
-            continue
-        out: dict[str, float] = {}
-        for kind, model in sorted(models.items()):
-            _, title = sentence_probabilities(featurized[k].features, model)
-            out.update(summarise_events(kind, [float(oof[kind][i]) for i in by_doc[k]], title))
-        features[k] = out
+        readings = sentence_readings(featurized[k].features, models)
+        if k in by_doc:  # the annotated articles' sentences read out of fold
+            readings = {
+                kind: ([float(oof[kind][i]) for i in by_doc[k]], title)
+                for kind, (_b, title) in readings.items()
+            }
+        features[k] = event_features(readings)
     return models, features, report
 
 
