@@ -816,6 +816,9 @@ class FeatureExtractor:
                         "rule_service": 1.0,
                         "rule_phrase": 1.0,
                         f"status:{status}": 1.0,
+                        # the rule finder gave the phrase the status cue nearest it in its clause
+                        f"status_near:{status}": 1.0,
+                        "status_near": 1.0,
                         f"root:{words_[-1].lower()}": 1.0,
                         "n_words": min(len(words_), 5) / 5,
                     },

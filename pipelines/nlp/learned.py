@@ -284,13 +284,6 @@ class LearnedDecisions:
                 continue
             if model.probability(vector) < model.threshold:
                 continue
-            if kind in readings:
-                # the asserted body sentence the event model reads as this kind of attack happening
-                told = [(p, body[2]) for p, body in zip(readings[kind][0], feats.body) if not body[3]]
-                if told:
-                    types.append(kind)
-                    evidence[kind] = max(told)[1].strip()[:300]
-                    continue
             best, support = None, 0.0
             if term_vectors is None:
                 term_vectors = [tfidf(term_counts("", [s]), models.idf) for s in feats.sentences]
@@ -298,6 +291,14 @@ class LearnedDecisions:
                 weight = sum(v * model.weights.get(k, 0.0) for k, v in terms.items())
                 if weight > support:
                     best, support = sentence, weight
+            if kind in readings:
+                # an event model knows this kind: the evidence is the asserted body sentence (or
+                # the title) it reads as this attack happening, and there must be one
+                body, title = readings[kind]
+                told = [(p, b[2]) for p, b in zip(body, feats.body) if not b[3]] + [(title, feats.title)]
+                p_best, best = max(told)
+                if p_best < models.events[kind].threshold:
+                    best = None
             if best is not None:
                 types.append(kind)
                 evidence[kind] = best.strip()[:300]
