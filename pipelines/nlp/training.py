@@ -25,7 +25,7 @@ import logging
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -109,15 +109,20 @@ class Dataset:
     events: dict[str, list[tuple[int, int, str, str]]] = field(default_factory=dict)
 
 
+def read_json_files(folder: Path) -> Iterator[tuple[Path, Any]]:
+    """Each `*.json` file of a folder, parsed, in name order; an unreadable one is a log line,
+    not the end of training."""
+    for path in sorted(folder.glob("*.json")):
+        try:
+            yield path, json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            LOG.warning("%s: not readable JSON (%s), skipped", path, exc)
+
+
 def read_events(folder: Path) -> dict[str, list[tuple[int, int, str, str]]]:
     """The attack-event nuggets of CASIE's annotation files (`casie-annotation/<id>.json`)."""
     out: dict[str, list[tuple[int, int, str, str]]] = {}
-    for path in sorted(folder.glob("*.json")):
-        try:
-            value = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            LOG.warning("%s: not readable JSON (%s), skipped", path, exc)
-            continue
+    for path, value in read_json_files(folder):
         nuggets = []
         for hopper in (value.get("cyberevent") or {}).get("hopper") or []:
             for event in hopper.get("events") or []:
@@ -215,12 +220,7 @@ def load_dataset(folder: Path | list[Path]) -> Dataset:
                     groups(row.get("named_victims")) or None,
                     attackers or None,
                 )
-    for path in sorted(folder.glob("*.json")):
-        try:
-            value = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            LOG.warning("%s: not readable JSON (%s), skipped", path, exc)
-            continue
+    for path, value in read_json_files(folder):
         if isinstance(value, dict) and isinstance(value.get("agencies"), dict):
             side.append(value)
         elif isinstance(value, dict) and isinstance(value.get("gold"), dict):
