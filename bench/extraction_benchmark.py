@@ -71,7 +71,18 @@ def held_out(key: str) -> bool:
     return int(hashlib.md5(key.encode("utf-8")).hexdigest(), 16) % 2 == 1
 
 
-def _body_text(markup: bytes | str) -> str:
+def _decode(data: bytes) -> str:
+    """A gold file's text: UTF-8, else Windows-1252 (CleanEval and Dragnet have both). Gold
+    HTML is decoded here, not by lxml, which reads undeclared bytes as Latin-1 (L3S-GN1's
+    annotated pages and Readability's expected pages declare no charset: their non-ASCII
+    words became mojibake that no extractor's text matched)."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", "replace")
+
+
+def _body_text(markup: str) -> str:
     tree = lxml.html.document_fromstring(markup or "<html></html>")
     body = tree.find("body")
     return (body if body is not None else tree).text_content()
@@ -82,7 +93,7 @@ def cleaneval() -> Iterator[tuple[str, bytes, str]]:
     for gold in sorted((base / "GoldStandard").glob("*.txt")):
         page = base / "input" / f"{gold.stem}.html"
         if page.exists():
-            text = re.sub(r"^\s*URL:[^\n]*\n", "", gold.read_bytes().decode("utf-8", "replace"))
+            text = re.sub(r"^\s*URL:[^\n]*\n", "", _decode(gold.read_bytes()))
             raw = re.sub(rb"</text>\s*$", b"", re.sub(rb"^\s*<text [^>]*>", b"", page.read_bytes()))
             yield gold.stem, raw, re.sub(r"<[hpl]>", " ", text)
 
@@ -95,7 +106,7 @@ def dragnet() -> Iterator[tuple[str, bytes, str]]:
             yield (
                 gold.stem,
                 page.read_bytes(),
-                gold.read_bytes().decode("utf-8", "replace").split(DRAGNET_COMMENTS)[0],
+                _decode(gold.read_bytes()).split(DRAGNET_COMMENTS)[0],
             )
 
 
@@ -105,7 +116,7 @@ def l3s_gn1() -> Iterator[tuple[str, bytes, str]]:
             page = base / "original" / annotated.name
             if not page.exists():
                 continue
-            tree = lxml.html.document_fromstring(annotated.read_bytes())
+            tree = lxml.html.document_fromstring(_decode(annotated.read_bytes()))
             selected = tree.xpath(
                 "//*[contains(@class,'x-nc-sel1') or contains(@class,'x-nc-sel2') or contains(@class,'x-nc-sel3')]"
             )
@@ -121,7 +132,7 @@ def readability() -> Iterator[tuple[str, bytes, str]]:
     for case in sorted(base.iterdir()) if base.exists() else ():
         source, expected = case / "source.html", case / "expected.html"
         if source.exists() and expected.exists():
-            yield case.name, source.read_bytes(), _body_text(expected.read_bytes())
+            yield case.name, source.read_bytes(), _body_text(_decode(expected.read_bytes()))
 
 
 def trafilatura_eval() -> Iterator[tuple[str, bytes, dict]]:

@@ -180,6 +180,39 @@ def test_article_wrappers_with_boilerplate_looking_classes_are_kept(wrapper_clas
     assert "Paragraph 0 of the story" in article.text and "Paragraph 7 of the story" in article.text
 
 
+@pytest.mark.parametrize(
+    "wrapper", ['<form id="aspnetForm" method="post" action="story.aspx">', '<div id="nav">']
+)
+def test_a_page_wide_form_or_misnamed_wrapper_is_not_pruned_with_the_article(wrapper):
+    """ASP.NET puts every page in one <form>; some sites wrap the whole page, paragraphs
+    written as line breaks, in a box named "nav"."""
+    close = "</form>" if wrapper.startswith("<form") else "</div>"
+    story = "<br><br>".join(
+        f"Paragraph {i} of the story says what happened at the company and what it told customers."
+        for i in range(8)
+    )
+    page = (
+        f'<html><body>{wrapper}<div class="links"><a href="/">Home</a></div><h1>Story</h1>'
+        f'<div class="story">{story}</div><input type="hidden" name="__VIEWSTATE" value="x">{close}'
+        "</body></html>"
+    )
+    text = parse_html(page.encode()).text
+    assert sum(f"Paragraph {i} of the story" in text for i in range(8)) >= 6  # the vote may drop an end line
+
+
+def test_a_footer_word_in_the_body_class_does_not_make_the_page_chrome():
+    """WordPress themes put words like "footer-widgets-visible" on <body>: the article in a
+    "content-sidebar-wrap" box must still be found and protected from the pruning."""
+    page = (
+        '<html><body class="single footer-widgets-visible"><div class="content-sidebar-wrap">'
+        f'<main class="content"><article><h1>Story</h1><div class="entry-content">{ARTICLE_PARAGRAPHS}'
+        '</div></article></main><aside class="sidebar"><p>Other stories of the week.</p></aside>'
+        "</div></body></html>"
+    )
+    text = parse_html(page.encode()).text
+    assert "Paragraph 0 of the story" in text and "Other stories" not in text
+
+
 def test_short_post_among_long_teasers_stays_short():
     teasers = "".join(
         f'<div class="teaser"><p>Teaser {i}: another story about something else entirely, with a long '

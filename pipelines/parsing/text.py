@@ -25,7 +25,12 @@ BOILERPLATE_CLASS = re.compile(
 )
 TAXONOMY_OR_LAYOUT = re.compile(r"^(category|tag|has|is|with|l)-|layout", re.IGNORECASE)
 CHROME_TAGS = {"footer", "header", "nav", "aside", "form"}
+# Never boxes of boilerplate whatever their class names say ("site-footer-visible" on <body>).
+PAGE_TAGS = {"html", "body", "article", "main"}
 FALLBACK_BELOW_CHARS = 200
+# A <form> holding this share of the page's text is the page itself (ASP.NET wraps every page
+# in one), not a search or comment form.
+PAGE_FORM_SHARE = 0.5
 
 
 def article_text(
@@ -43,7 +48,7 @@ def article_text(
     model = load_model() if voted else None
     if model is None and (readings is None or not voted):
         return main_text(tree, url)
-    unwrap_layout_tables(tree)
+    unwrap_layout(tree)
     page = deepcopy(tree)  # the others read the unpruned page (its layout tables unwrapped)
     removed: list[str] = []
     texts = voter_texts(page, markup, url, main_text(tree, url, removed))
@@ -56,7 +61,10 @@ def article_text(
 def _outside_boilerplate(text: str, removed: list[str], ours: str) -> str:
     """The text without the lines that stand in a box the markup marks as boilerplate
     (newsletter, related, share ...: what prune removed), which the other extractors, blind
-    to class names, may have voted for."""
+    to class names, may have voted for. When our extraction found nothing, the pruning took
+    the article with a box (a page wrapper with id "nav"), and its boxes tell nothing."""
+    if not ours:
+        return text
     boxes = [_squash(box) for box in removed]
     kept = _squash(ours)
     lines = []
@@ -106,11 +114,11 @@ def _extract(tree: HtmlElement, url: str | None, fast: bool) -> str:
 
 
 def prune(tree: HtmlElement, removed: list[str] | None = None) -> None:
-    unwrap_layout_tables(tree)
+    unwrap_layout(tree)
     protected = _main_container_and_ancestors(tree)
     candidates = list(tree.xpath(BOILERPLATE_XPATH))
     for node in tree.iter():
-        if not isinstance(node.tag, str) or node.tag in ("html", "body", "article", "main"):
+        if not isinstance(node.tag, str) or node.tag in PAGE_TAGS:
             continue
         if BOILERPLATE_CLASS.search(marker(node)):
             candidates.append(node)
@@ -154,11 +162,13 @@ def _main_container_and_ancestors(tree: HtmlElement) -> set:
 
 
 def main_container(tree: HtmlElement) -> HtmlElement | None:
-    """The element holding the most paragraph text, searched within the page's <article> (or
-    <main>, or articleBody) when it has one; paragraphs in page chrome (footer, header,
-    navigation, forms) do not count."""
+    """The element holding the most paragraph text, searched within the page's first <article>
+    (or <main>, or articleBody) with paragraphs, when it has one; paragraphs in page chrome
+    (footer, header, navigation, forms) do not count. On a page without such paragraphs (text
+    set with line breaks, as in older table layouts, or markup so broken that the whole page
+    sits inside its header), the element with the most text of its own."""
     scopes = tree.xpath("//article | //main | //*[@itemprop='articleBody']")
-    scope = scopes[0] if scopes and _paragraph_text(scopes[0]) else tree
+    scope = next((scope for scope in scopes if _paragraph_text(scope)), tree)
     weight: dict = {}
     in_chrome: dict = {}  # per ancestor, computed once: pages can have tens of thousands of <p>
     for paragraph in scope.iter("p"):
@@ -166,9 +176,23 @@ def main_container(tree: HtmlElement) -> HtmlElement | None:
         if parent is None or _in_chrome(parent, in_chrome):
             continue
         weight[parent] = weight.get(parent, 0) + len(paragraph.text_content())
+    body = tree.find("body")
+    if not weight and body is not None:
+        own = {
+            node: _own_text(node)
+            for node in body.iter()
+            if isinstance(node.tag, str) and node.tag not in PAGE_TAGS
+        }
+        weight = {node: chars for node, chars in own.items() if chars and not _in_chrome(node, in_chrome)}
+        weight = weight or {node: chars for node, chars in own.items() if chars}
     if not weight:
         return None
     return max(weight, key=weight.get)
+
+
+def _own_text(node: HtmlElement) -> int:
+    """Characters of text directly in the element, not in its children."""
+    return len((node.text or "").strip()) + sum(len((child.tail or "").strip()) for child in node)
 
 
 def _in_chrome(node: HtmlElement, memo: dict) -> bool:
@@ -180,7 +204,7 @@ def _in_chrome(node: HtmlElement, memo: dict) -> bool:
             answer = memo[node]
             break
         path.append(node)
-        if node.tag in CHROME_TAGS or "footer" in marker(node).lower():
+        if node.tag in CHROME_TAGS or (node.tag not in PAGE_TAGS and "footer" in marker(node).lower()):
             answer = True
             break
         node = node.getparent()
@@ -189,9 +213,17 @@ def _in_chrome(node: HtmlElement, memo: dict) -> bool:
     return answer
 
 
-def unwrap_layout_tables(tree: HtmlElement) -> None:
-    """Tables used for page layout (cells holding paragraphs and headings) become plain
-    blocks, so their paragraphs are read as paragraphs and not as one table row."""
+def unwrap_layout(tree: HtmlElement) -> None:
+    """Layout that is not what its tag says becomes plain blocks: tables used for page layout
+    (cells holding paragraphs and headings), so their paragraphs are read as paragraphs and
+    not as one table row, and a form wrapping the page, which would otherwise be pruned as
+    a form with the article inside it."""
+    forms = tree.xpath("//form")
+    if forms:
+        page_chars = len(tree.text_content())
+        for form in forms:
+            if len(form.text_content()) > PAGE_FORM_SHARE * page_chars:
+                form.tag = "div"
     for table in tree.xpath("//table[.//td//p or .//td//h1 or .//td//h2]"):
         for node in table.iter("table", "tbody", "thead", "tr", "td", "th"):
             node.tag = "div"
