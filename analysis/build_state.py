@@ -2,8 +2,11 @@
 
 Stored in D/dataset/.build-state/ and swapped in with the dataset, so the state always
 describes the dataset next to it:
-- `articles.parquet`: per extracted article, the part file its row came from, the story and
-  incident it was put in, and its clustering features (MinHash signature, dates named);
+- `articles.parquet`: per extracted article, the part file its row came from, what the
+  clustering reads of its prepared row (whether it is about an incident, its date and the
+  date's source as extracted, its victims, its incident types), its clustering features
+  (MinHash signature, dates named), and the story and incident it was put in: an incremental
+  build clusters every article again without reading or preparing the old rows;
 - `victim_keys.parquet`: every victim spelling → its merge key;
 - `pairs.parquet`: the near-duplicate pairs found (so the next build compares only the new
   articles' signatures with the others);
@@ -37,11 +40,16 @@ from pipelines.extracted import live_articles_dir
 
 log = logging.getLogger(__name__)
 STATE_DIR = ".build-state"
-LAYOUT = 2
+LAYOUT = 3
 ARTICLES = pa.schema(
     [
         pa.field("article_id", pa.string(), nullable=False),
         pa.field("part", pa.string()),
+        pa.field("is_incident", pa.bool_()),
+        pa.field("published_at", pa.timestamp("us", tz="UTC")),
+        pa.field("published_source", pa.string()),
+        pa.field("victims", pa.list_(pa.string())),
+        pa.field("incident_types", pa.list_(pa.string())),
         pa.field("story_id", pa.string()),
         pa.field("incident_id", pa.string()),
         pa.field("victim_key", pa.string()),
@@ -74,11 +82,25 @@ def extracted_parts(extracted_root: Path) -> list[list]:
     return [[path.name, path.stat().st_size] for path in sorted(folder.glob("part-*.parquet"))]
 
 
+# The prepared columns kept (the rest of ARTICLES: the features and the assignment).
+INPUTS = (
+    "article_id",
+    "part",
+    "is_incident",
+    "published_at",
+    "published_source",
+    "victims",
+    "incident_types",
+)
+ASSIGNED = ("story_id", "incident_id", "victim_key")
+
+
 @dataclass
 class BuildState:
     articles: pd.DataFrame  # ARTICLES columns, indexed by article_id (an unnamed index)
     victim_key: dict[str, str]
     pairs: pd.DataFrame  # PAIR_COLUMNS
+    parts: list[list]  # [name, size] of the extracted parts the build read
 
 
 def _meta(dataset: Path) -> dict | None:
@@ -113,10 +135,14 @@ def load(dataset: Path, expected: dict) -> BuildState | None:
     except (OSError, ValueError, pa.ArrowInvalid) as exc:
         log.info("no usable build state (%s): full build", exc)
         return None
-    frame = articles.drop(["signature"]).to_pandas()
+    lists = ["victims", "incident_types", "ref_months", "ref_years"]
+    frame = articles.drop_columns(["signature", *lists]).to_pandas()
+    for name in lists:  # Python lists, as prepared rows hold them
+        frame[name] = pd.Series(articles.column(name).to_pylist(), dtype=object)
     frame["signature"] = _signatures_from_arrow(articles.column("signature"))
     frame.index = pd.Index(frame["article_id"].to_numpy(), name=None)
-    return BuildState(frame, dict(zip(keys["spelling"], keys["key"])), pairs[list(PAIR_COLUMNS)])
+    keymap = dict(zip(keys["spelling"], keys["key"]))
+    return BuildState(frame, keymap, pairs[list(PAIR_COLUMNS)], meta.get("parts", []))
 
 
 def _signatures_from_arrow(column: pa.ChunkedArray) -> list[np.ndarray | None]:

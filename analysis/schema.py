@@ -1,4 +1,5 @@
-"""The dataset's tables: explicit pyarrow schemas and the pandera checks run before writing.
+"""The dataset's tables: explicit pyarrow schemas and the pandera checks run before writing
+(pandera loads on the first check: a build with nothing to check does not pay for it).
 
 Columns of the dataset contract (docs/architecture.md, "Dataset tables") come first and keep their names; extra columns follow. Strings
 with few distinct values (source, country, label...) are dictionary-encoded, so pandas reads
@@ -7,9 +8,11 @@ them as categoricals and parquet stores them compactly.
 
 from __future__ import annotations
 
+import functools
+
 import pandas as pd
-import pandera.pandas as pa_check
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from core.vocabulary import INCIDENT_TYPES, PUBLISHED_SOURCES, ROLES
 
@@ -128,67 +131,87 @@ SCHEMAS: dict[str, pa.Schema] = {
 }
 
 
-def _all_in(allowed: tuple[str, ...] | list[str]):
-    allowed = frozenset(allowed)
-    return pa_check.Check(
-        lambda s: s.map(lambda v: v is None or set(v) <= allowed), name=f"values in {sorted(allowed)}"
-    )
+@functools.cache
+def checks() -> dict:
+    """The pandera checks of each table (pandera imported here, on first use)."""
+    import pandera.pandas as pa_check
 
+    def _all_in(allowed: tuple[str, ...] | list[str]):
+        allowed = frozenset(allowed)
+        return pa_check.Check(
+            lambda s: s.map(lambda v: v is None or set(v) <= allowed), name=f"values in {sorted(allowed)}"
+        )
 
-_ID = pa_check.Column(nullable=False, unique=True, checks=pa_check.Check.str_matches(r"^[a-z0-9-]+$"))
+    _ID = pa_check.Column(nullable=False, unique=True, checks=pa_check.Check.str_matches(r"^[a-z0-9-]+$"))
 
-CHECKS: dict[str, pa_check.DataFrameSchema] = {
-    "incidents": pa_check.DataFrameSchema(
-        {
-            "incident_id": _ID,
-            "country": pa_check.Column(
-                nullable=True,
-                checks=pa_check.Check(lambda s: s.dropna().astype(str).str.fullmatch(r"[A-Z]{2}")),
+    return {
+        "incidents": pa_check.DataFrameSchema(
+            {
+                "incident_id": _ID,
+                "country": pa_check.Column(
+                    nullable=True,
+                    checks=pa_check.Check(lambda s: s.dropna().astype(str).str.fullmatch(r"[A-Z]{2}")),
+                ),
+                "incident_types": pa_check.Column(checks=_all_in(INCIDENT_TYPES)),
+                "n_articles": pa_check.Column(checks=pa_check.Check.ge(1)),
+                "n_sources": pa_check.Column(checks=pa_check.Check.ge(1)),
+                "source_urls": pa_check.Column(checks=pa_check.Check(lambda s: s.map(len) >= 1)),
+                "first_reported_at": pa_check.Column(nullable=False),
+            },
+            checks=pa_check.Check(
+                lambda df: df["first_reported_at"] <= df["last_reported_at"], name="first <= last"
             ),
-            "incident_types": pa_check.Column(checks=_all_in(INCIDENT_TYPES)),
-            "n_articles": pa_check.Column(checks=pa_check.Check.ge(1)),
-            "n_sources": pa_check.Column(checks=pa_check.Check.ge(1)),
-            "source_urls": pa_check.Column(checks=pa_check.Check(lambda s: s.map(len) >= 1)),
-            "first_reported_at": pa_check.Column(nullable=False),
-        },
-        checks=pa_check.Check(
-            lambda df: df["first_reported_at"] <= df["last_reported_at"], name="first <= last"
         ),
-    ),
-    "articles": pa_check.DataFrameSchema(
-        {
-            "article_id": pa_check.Column(nullable=False, unique=True),
-            "url": pa_check.Column(nullable=False),
-            "incident_types": pa_check.Column(nullable=True, checks=_all_in(INCIDENT_TYPES)),
-            "published_source": pa_check.Column(
-                nullable=True, checks=pa_check.Check(lambda s: s.dropna().astype(str).isin(PUBLISHED_SOURCES))
-            ),
-        }
-    ),
-    "mentions": pa_check.DataFrameSchema(
-        {
-            "article_id": pa_check.Column(nullable=False),
-            "role": pa_check.Column(
-                nullable=True, checks=pa_check.Check(lambda s: s.dropna().astype(str).isin(ROLES))
-            ),
-        }
-    ),
-    "statements": pa_check.DataFrameSchema(
-        {"article_id": pa_check.Column(nullable=False), "quote": pa_check.Column(nullable=True)}
-    ),
-    "redirects": pa_check.DataFrameSchema({"old_incident_id": pa_check.Column(nullable=False, unique=True)}),
-}
+        "articles": pa_check.DataFrameSchema(
+            {
+                "article_id": pa_check.Column(nullable=False, unique=True),
+                "url": pa_check.Column(nullable=False),
+                "incident_types": pa_check.Column(nullable=True, checks=_all_in(INCIDENT_TYPES)),
+                "published_source": pa_check.Column(
+                    nullable=True,
+                    checks=pa_check.Check(lambda s: s.dropna().astype(str).isin(PUBLISHED_SOURCES)),
+                ),
+            }
+        ),
+        "mentions": pa_check.DataFrameSchema(
+            {
+                "article_id": pa_check.Column(nullable=False),
+                "role": pa_check.Column(
+                    nullable=True, checks=pa_check.Check(lambda s: s.dropna().astype(str).isin(ROLES))
+                ),
+            }
+        ),
+        "statements": pa_check.DataFrameSchema(
+            {"article_id": pa_check.Column(nullable=False), "quote": pa_check.Column(nullable=True)}
+        ),
+        "redirects": pa_check.DataFrameSchema(
+            {"old_incident_id": pa_check.Column(nullable=False, unique=True)}
+        ),
+    }
 
 
 def validate(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     """Raise pandera's SchemaErrors (all failures at once) when a table breaks its contract."""
-    return CHECKS[name].validate(frame, lazy=True)
+    return checks()[name].validate(frame, lazy=True)
+
+
+def check_unique(name: str, table: pa.Table) -> None:
+    """Raise ValueError when a column the checks declare unique repeats a value anywhere in
+    `table` (an incremental build checks its new rows with `validate`, and this over all)."""
+    for column, spec in checks()[name].columns.items():
+        if spec.unique and pc.count_distinct(table.column(column)).as_py() != table.num_rows:
+            raise ValueError(f"table {name}: column {column} repeats values")
 
 
 def to_arrow(name: str, frame: pd.DataFrame) -> pa.Table:
     """The frame as a table with exactly the table's schema (column order, types)."""
     schema = SCHEMAS[name]
     return pa.Table.from_arrays([_column(frame[f.name], f.type) for f in schema], schema=schema)
+
+
+def arrow_column(name: str, column: str, values: pd.Series) -> pa.Array:
+    """One column of a table, typed as the table's schema says."""
+    return _column(values, SCHEMAS[name].field(column).type)
 
 
 def _column(values: pd.Series, kind: pa.DataType) -> pa.Array:

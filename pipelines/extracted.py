@@ -87,20 +87,25 @@ def read_table(extracted_root: Path, with_part: bool = False) -> pa.Table:
 
     `with_part` adds a `part` column: the file each row came from (parts are never rewritten,
     so a build can tell which articles changed since it last ran)."""
-    parts = sorted(live_articles_dir(extracted_root).glob("part-*.parquet"))
-    if not parts:
-        table = EXTRACTED_ARTICLE.empty_table()
-        return table.append_column("part", pa.array([], pa.string())) if with_part else table
-    tables = []
-    for path in parts:
-        table = pq.read_table(path, schema=EXTRACTED_ARTICLE)
-        if with_part:
-            table = table.append_column("part", pa.array([path.name] * table.num_rows, pa.string()))
-        tables.append(table)
+    parts = sorted(path.name for path in live_articles_dir(extracted_root).glob("part-*.parquet"))
+    table = read_parts(extracted_root, parts)
+    return table if with_part else table.drop_columns(["part"])
+
+
+def read_parts(extracted_root: Path, names: list[str], columns: list[str] | None = None) -> pa.Table:
+    """The rows of some parts (in the order given; a later row of an article wins over an
+    earlier one), with a `part` column naming the file of each; only `columns` when given."""
+    folder = live_articles_dir(extracted_root)
+    schema = (
+        EXTRACTED_ARTICLE if columns is None else pa.schema([EXTRACTED_ARTICLE.field(c) for c in columns])
+    )
+    tables = [schema.empty_table().append_column("part", pa.array([], pa.string()))]
+    for name in names:
+        table = pq.read_table(folder / name, schema=schema, columns=columns)
+        tables.append(table.append_column("part", pa.array([name] * table.num_rows, pa.string())))
     table = pa.concat_tables(tables)
-    frame_ids = table.column("article_id").to_pylist()
     last: dict[str, int] = {}
-    for index, key in enumerate(frame_ids):
+    for index, key in enumerate(table.column("article_id").to_pylist()):
         last[key] = index
     if len(last) == table.num_rows:  # no page extracted twice
         return table

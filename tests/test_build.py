@@ -139,6 +139,24 @@ def test_incremental_build_equals_full_rebuild(tmp_path):
         pd.testing.assert_frame_equal(frame, _tables(full)[name], obj=name)
 
 
+def assert_same_dataset(incremental: DataDir, full: DataDir) -> None:
+    """Every table as stored (row order included; `redirects` keeps an incremental build's
+    history, so it is left out), the card but for when and how it was built, and the state."""
+    for name in TABLES:
+        pd.testing.assert_frame_equal(
+            storage.read_frame(incremental.dataset, name), storage.read_frame(full.dataset, name), obj=name
+        )
+    cards = [storage.read_card(d.dataset) for d in (incremental, full)]
+    for card in cards:
+        for key in ("built_at", "build_seconds", "build"):
+            card.pop(key)
+        card["rows"].pop("redirects")
+    assert cards[0] == cards[1]
+    # The state but for the part each row came from (the two data dirs' parts have other names).
+    states = [pd.read_parquet(d.dataset / ".build-state" / "articles.parquet") for d in (incremental, full)]
+    pd.testing.assert_frame_equal(states[0].drop(columns="part"), states[1].drop(columns="part"), obj="state")
+
+
 def test_incremental_build_of_new_and_changed_articles_equals_full_rebuild(tmp_path):
     from bench.dataset_build import generate
 
@@ -164,6 +182,67 @@ def test_incremental_build_of_new_and_changed_articles_equals_full_rebuild(tmp_p
     after = incidents_of(incremental)
     untouched = [i for i in before.index if i in after.index]
     assert len(untouched) > 0.8 * len(before)  # ids of incidents that got no new article stay
+    assert_same_dataset(incremental, full)
+
+
+def _write_part(data_dir: DataDir, name: str, rows: list[dict]) -> None:
+    """A part under a chosen name (its name orders it among the others)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from pipelines.extracted import articles_dir
+    from pipelines.extracted_schema import EXTRACTED_ARTICLE
+
+    table = pa.Table.from_pylist(
+        [{c: row.get(c) for c in EXTRACTED_ARTICLE.names} for row in rows], schema=EXTRACTED_ARTICLE
+    )
+    articles_dir(data_dir.extracted).mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, articles_dir(data_dir.extracted) / name)
+
+
+def test_incremental_build_patches_dates_ids_and_older_rows_as_a_full_build_does(tmp_path):
+    """Step by step: an undated copy that a later wire story dates, an earlier report that
+    moves an incident's ID, a re-extraction in a part that sorts before the row it repeats
+    (the older part's row still wins), statements and services on old and new rows."""
+    wire_text = article("wire", "2023-03-01T08:00", ["Northport Harbour"])["text"]
+    undated = dict(article("undated", "2023-03-01T08:00", ["Northport Harbour"], text=wire_text))
+    undated.update(published_at=None, published_source="none")
+    late = article(
+        "late",
+        "2023-02-03T10:00",
+        ["Example Ltd"],
+        services=["payroll"],
+        statements=[("Example", "We are investigating.")],
+    )
+    steps = [
+        ("part-20230101T000000000000-a.parquet", [undated, late, *sample_rows()[:4]]),
+        (
+            "part-20230201T000000000000-b.parquet",
+            [article("wire", "2023-03-01T08:00", ["Northport Harbour"])],
+        ),
+        (
+            "part-20230301T000000000000-c.parquet",
+            [article("early", "2023-01-30T10:00", ["Example"], services=["email"]), *sample_rows()[4:]],
+        ),
+        # Sorts first: its row of `late` is older than the one already read, and loses.
+        ("part-20220101T000000000000-z.parquet", [dict(late, victims=["Somebody Else"])]),
+    ]
+    incremental = DataDir.resolve(tmp_path / "inc")
+    for name, rows in steps:
+        _write_part(incremental, name, rows)
+        build_dataset(incremental)
+        full = DataDir.resolve(tmp_path / f"full-{name}")
+        for part, part_rows in steps[: steps.index((name, rows)) + 1]:
+            _write_part(full, part, part_rows)
+        build_dataset(full, incremental=False)
+        assert storage.read_card(incremental.dataset)["build"] == (
+            "full" if name == steps[0][0] else "incremental"
+        )
+        assert_same_dataset(incremental, full)
+    articles = load_dataset(incremental)["articles"].set_index("article_id")
+    assert articles.loc[undated["article_id"], "published_source"] == "story"
+    assert articles.loc[late["article_id"], "victims"].tolist() == ["Example Ltd"]
+    assert load_dataset(incremental).resolve("example-2023-02") == "example-2023-01"
 
 
 def test_earlier_article_moves_the_id_and_records_a_redirect(tmp_path):
