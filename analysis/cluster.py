@@ -324,12 +324,10 @@ def assign_incidents(
     )
     # An empty input must still give string columns to merge on.
     out = out.astype({"article_id": object, "story_id": object, "incident_id": object, "victim_key": object})
+    rows = np.array([(i, j) for i, j, _ in pairs], dtype=np.int64).reshape(-1, 2)
+    ids = np.array(article_ids, dtype=object)
     found = pd.DataFrame(
-        {
-            "a": [article_ids[i] for i, _, _ in pairs],
-            "b": [article_ids[j] for _, j, _ in pairs],
-            "similarity": [s for _, _, s in pairs],
-        },
+        {"a": ids[rows[:, 0]], "b": ids[rows[:, 1]], "similarity": [s for _, _, s in pairs]},
         columns=list(PAIR_COLUMNS),
     )
     return Assignment(out, keymap, found)

@@ -88,22 +88,25 @@ def signature_pairs(
     if len(present) < 2:
         return []
     lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
-    matrix = np.ascontiguousarray(np.stack([sketches[i] for i in present]))
+    bands, rows_per_band = lsh.b, lsh.r
+    matrix = np.concatenate([sketches[i] for i in present]).reshape(len(present), NUM_PERM)
     rows = np.asarray(present)
     is_fresh = None if fresh is None else np.asarray(fresh, dtype=bool)[rows]
     if is_fresh is not None and not is_fresh.any():
         return []
     candidates: set[tuple[int, int]] = set()
-    for band in range(lsh.b):
-        block = np.ascontiguousarray(matrix[:, band * lsh.r : (band + 1) * lsh.r])
+    for band in range(bands):
+        block = np.ascontiguousarray(matrix[:, band * rows_per_band : (band + 1) * rows_per_band])
         within = np.arange(len(rows))
         if is_fresh is not None:
             # Only the signatures whose band may equal a fresh one's (same hash of the band)
             # are sorted and grouped below, where equality is exact.
             hashed = _band_hash(block)
-            within = np.flatnonzero(np.isin(hashed, hashed[is_fresh]))
+            wanted = np.sort(hashed[is_fresh])
+            at = np.minimum(np.searchsorted(wanted, hashed), len(wanted) - 1)
+            within = np.flatnonzero(wanted[at] == hashed)
             block = block[within]
-        keys = block.view(np.dtype((np.void, block.dtype.itemsize * lsh.r))).ravel()
+        keys = block.view(np.dtype((np.void, block.dtype.itemsize * rows_per_band))).ravel()
         order = np.argsort(keys, kind="stable")
         ordered = keys[order]
         boundary = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1], True])

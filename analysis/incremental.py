@@ -89,7 +89,7 @@ def patch(
     previous dataset, the state and the added parts."""
     fresh = _fresh_rows(extracted_root, state, added)
     prepared = _with_features(prepare_articles(fresh, agencies, actors))
-    changed = set(prepared["article_id"]) & set(state.articles.index)
+    changed = set(prepared["article_id"].tolist()) & set(state.articles.index.tolist())
     log.info(
         "incremental build: %s new and %s re-extracted articles", len(prepared) - len(changed), len(changed)
     )
@@ -228,7 +228,7 @@ def _incidents(
     the victim names re-voted for every incident of a key a changed incident has or had."""
     previous = storage.read_table(dataset, "incidents")
     touched = touched_incidents(articles, state, keymap)
-    current = set(articles["incident_id"].dropna())
+    current = set(articles["incident_id"].dropna().tolist())
     redo = touched & current
     members = articles[articles["incident_id"].isin(redo)]
     rows = rows_of_incidents(_aggregated_rows(extracted_root, members, prepared, agencies, actors))
@@ -294,7 +294,8 @@ def touched_incidents(
     differs = np.zeros(len(articles), dtype=bool)
     for column in compared:
         differs |= articles[column].fillna("").to_numpy() != old[column].fillna("").to_numpy()
-    touched = set(articles["incident_id"][differs].dropna()) | set(old["incident_id"][differs].dropna())
+    touched = set(articles["incident_id"][differs].dropna().tolist())
+    touched |= set(old["incident_id"][differs].dropna().tolist())
     respelled = {name for name, key in keymap.items() if state.victim_key.get(name) != key}
     respelled |= set(state.victim_key) - set(keymap)
     if respelled:
