@@ -2,6 +2,9 @@
 
 A story copied by three outlets is one piece of evidence, not three: the build groups such
 copies into one "story" and counts each story once, while keeping every copy's URL.
+
+datasketch is imported where it is used: it imports scipy, half a second that a build with
+nothing to compare (nothing new since the last one) need not pay.
 """
 
 from __future__ import annotations
@@ -10,9 +13,12 @@ import re
 import zlib
 from collections.abc import Sequence
 from itertools import combinations
+from typing import TYPE_CHECKING
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
+
+if TYPE_CHECKING:
+    from datasketch import MinHash
 
 NUM_PERM = 64
 SHINGLE = 3
@@ -40,6 +46,8 @@ def _identity(value: int) -> int:
 
 def minhashes(texts: Sequence[str]) -> list[MinHash | None]:
     """One MinHash per text (None when a text is too short to compare), fixed seed."""
+    from datasketch import MinHash
+
     hashed = [shingle_hashes(t) for t in texts]
     template = MinHash(num_perm=NUM_PERM, seed=7, hashfunc=_identity)
     out: list[MinHash | None] = []
@@ -87,6 +95,8 @@ def signature_pairs(
     present = [index for index, sketch in enumerate(sketches) if sketch is not None]
     if len(present) < 2:
         return []
+    from datasketch import MinHashLSH
+
     lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
     bands, rows_per_band = lsh.b, lsh.r
     matrix = np.concatenate([sketches[i] for i in present]).reshape(len(present), NUM_PERM)
