@@ -20,6 +20,7 @@ The tables are written beside the dataset and swapped in as a full build's are.
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,6 +50,8 @@ from pipelines.extracted import read_parts
 from pipelines.extracted_schema import EXTRACTED_ARTICLE
 
 log = logging.getLogger(__name__)
+# The tables an incremental build patches (the others it makes as a full build does).
+PATCHED = ("articles", "mentions", "statements", "incidents")
 # What the clustering changes in an article's row of the articles table.
 CLUSTERED = ("incident_id", "story_id", "is_copy", "published_at", "published_source")
 # Columns of an old row that the incidents' aggregation does not need (re-read without them).
@@ -87,33 +90,48 @@ def patch(
 ) -> Patch:
     """The tables of a full build over the state's parts and the `added` ones, from the
     previous dataset, the state and the added parts."""
-    fresh = _fresh_rows(extracted_root, state, added)
-    prepared = _with_features(prepare_articles(fresh, agencies, actors))
-    changed = set(prepared["article_id"].tolist()) & set(state.articles.index.tolist())
-    log.info(
-        "incremental build: %s new and %s re-extracted articles", len(prepared) - len(changed), len(changed)
-    )
-    inputs = _inputs(state, prepared, changed)
-    columns = ["article_id", "date", "victims", "incident_types", *FEATURES, "fresh"]
-    assignment = assign_incidents(
-        inputs.loc[is_candidate(inputs), columns], agencies, known_pairs=state.pairs
-    )
-    articles = with_assignment(inputs, assignment.frame)
-    assigned = ["article_id", "published_at", "published_source", "date", "story_id", "incident_id"]
-    assigned += ["victim_key", "is_copy"]
-    prepared = prepared.drop(columns=["published_at", "published_source", "date"]).merge(
-        articles[assigned], on="article_id", how="left"
-    )
+    with ThreadPoolExecutor(max_workers=1) as reader:
+        # The previous tables are read (Arrow decodes without the GIL) while the new rows are
+        # prepared and every article is clustered.
+        previous = {name: reader.submit(storage.read_table, dataset, name) for name in PATCHED}
+        fresh = _fresh_rows(extracted_root, state, added)
+        prepared = _with_features(prepare_articles(fresh, agencies, actors))
+        changed = set(prepared["article_id"].tolist()) & set(state.articles.index.tolist())
+        log.info(
+            "incremental build: %s new and %s re-extracted articles",
+            len(prepared) - len(changed),
+            len(changed),
+        )
+        inputs = _inputs(state, prepared, changed)
+        columns = ["article_id", "date", "victims", "incident_types", *FEATURES, "fresh"]
+        assignment = assign_incidents(
+            inputs.loc[is_candidate(inputs), columns], agencies, known_pairs=state.pairs
+        )
+        articles = with_assignment(inputs, assignment.frame)
+        assigned = ["article_id", "published_at", "published_source", "date", "story_id", "incident_id"]
+        assigned += ["victim_key", "is_copy"]
+        prepared = prepared.drop(columns=["published_at", "published_source", "date"]).merge(
+            articles[assigned], on="article_id", how="left"
+        )
+        previous = {name: future.result() for name, future in previous.items()}
 
     tables, new_rows = {}, {}
-    new_rows["articles"] = article_table(prepared)
-    tables["articles"] = _patched(dataset, "articles", new_rows["articles"], changed, articles)
-    new_rows["mentions"] = build_mentions(prepared)
-    tables["mentions"] = _patched(dataset, "mentions", new_rows["mentions"], changed, articles)
-    new_rows["statements"] = build_statements(prepared)
-    tables["statements"] = _patched(dataset, "statements", new_rows["statements"], changed, articles)
+    for name, make in (
+        ("articles", article_table),
+        ("mentions", build_mentions),
+        ("statements", build_statements),
+    ):
+        new_rows[name] = make(prepared)
+        tables[name] = _patched(previous[name], name, new_rows[name], changed, articles)
     new_rows["incidents"], tables["incidents"] = _incidents(
-        dataset, extracted_root, state, articles, prepared, assignment.victim_key, agencies, actors
+        previous["incidents"],
+        extracted_root,
+        state,
+        articles,
+        prepared,
+        assignment.victim_key,
+        agencies,
+        actors,
     )
     counts = statement_counts(
         tables["statements"].column("incident_id").to_pandas(),
@@ -172,12 +190,11 @@ def _inputs(state: build_state.BuildState, prepared: pd.DataFrame, changed: set[
 
 
 def _patched(
-    dataset: Path, name: str, new_rows: pd.DataFrame, changed: set[str], articles: pd.DataFrame
+    previous: pa.Table, name: str, new_rows: pd.DataFrame, changed: set[str], articles: pd.DataFrame
 ) -> pa.Table:
     """A per-article table (articles, mentions, statements): the previous rows of the articles
     not re-extracted and the fresh rows, in article order (each article's rows in their own
     order, as a full build makes them), with every row's clustered columns as they are now."""
-    previous = storage.read_table(dataset, name)
     keep = pc.invert(pc.is_in(previous.column("article_id"), pa.array(list(changed), pa.string())))
     table = pa.concat_tables([previous.filter(keep), to_arrow(name, new_rows)])
     table = table.take(pc.sort_indices(table, [("article_id", "ascending")]))  # stable
@@ -214,7 +231,7 @@ def _set(table: pa.Table, name: str, column: str, values: pd.Series) -> pa.Table
 
 
 def _incidents(
-    dataset: Path,
+    previous: pa.Table,
     extracted_root: Path,
     state: build_state.BuildState,
     articles: pd.DataFrame,
@@ -226,7 +243,6 @@ def _incidents(
     """(the incident rows aggregated again, the incidents table): the previous rows of the
     incidents no changed article touches, copied; the others aggregated from their articles;
     the victim names re-voted for every incident of a key a changed incident has or had."""
-    previous = storage.read_table(dataset, "incidents")
     touched = touched_incidents(articles, state, keymap)
     current = set(articles["incident_id"].dropna().tolist())
     redo = touched & current

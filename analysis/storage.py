@@ -22,6 +22,7 @@ import os
 import shutil
 import tomllib
 import uuid
+from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 
 import pandas as pd
@@ -150,17 +151,9 @@ def write_dataset(
     staging.mkdir()
     previous = dataset.parent / f"{dataset.name}.previous-{token}"
     try:
-        for name in TABLES:
-            write_table(staging, name, tables[name])
+        _write_files(staging, tables, extra or {})
         (staging / "dataset.json").write_text(json.dumps(card, indent=2, default=str) + "\n")
         (staging / "README.md").write_text(readme)
-        for relative, content in (extra or {}).items():
-            path = staging / relative
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if isinstance(content, pa.Table):
-                pq.write_table(content, path, compression="zstd")
-            else:
-                path.write_text(content, encoding="utf-8")
         if dataset.exists():
             dataset.rename(previous)
         staging.rename(dataset)
@@ -170,6 +163,27 @@ def write_dataset(
             previous.rename(dataset)
         raise
     shutil.rmtree(previous, ignore_errors=True)
+
+
+def _write_files(staging: Path, tables: dict[str, pa.Table], extra: dict) -> None:
+    """The tables and the extra files, written by a few threads at once (Arrow encodes and
+    compresses without holding the GIL). Every write has ended when this returns or raises
+    (the first failure), so a failed build's staging directory can be removed whole."""
+
+    def extra_file(relative: str, content: object) -> None:
+        path = staging / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, pa.Table):
+            pq.write_table(content, path, compression="zstd")
+        else:
+            path.write_text(str(content), encoding="utf-8")
+
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+        futures = [pool.submit(write_table, staging, name, tables[name]) for name in TABLES]
+        futures += [pool.submit(extra_file, relative, content) for relative, content in extra.items()]
+        wait(futures)
+    for future in futures:
+        future.result()
 
 
 def live(dataset: Path) -> Path:
