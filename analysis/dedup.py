@@ -3,22 +3,20 @@
 A story copied by three outlets is one piece of evidence, not three: the build groups such
 copies into one "story" and counts each story once, while keeping every copy's URL.
 
-datasketch is imported where it is used: it imports scipy, half a second that a build with
-nothing to compare (nothing new since the last one) need not pay.
+The signatures are datasketch's MinHash values and the comparison its LSH banding, both done
+with numpy over many articles at once (see `signatures`); datasketch, which imports scipy
+(half a second), is imported only for a banding not in BANDING.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import zlib
 from collections.abc import Sequence
 from itertools import combinations
-from typing import TYPE_CHECKING
 
 import numpy as np
-
-if TYPE_CHECKING:
-    from datasketch import MinHash
 
 NUM_PERM = 64
 SHINGLE = 3
@@ -40,31 +38,59 @@ def shingle_hashes(text: str) -> np.ndarray:
     return np.unique(combined & _MASK32)
 
 
-def _identity(value: int) -> int:
-    return int(value)
+# datasketch's MinHash as this module uses it (num_perm NUM_PERM, seed SEED, its default
+# "affine32" scheme, the shingle hashes as its hash values), computed with numpy for a whole
+# text at once: equal values (tests/test_dedup.py compares them with datasketch's), without
+# a MinHash object per article or datasketch's import (scipy) on an incremental build.
+SEED = 7
+_FMIX32 = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35), np.uint32(16))
+# The (bands, values per band) datasketch's MinHashLSH picks for NUM_PERM values and these
+# thresholds (tests/test_dedup.py checks them against it); another threshold asks it.
+BANDING = {0.5: (14, 4)}
 
 
-def minhashes(texts: Sequence[str]) -> list[MinHash | None]:
-    """One MinHash per text (None when a text is too short to compare), fixed seed."""
-    from datasketch import MinHash
+@functools.cache
+def _permutations() -> tuple[np.ndarray, np.ndarray]:
+    """The affine permutations (a odd, b) datasketch draws for SEED."""
+    gen = np.random.RandomState(SEED)
+    a = gen.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+    b = gen.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
+    return a, b
 
-    hashed = [shingle_hashes(t) for t in texts]
-    template = MinHash(num_perm=NUM_PERM, seed=7, hashfunc=_identity)
-    out: list[MinHash | None] = []
-    for values in hashed:
-        if len(values) == 0:
-            out.append(None)
-            continue
-        sketch = template.copy()
-        sketch.update_batch(values)
-        out.append(sketch)
-    return out
+
+def _fmix32(values: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 32-bit finalizer (datasketch mixes every hash value with it first)."""
+    s1, m1, s2, m2, s3 = _FMIX32
+    values = values ^ (values >> s1)
+    values = values * m1
+    values = values ^ (values >> s2)
+    values = values * m2
+    return values ^ (values >> s3)
 
 
 def signatures(texts: Sequence[str]) -> list[np.ndarray | None]:
-    """The MinHash values of each text (None when too short): what a build keeps between
-    runs so that an incremental build hashes only the new articles."""
-    return [None if sketch is None else sketch.hashvalues for sketch in minhashes(texts)]
+    """The MinHash values of each text (None when too short to compare): what a build keeps
+    between runs so that an incremental build hashes only the new articles."""
+    a, b = _permutations()
+    out: list[np.ndarray | None] = []
+    for text in texts:
+        values = shingle_hashes(text)
+        if len(values) == 0:
+            out.append(None)
+            continue
+        mixed = _fmix32(values.astype(np.uint32))
+        out.append((mixed[:, None] * a + b).min(axis=0))
+    return out
+
+
+def banding(threshold: float) -> tuple[int, int]:
+    """(bands, values per band) of the LSH for `threshold`."""
+    if threshold in BANDING:
+        return BANDING[threshold]
+    from datasketch import MinHashLSH
+
+    lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
+    return lsh.b, lsh.r
 
 
 def near_duplicate_pairs(texts: Sequence[str], threshold: float = 0.5) -> list[tuple[int, int, float]]:
@@ -95,10 +121,7 @@ def signature_pairs(
     present = [index for index, sketch in enumerate(sketches) if sketch is not None]
     if len(present) < 2:
         return []
-    from datasketch import MinHashLSH
-
-    lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
-    bands, rows_per_band = lsh.b, lsh.r
+    bands, rows_per_band = banding(threshold)
     matrix = np.concatenate([sketches[i] for i in present]).reshape(len(present), NUM_PERM)
     rows = np.asarray(present)
     is_fresh = None if fresh is None else np.asarray(fresh, dtype=bool)[rows]
