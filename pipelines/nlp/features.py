@@ -296,6 +296,7 @@ class FeatureExtractor:
         self.coref_ids = word_ids(self.coref_nouns)
         actor = cues["actor"]
         self.actor = actor
+        self.candidate_words = cues["candidates"]
         phrases = sorted(cues["impersonation"]["before"], key=len, reverse=True)
         self.impersonation_before = re.compile(
             r"\b(?:" + "|".join(re.escape(w) for w in phrases) + r")\s+(?:an?\s+|the\s+)?$", re.IGNORECASE
@@ -372,6 +373,7 @@ class FeatureExtractor:
         rule_agencies = {a.get("name") for a in analysis.agencies}
         references = self.coreference(doc, ordered, t_end)
         related = ownership(doc, ordered)
+        lists = coordination(ordered)
         for order, cluster in enumerate(ordered):
             if not cluster.mentions:
                 continue
@@ -438,6 +440,13 @@ class FeatureExtractor:
                     f.get("rel_rule_score", -1.0), max(min(other.score, 10.0), -10.0) / 10
                 )
                 f["rel_rule_victim"] = max(f.get("rel_rule_victim", 0.0), float(other.role == "victim"))
+            partners = lists.get(id(cluster), [])
+            if partners:
+                # named in one list with others ("A, B and C were hit"): what the text says of
+                # the others is evidence about this one
+                f["list_partners"] = math.log1p(len(partners))
+                f["list_partner_score"] = max(max(min(o.score, 10.0), -10.0) / 10 for o in partners)
+                f["list_partner_victim"] = float(any(o.role == "victim" for o in partners))
             self.mention_features(doc, cluster, f, t_end, analysis)
             # a malware or ransomware name the text never describes as an actor (no claim, no
             # group word, no attack verb of its own): a strain, not who did it
@@ -498,11 +507,13 @@ class FeatureExtractor:
             )
         return result
 
-    @staticmethod
-    def name_features(name: str, forms: Counter, name_words: set[str], f: dict[str, float]) -> None:
+    def name_features(self, name: str, forms: Counter, name_words: set[str], f: dict[str, float]) -> None:
         """What the name itself says: a job title in it ("CEO Steve Long", "Michiana CEO" are
         people or cut-up phrases), a country before it ("Romanian Police"), agency words one by
-        one, a lower-case or comma-joined name (a phrase, not a name)."""
+        one, an agency's head word last ("... Task Force", "... Integration Center") or first
+        ("Department of ..."), a one-word name that ends a longer form (a surname: "Long" of
+        "Steve Long"; an organisation's short form is its first word), a lower-case or
+        comma-joined name (a phrase, not a name)."""
         total = sum(forms.values()) or 1
         titled = 0
         for form, count in forms.items():
@@ -516,6 +527,20 @@ class FeatureExtractor:
         f["name_country_prefix"] = float(len(words_) > 1 and bool(country_code(words_[0].strip(".,"))))
         for word in sorted(name_words & AGENCY_WORDS):
             f[f"aword:{word}"] = 1.0
+        lowered = [w.lower() for w in re.findall(r"[A-Za-z]+", name)]
+        if len(lowered) > 1 and lowered[-1] in self.candidate_words["agency_heads"]:
+            f["agency_head"] = 1.0
+        if (
+            len(lowered) > 2
+            and lowered[0] in self.candidate_words["agency_first"]
+            and lowered[1] in {"of", "for"}
+        ):
+            f["agency_of"] = 1.0
+        if len(words_) == 1 and any(
+            len(form.split()) > 1 and form.split()[-1] == name and form.split()[0][:1].isupper()
+            for form in forms
+        ):
+            f["surname_form"] = 1.0
 
     def coreference(self, doc: Doc, clusters: list, t_end: int) -> dict[int, list[Token]]:
         """ "the company", "the hospital", "the city": each definite noun phrase with such a
@@ -620,9 +645,14 @@ class FeatureExtractor:
         if self.naming_before.search(before):
             out.append("named")
         following = doc[mention.end] if mention.end < len(doc) else None
-        if following is not None and following.lower_ in actor["malware_nouns"]:
+        last = mention[-1].lower_ if len(mention) > 1 else ""  # "SamSam ransomware": a gazetteer alias
+        if last in actor["malware_nouns"] or (
+            following is not None and following.lower_ in actor["malware_nouns"]
+        ):
             out.append("malware_after")
-        if following is not None and following.lower_ in actor["group_nouns"]:
+        if last in actor["group_nouns"] or (
+            following is not None and following.lower_ in actor["group_nouns"]
+        ):
             out.append("group_after")
         previous = doc[mention.start - 1] if mention.start > 0 else None
         if previous is not None and previous.lower_ in actor["malware_nouns"]:
@@ -638,7 +668,8 @@ class FeatureExtractor:
         analysis: DocAnalysis,
         spans: list[Span] | None = None,
     ) -> None:
-        """Grammar and context of each mention, averaged over the mentions (rule cues summed)."""
+        """Grammar and context of each mention, averaged over the mentions (rule cues summed);
+        an actor cue also as said at all (`actor_any:`)."""
         info = doc_info(doc)
         mentions = spans if spans is not None else cluster.mentions
         body = [m for m in mentions if m.start_char >= t_end][:12]
@@ -647,6 +678,7 @@ class FeatureExtractor:
         acc: dict[str, float] = {}
         cue_total = 0.0
         for m in body:
+            one: dict[str, float] = {}  # this mention's features (binary)
             sent = info.sent(m)
             past = is_past(sent)
             cue = cluster.cues.get(m.start) if cluster is not None else None
@@ -655,8 +687,7 @@ class FeatureExtractor:
             if cue is not None:
                 value, why = cue
                 if value:
-                    kind = cue_kind(why)
-                    acc[f"cue:{kind}"] = acc.get(f"cue:{kind}", 0.0) + 1.0
+                    one[f"cue:{cue_kind(why)}"] = 1.0
                     cue_total += value * (0.4 if past and value > 0 else 1.0)
             root = m.root
             token = root
@@ -665,40 +696,46 @@ class FeatureExtractor:
             head = token.head
             before = info.text[max(sent.start_char, m.start_char - 60) : m.start_char]
             for kind in self.actor_cue(doc, m, token, before):
-                acc[f"actor:{kind}"] = acc.get(f"actor:{kind}", 0.0) + 1.0
+                one[f"actor:{kind}"] = 1.0
             following = doc[m.end] if m.end < len(doc) else None
             if self.impersonation_before.search(before) or (
                 following is not None
                 and (following.lower_ in self.impersonation_after or following.lower_.endswith("-themed"))
             ):
-                acc["impersonated"] = acc.get("impersonated", 0.0) + 1.0
-            acc[f"dep:{token.dep_}"] = acc.get(f"dep:{token.dep_}", 0.0) + 1.0
-            acc[f"head:{head.lower_}"] = acc.get(f"head:{head.lower_}", 0.0) + 1.0
+                one["impersonated"] = 1.0
+            one[f"dep:{token.dep_}"] = 1.0
+            one[f"head:{head.lower_}"] = 1.0
             if token.dep_ == "pobj":
-                gov = head.head
-                acc[f"prep:{gov.lower_}_{head.lower_}"] = (
-                    acc.get(f"prep:{gov.lower_}_{head.lower_}", 0.0) + 1.0
-                )
+                one[f"prep:{head.head.lower_}_{head.lower_}"] = 1.0
             for w in doc[max(sent.start, m.start - 3) : m.start]:
                 if w.is_alpha:
-                    acc[f"left:{w.lower_}"] = acc.get(f"left:{w.lower_}", 0.0) + 1.0
+                    one[f"left:{w.lower_}"] = 1.0
             for w in doc[m.end : min(sent.end, m.end + 3)]:
                 if w.is_alpha or w.text in {"'s", "’s"}:
-                    acc[f"right:{w.lower_}"] = acc.get(f"right:{w.lower_}", 0.0) + 1.0
+                    one[f"right:{w.lower_}"] = 1.0
             prev = doc[m.start - 1] if m.start > 0 else None
             if prev is not None and prev.lower_.strip(".") in TITLES:
-                acc["job_title"] = acc.get("job_title", 0.0) + 1.0
+                one["job_title"] = 1.0
             if past:
-                acc["past"] = acc.get("past", 0.0) + 1.0
+                one["past"] = 1.0
             if self.hedged(sent):
-                acc["hedged"] = acc.get("hedged", 0.0) + 1.0
+                one["hedged"] = 1.0
             if info.has_any(sent, self.incident_ids):
-                acc["incident_sentence"] = acc.get("incident_sentence", 0.0) + 1.0
+                one["incident_sentence"] = 1.0
             if in_quote(analysis, m):
-                acc["quoted"] = acc.get("quoted", 0.0) + 1.0
+                one["quoted"] = 1.0
+            for key in one:
+                acc[key] = acc.get(key, 0.0) + 1.0
         n = len(body)
         for key, value in acc.items():
             f[key] = value / n
+            if key.startswith("actor:"):
+                # said once is enough to make an actor ("X was arrested", "X claimed it"), however
+                # often the text names it besides: the share of mentions dilutes that
+                f["actor_any:" + key[6:]] = 1.0
+        acting = sum(1 for kind in ACTING_CUES if acc.get(f"actor:{kind}"))
+        if acting:
+            f["acting_kinds"] = acting / 3
         f["cue_total"] = max(min(cue_total, 12.0), -12.0) / 12
 
     # -- services ----------------------------------------------------------------------------
@@ -877,6 +914,25 @@ def ownership(doc: Doc, clusters: list) -> dict[int, list[tuple[str, object]]]:
                 link(ca, cb)
             elif OWNED_BY_NEXT.match(between):
                 link(cb, ca)
+    return out
+
+
+def coordination(clusters: list) -> dict[int, list]:
+    """Clusters named as conjuncts of one another ("A, B and C were hit"): id(cluster) -> the others."""
+    owner: dict[int, object] = {}
+    for cluster in clusters:
+        for m in cluster.mentions:
+            owner.setdefault(m.root.i, cluster)
+    out: dict[int, list] = {}
+    for cluster in clusters:
+        others: dict[int, object] = {}
+        for m in cluster.mentions:
+            for token in m.root.conjuncts:
+                other = owner.get(token.i)
+                if other is not None and other is not cluster:
+                    others.setdefault(id(other), other)
+        if others:
+            out[id(cluster)] = list(others.values())
     return out
 
 
