@@ -321,13 +321,30 @@ def test_job_titles_in_a_name_are_seen():
 
     from pipelines.nlp.features import FeatureExtractor
 
+    extractor = FeatureExtractor()
     f: dict[str, float] = {}
-    FeatureExtractor.name_features(
-        "CEO Steve Long", Counter({"CEO Steve Long": 2}), {"ceo", "steve", "long"}, f
-    )
+    extractor.name_features("CEO Steve Long", Counter({"CEO Steve Long": 2}), {"ceo", "steve", "long"}, f)
     assert f["name_title"] == 1.0 and f["name_lower"] == 0.0
     f = {}
-    FeatureExtractor.name_features(
-        "Romanian Police", Counter({"Romanian Police": 1}), {"romanian", "police"}, f
+    extractor.name_features("Romanian Police", Counter({"Romanian Police": 1}), {"romanian", "police"}, f)
+    assert f["name_country_prefix"] == 1.0 and f["aword:police"] == 1.0 and f["agency_head"] == 1.0
+    f = {}
+    extractor.name_features("Long", Counter({"Long": 3, "Steve Long": 1}), {"long"}, f)
+    assert f["surname_form"] == 1.0  # a person's surname, not an organisation's short form
+    f = {}
+    extractor.name_features("Hancock", Counter({"Hancock": 3, "Hancock Health": 1}), {"hancock"}, f)
+    assert "surname_form" not in f and "agency_head" not in f
+
+
+def test_list_partners_and_actor_cues_said_once(rules_nlp):
+    found = candidates_of(
+        rules_nlp,
+        "Retailers breached",
+        "Hackers breached Larkspur Foods, Tamsin Outdoor and Bellweather Books, the companies said. "
+        "Larkspur Foods said Larkspur Foods is working with investigators. Larkspur Foods will "
+        "notify customers. Police arrested Dorian Vasquez, who admitted the intrusion.",
     )
-    assert f["name_country_prefix"] == 1.0 and f["aword:police"] == 1.0
+    listed = [c for c in found.values() if c.features.get("list_partners")]
+    assert len(listed) >= 2 and all(c.features["list_partner_score"] >= -1.0 for c in listed)
+    person = next(c for c in found.values() if "Vasquez" in c.name)
+    assert person.features.get("actor_any:legal") == 1.0 and person.features["acting_kinds"] > 0

@@ -645,7 +645,9 @@ class FeatureExtractor:
         if self.naming_before.search(before):
             out.append("named")
         following = doc[mention.end] if mention.end < len(doc) else None
-        last = mention[-1].lower_ if len(mention) > 1 else ""  # "SamSam ransomware": a gazetteer alias
+        # the word can be inside a threat actor's gazetteer alias ("SamSam ransomware", "Lazarus
+        # Group"); a company's name ending in "Group" says nothing of an actor
+        last = mention[-1].lower_ if len(mention) > 1 and mention.label_ == THREAT_ACTOR else ""
         if last in actor["malware_nouns"] or (
             following is not None and following.lower_ in actor["malware_nouns"]
         ):

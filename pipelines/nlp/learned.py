@@ -65,14 +65,15 @@ class Ranker:
         z = self.margin(features)
         return 1.0 / (1.0 + math.exp(-z)) if z > -500 else 0.0
 
-    def select(self, scored: list[tuple[float, Any]]) -> list[Any]:
-        """Items above the threshold, best first; the best one also above `top_threshold`."""
+    def select(self, scored: list[tuple[float, Any]], top: bool = True) -> list[Any]:
+        """Items above the threshold, best first; the best one also above `top_threshold` when
+        `top` (an article about an incident: the lower threshold was fitted on those only)."""
         ranked = sorted(scored, key=lambda item: -item[0])
         chosen = []
         for rank, (p, item) in enumerate(ranked):
             if len(chosen) >= self.max_items:
                 break
-            if p >= self.threshold or (rank == 0 and p >= self.top_threshold):
+            if p >= self.threshold or (top and rank == 0 and p >= self.top_threshold):
                 chosen.append(item)
         return chosen
 
@@ -310,12 +311,15 @@ class LearnedDecisions:
             analysis.type_evidence = {}
         # organisations
         orgs = [c for c in feats.candidates if c.role != "country"]
-        victims = models.victim.select([(models.victim.probability(c.features), c) for c in orgs])
+        top = analysis.is_incident
+        victims = models.victim.select([(models.victim.probability(c.features), c) for c in orgs], top)
         taken = {id(c) for c in victims}
         attackers = models.attacker.select(
-            [(models.attacker.probability(c.features), c) for c in feats.candidates if id(c) not in taken]
+            [(models.attacker.probability(c.features), c) for c in feats.candidates if id(c) not in taken],
+            top,
         )
         taken |= {id(c) for c in attackers}
+        # an agency warning of a campaign is involved even where no incident is told
         agencies = models.agency.select(
             [(models.agency.probability(c.features), c) for c in orgs if id(c) not in taken]
         )
