@@ -3,12 +3,15 @@ docs/models.md) on the tuning half of each extraction-benchmark set.
 
 Each page of a set is in the tuning half or the held-out half by a hash of its key
 (`held_out`), the same split `bench.extraction_benchmark` reports the held-out figures on.
-The extractors' readings of the tuning pages (parse_html's `readings`) are cached beside the
-sets (voters/<set>.jsonl), so a re-fit does not re-read the pages. A line's label: for the
-token-gold sets, whether most of its words are in the gold text; for trafilatura's set,
-whether it holds one of the page's wanted snippets (1) or an unwanted one (0), other lines
-unlabelled. Each set weighs the same. The thresholds are those that maximise the smallest
-gain in F1 over plain trafilatura across the sets, on the tuning half.
+What the product reads of each tuning page (parse_html's `readings`: each extractor's text
+and the boxes the pruning removed; its title and text) and plain trafilatura's text are cached beside
+the sets (voters/<set>.jsonl), so a re-fit does not re-read the pages; after a change to the
+parser, remove that folder. A line's label: for the token-gold sets, whether most of its words
+are in the gold text; for trafilatura's set, whether it holds one of the page's wanted
+snippets (1) or an unwanted one (0), other lines unlabelled. Each set weighs the same. The
+thresholds are those that maximise the smallest gain in F1 over plain trafilatura across the
+sets, on the tuning half, each page's text made as the product makes it
+(pipelines.parsing.text.voted_text, the title before it as the benchmark scores it).
 
     python -m bench.extraction_training [--limit N] [--jobs 2]
 """
@@ -22,43 +25,63 @@ from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from bench.extraction_benchmark import CACHE, SETS, TOKEN, _norm, held_out
-from pipelines.parsing import ParseError, parse_html
-from pipelines.parsing.voting import MODEL_FILE, candidates
+from bench.extraction_benchmark import BODY_ONLY_GOLD, CACHE, SETS, TOKEN, _norm, held_out, plain_trafilatura
+from pipelines.parsing import ParseError, _without_title, parse_html
+from pipelines.parsing.text import BOX_SEPARATOR, PRUNED, voted_text
+from pipelines.parsing.voting import MODEL_FILE, LineModel, candidates
 
 KEEP_THRESHOLDS = (0.3, 0.4, 0.5, 0.6)
 ADD_THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9, 1.01)
 C = 1.0
 
 
-def _readings(job: tuple[str, bytes, str | None]) -> tuple[str, dict[str, str]]:
+def _readings(job: tuple[str, bytes, str | None]) -> dict:
     key, raw, url = job
     readings: dict[str, str] = {}
+    title, text = None, ""
     try:
-        parse_html(raw, url, readings=readings)
+        article = parse_html(raw, url, readings=readings)
+        title, text = article.title, article.text
     except ParseError:
         pass
-    return key, readings
+    return {
+        "key": key,
+        "readings": readings,
+        "title": title,
+        "text": text,
+        "plain": plain_trafilatura(raw, url),
+    }
 
 
-def tuning_readings(name: str, limit: int | None, jobs: int) -> list[tuple[str, dict[str, str], object]]:
-    """(key, readings, gold) of the set's tuning pages, read once and cached."""
+def tuning_readings(name: str, limit: int | None, jobs: int) -> list[tuple[dict, object]]:
+    """(cached record, gold) of the set's tuning pages, read once and cached."""
     cache = CACHE / "voters" / f"{name}.jsonl"
     cached = {}
     if cache.exists():
         for line in cache.read_text("utf-8").splitlines():
             record = json.loads(line)
-            cached[record["key"]] = record["readings"]
+            cached[record["key"]] = record
     pages = [(k, raw, gold) for i, (k, raw, gold) in enumerate(SETS[name]()) if limit is None or i < limit]
     pages = [page for page in pages if not held_out(page[0])]
     todo = [(k, raw, k if name == "trafilatura" else None) for k, raw, _ in pages if k not in cached]
     if todo:
         cache.parent.mkdir(parents=True, exist_ok=True)
         with ProcessPoolExecutor(jobs) as pool, cache.open("a", encoding="utf-8") as out:
-            for key, readings in pool.map(_readings, todo, chunksize=4):
-                cached[key] = readings
-                out.write(json.dumps({"key": key, "readings": readings}) + "\n")
-    return [(k, cached[k], gold) for k, _, gold in pages]
+            for record in pool.map(_readings, todo, chunksize=4):
+                cached[record["key"]] = record
+                out.write(json.dumps(record) + "\n")
+    return [(cached[k], gold) for k, _, gold in pages]
+
+
+def product_text(name: str, record: dict, model: LineModel, scored: list[tuple[str, bool, float]]) -> str:
+    """The page's text as parse_html makes it from these readings, as the benchmark scores it."""
+    readings, title = record["readings"], record["title"]
+    if readings:
+        removed = readings[PRUNED].split(BOX_SEPARATOR) if readings.get(PRUNED) else []
+        text = _without_title(voted_text(readings, removed, model, scored), title)
+    else:  # not voted (too big for five readings): our extraction alone
+        text = record["text"]
+    return f"{title}\n{text}" if title and name not in BODY_ONLY_GOLD else text
 
 
 def _label(name: str, gold, line: str) -> int | None:
@@ -107,34 +130,46 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rows: list[tuple[str, str, str, dict[str, float], int | None]] = []
     golds: dict[str, dict[str, object]] = {}
+    records: dict[str, list[dict]] = {}
     baseline: dict[str, float] = {}
     for name in SETS:
         pages = tuning_readings(name, args.limit, args.jobs)
-        golds[name] = {key: gold for key, _, gold in pages}
-        baseline[name] = _f1(name, {key: r.get("trafilatura", "") for key, r, _ in pages}, golds[name])
-        for key, readings, gold in pages:
-            if not readings:
+        golds[name] = {record["key"]: gold for record, gold in pages}
+        records[name] = [record for record, _ in pages]
+        baseline[name] = _f1(name, {record["key"]: record["plain"] for record, _ in pages}, golds[name])
+        for record, gold in pages:
+            if not record["readings"]:
                 continue
             wanted = gold if name == "trafilatura" else set(TOKEN.findall(gold.lower()))
-            for line, features in candidates(readings):
-                rows.append((name, key, line, features, _label(name, wanted, line)))
-        print(f"{name}: {len(pages)} tuning pages", flush=True)
+            for line, features in candidates(record["readings"]):
+                rows.append((name, record["key"], line, features, _label(name, wanted, line)))
+        print(f"{name}: {len(pages)} tuning pages, plain trafilatura F1 {baseline[name]:.4f}", flush=True)
     names = sorted({feature for row in rows for feature in row[3]})
     labelled = [row for row in rows if row[4] is not None]
     per_set = Counter(row[0] for row in labelled)
     x = np.array([[row[3].get(n, 0.0) for n in names] for row in labelled])
     y = np.array([row[4] for row in labelled])
     weight = np.array([len(labelled) / (len(per_set) * per_set[row[0]]) for row in labelled])
-    model = LogisticRegression(C=C, max_iter=5000).fit(x, y, sample_weight=weight)
-    probability = model.predict_proba(np.array([[row[3].get(n, 0.0) for n in names] for row in rows]))[:, 1]
+    fitted = LogisticRegression(C=C, max_iter=5000).fit(x, y, sample_weight=weight)
+    probability = fitted.predict_proba(np.array([[row[3].get(n, 0.0) for n in names] for row in rows]))[:, 1]
+    scored: dict[tuple[str, str], list[tuple[str, bool, float]]] = {}
+    for row, p in zip(rows, probability):
+        scored.setdefault((row[0], row[1]), []).append(
+            (row[2], bool(row[3].get("src_trafilatura")), float(p))
+        )
+    weights = {n: round(float(w), 5) for n, w in zip(names, fitted.coef_[0])}
+    bias = round(float(fitted.intercept_[0]), 5)
     best = None
     for keep in KEEP_THRESHOLDS:
         for add in ADD_THRESHOLDS:
-            texts: dict[str, dict[str, str]] = {name: {} for name in SETS}
-            for row, p in zip(rows, probability):
-                if p >= (keep if row[3].get("src_trafilatura") else add):
-                    texts[row[0]][row[1]] = texts[row[0]].get(row[1], "") + row[2] + "\n"
-            gains = [_f1(name, texts[name], golds[name]) - baseline[name] for name in SETS]
+            model = LineModel(weights, bias, keep, add)
+            gains = []
+            for name in SETS:
+                texts = {
+                    record["key"]: product_text(name, record, model, scored.get((name, record["key"]), []))
+                    for record in records[name]
+                }
+                gains.append(_f1(name, texts, golds[name]) - baseline[name])
             print(
                 f"keep {keep} add {add}: " + " ".join(f"{n} {g:+.4f}" for n, g in zip(SETS, gains)),
                 flush=True,
@@ -142,13 +177,12 @@ def main(argv: list[str] | None = None) -> int:
             if best is None or (min(gains), sum(gains)) > best[0]:
                 best = ((min(gains), sum(gains)), keep, add)
     assert best is not None
-    weights = {n: round(float(w), 5) for n, w in zip(names, model.coef_[0])}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(
         json.dumps(
             {
                 "weights": weights,
-                "bias": round(float(model.intercept_[0]), 5),
+                "bias": bias,
                 "keep_threshold": best[1],
                 "add_threshold": best[2],
                 "trained_on": {name: len(golds[name]) for name in SETS},

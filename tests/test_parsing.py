@@ -272,13 +272,14 @@ def test_an_xhtml_page_declaring_its_encoding_parses():
 
 
 def test_every_extractor_reads_the_page_and_the_vote_keeps_the_article():
+    from pipelines.parsing.text import PRUNED
     from pipelines.parsing.voting import VOTERS, load_model
 
     assert load_model() is not None
     record = GOLD["colonial-pipeline-darkside-ransomware"]
     readings: dict[str, str] = {}
     article = parse_html(page_bytes(record), f"{BASE_URL}{record['path']}", readings=readings)
-    assert set(readings) == set(VOTERS) and all(readings.values())
+    assert set(readings) == {*VOTERS, PRUNED} and all(readings[voter] for voter in VOTERS)
     assert token_scores(article.text, record["text"]).recall > 0.98
 
 
@@ -292,3 +293,14 @@ def test_the_voted_lines_keep_trafilaturas_order_with_the_others_in_their_place(
         "beta four five six",
         "gamma seven eight nine",
     ]
+
+
+def test_a_paragraph_the_page_repeats_is_a_candidate_again_marked_a_repeat():
+    """trafilatura keeps a repeated paragraph once; the reading of the whole page has both."""
+    from pipelines.parsing.voting import candidates
+
+    paragraph = "The harbour systems were restored on Monday after the attack on the booking portal."
+    texts = {"trafilatura": paragraph, "ours": paragraph, "resiliparse": f"{paragraph}\nMenu\n{paragraph}"}
+    lines = candidates(texts)
+    assert [line for line, _ in lines] == [paragraph, "Menu", paragraph]
+    assert [features["repeat"] for _, features in lines] == [0.0, 0.0, 1.0]

@@ -8,7 +8,7 @@ from copy import deepcopy
 import trafilatura
 from lxml.html import HtmlElement
 
-from pipelines.parsing.voting import load_model, vote, voter_texts
+from pipelines.parsing.voting import LineModel, load_model, vote, voter_texts
 
 # Boxes that trafilatura sometimes keeps because they sit inside the article element.
 BOILERPLATE_XPATH = (
@@ -28,6 +28,9 @@ CHROME_TAGS = {"footer", "header", "nav", "aside", "form"}
 # Never boxes of boilerplate whatever their class names say ("site-footer-visible" on <body>).
 PAGE_TAGS = {"html", "body", "article", "main"}
 FALLBACK_BELOW_CHARS = 200
+# Where `readings` keeps the text of each box the pruning removed (for training the line model).
+PRUNED = "pruned"
+BOX_SEPARATOR = "\x1e"
 # A <form> holding this share of the page's text is the page itself (ASP.NET wraps every page
 # in one), not a search or comment form.
 PAGE_FORM_SHARE = 0.5
@@ -43,7 +46,8 @@ def article_text(
     """The main text: our extraction (main_text) and four other extractors' readings of the
     page, voted line by line by the trained line model (pipelines.parsing.voting); our
     extraction alone when the model file is missing or the vote keeps nothing. `readings`,
-    when given, receives each extractor's text (what the line model is trained on); `voted`
+    when given, receives each extractor's text and, under PRUNED, the pruned boxes'
+    texts joined by BOX_SEPARATOR (what the line model is trained on); `voted`
     False is our extraction alone (pages too big for five readings in bounded time)."""
     model = load_model() if voted else None
     if model is None and (readings is None or not voted):
@@ -54,7 +58,19 @@ def article_text(
     texts = voter_texts(page, markup, url, main_text(tree, url, removed))
     if readings is not None:
         readings.update(texts)
-    chosen = normalise_text(vote(texts, model)) if model else ""
+        readings[PRUNED] = BOX_SEPARATOR.join(removed)
+    return voted_text(texts, removed, model) if model else texts["ours"]
+
+
+def voted_text(
+    texts: dict[str, str],
+    removed: list[str],
+    model: LineModel,
+    scored: list[tuple[str, bool, float]] | None = None,
+) -> str:
+    """The main text from the extractors' readings: the lines the model keeps, without those
+    in boxes the pruning removed; our extraction when nothing is left."""
+    chosen = normalise_text(vote(texts, model, scored))
     return _outside_boilerplate(chosen, removed, texts["ours"]) or texts["ours"]
 
 
@@ -164,27 +180,30 @@ def _main_container_and_ancestors(tree: HtmlElement) -> set:
 def main_container(tree: HtmlElement) -> HtmlElement | None:
     """The element holding the most paragraph text, searched within the page's first <article>
     (or <main>, or articleBody) with paragraphs, when it has one; paragraphs in page chrome
-    (footer, header, navigation, forms) do not count. On a page without such paragraphs (text
-    set with line breaks, as in older table layouts, or markup so broken that the whole page
-    sits inside its header), the element with the most text of its own."""
+    (footer, header, navigation, forms) do not count. On a page without such paragraphs, the
+    element with the most text of its own (text set with line breaks, as in older table
+    layouts) or the most paragraph text in chrome (markup so broken that the whole page sits
+    inside its header), whichever holds more."""
     scopes = tree.xpath("//article | //main | //*[@itemprop='articleBody']")
     scope = next((scope for scope in scopes if _paragraph_text(scope)), tree)
     weight: dict = {}
     in_chrome: dict = {}  # per ancestor, computed once: pages can have tens of thousands of <p>
+    chrome: dict = {}
     for paragraph in scope.iter("p"):
         parent = paragraph.getparent()
-        if parent is None or _in_chrome(parent, in_chrome):
+        if parent is None:
             continue
-        weight[parent] = weight.get(parent, 0) + len(paragraph.text_content())
+        into = chrome if _in_chrome(parent, in_chrome) else weight
+        into[parent] = into.get(parent, 0) + len(paragraph.text_content())
     body = tree.find("body")
     if not weight and body is not None:
-        own = {
-            node: _own_text(node)
-            for node in body.iter()
-            if isinstance(node.tag, str) and node.tag not in PAGE_TAGS
-        }
-        weight = {node: chars for node, chars in own.items() if chars and not _in_chrome(node, in_chrome)}
-        weight = weight or {node: chars for node, chars in own.items() if chars}
+        weight = chrome
+        nodes = [node for node in body.iter() if isinstance(node.tag, str) and node.tag not in PAGE_TAGS]
+        outside = [node for node in nodes if not _in_chrome(node, in_chrome)]
+        for node in outside if any(map(_own_text, outside)) else nodes:
+            own = _own_text(node)
+            if own > weight.get(node, 0):
+                weight[node] = own
     if not weight:
         return None
     return max(weight, key=weight.get)

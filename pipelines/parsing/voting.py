@@ -20,6 +20,7 @@ import json
 import logging
 import math
 import re
+from collections import Counter
 from collections.abc import Callable
 from copy import deepcopy
 from dataclasses import dataclass
@@ -109,14 +110,21 @@ def _block_text(node: HtmlElement | None) -> str:
     return "\n".join(piece.strip() for piece in node.itertext() if piece.strip()) if node is not None else ""
 
 
-def vote(texts: dict[str, str], model: LineModel) -> str:
-    """The lines the model keeps, in the page's order."""
-    kept = []
-    for line, features in candidates(texts):
-        base = bool(features.get("src_trafilatura"))
-        if model.probability(features) >= (model.keep_threshold if base else model.add_threshold):
-            kept.append((line, base))
-    return "\n".join(_in_page_order(kept, texts["resiliparse"]))
+def vote(texts: dict[str, str], model: LineModel, scored: list[tuple[str, bool, float]] | None = None) -> str:
+    """The lines the model keeps, in the page's order. `scored` (each candidate line, whether
+    trafilatura has it, its probability) saves scoring the lines again when only the
+    thresholds change (bench.extraction_training's search)."""
+    if scored is None:
+        scored = [
+            (line, bool(features.get("src_trafilatura")), model.probability(features))
+            for line, features in candidates(texts)
+        ]
+    kept = [
+        (line, base)
+        for line, base, probability in scored
+        if probability >= (model.keep_threshold if base else model.add_threshold)
+    ]
+    return "\n".join(_in_page_order(kept, texts.get("resiliparse", "")))
 
 
 def _tokens(line: str) -> list[str]:
@@ -148,21 +156,31 @@ def candidates(texts: dict[str, str]) -> list[tuple[str, dict[str, float]]]:
             page[f"doc_in_{voter}"] = shared / max(1, len(base))
     lines: list[tuple[str, dict[str, float]]] = []
     covered: set[tuple[str, ...]] = set()
+    # How often each line was taken: a paragraph the page repeats and trafilatura keeps once
+    # (it drops repeated text) is a candidate again from the next source, marked a repeat.
+    taken: Counter[str] = Counter()
     for order, source in enumerate(SOURCES):
         source_lines = [line.strip() for line in texts.get(source, "").splitlines() if line.strip()]
         count = len(source_lines)
+        seen: Counter[str] = Counter()
         for index, line in enumerate(source_lines):
             tokens = _tokens(line)
             if not tokens:
                 continue
             grams = _pairs(tokens)
-            if order > 0 and len(grams & covered) / len(grams) >= 0.5:
+            seen[line] += 1
+            repeat = seen[line] > taken[line] > 0
+            if order > 0 and not repeat and len(grams & covered) / len(grams) >= 0.5:
                 continue
+            if order > 0 and taken[line] >= seen[line]:
+                continue
+            taken[line] = max(taken[line], seen[line])
             covered |= grams
             features = dict(page)
             for voter in VOTERS:
                 features[f"sup_{voter}"] = len(grams & pairs[voter]) / len(grams)
             features[f"src_{source}"] = 1.0
+            features["repeat"] = float(repeat)
             features.update(_shape(line, tokens, index, count))
             lines.append((line, features))
     _add_context(lines)
