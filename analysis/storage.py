@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from analysis.schema import SCHEMAS
@@ -93,12 +94,11 @@ def shrink_problem(dataset: Path, articles: pa.Table, max_drop: float) -> str | 
     parts = sorted(table_path(dataset, "articles").glob("*.parquet"))
     if not parts:
         return None
-    published = set(
-        pa.concat_tables(pq.read_table(p, columns=["article_id"]) for p in parts)["article_id"].to_pylist()
-    )
-    if not published:
+    ids = pa.concat_tables(pq.read_table(p, columns=["article_id"]) for p in parts)["article_id"]
+    published = pc.unique(ids)
+    if not len(published):
         return None
-    dropped = len(published - set(articles.column("article_id").to_pylist()))
+    dropped = pc.sum(pc.invert(pc.is_in(published, articles.column("article_id").unique()))).as_py() or 0
     if dropped / len(published) <= max_drop:
         return None
     return (
