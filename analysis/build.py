@@ -24,9 +24,9 @@ import pyarrow as pa
 
 from analysis import build_state, storage
 from analysis.card import card_readme, dataset_card
-from analysis.cluster import FEATURES, Assignment, article_features, assign_incidents
-from analysis.incremental import added_parts, patch
-from analysis.prepare import is_candidate, prepare_articles
+from analysis.cluster import FEATURES, Assignment, assign_incidents
+from analysis.incremental import Patch, added_parts, patch
+from analysis.prepare import is_candidate, prepare_articles, with_features
 from analysis.schema import to_arrow, validate
 from analysis.tables import (
     aggregate_incidents,
@@ -155,8 +155,8 @@ def _build_dataset(
     added = added_parts(state, parts) if state is not None else None
     if state is not None and added is None:
         log.info("an extracted part the last build read is gone or changed: full build")
-    if added is not None:
-        result = patch(data_dir.dataset, data_dir.extracted, state, added, agencies, actors)
+    result = _patched(data_dir, state, added, agencies, actors) if added is not None else None
+    if result is not None:
         tables, state_rows, assignment, mode = (
             result.tables,
             result.articles,
@@ -190,12 +190,28 @@ def _build_dataset(
     return summary
 
 
+def _patched(
+    data_dir: DataDir,
+    state: build_state.BuildState,
+    added: list[str],
+    agencies: AliasIndex,
+    actors: AliasIndex,
+) -> Patch | None:
+    """The previous dataset patched (analysis.incremental), or None when its tables cannot be
+    read (removed or damaged by hand): then the build is a full one."""
+    try:
+        return patch(data_dir.dataset, data_dir.extracted, state, added, agencies, actors)
+    except (OSError, pa.ArrowInvalid) as exc:
+        log.warning("the previous dataset's tables are unreadable (%s): full build", exc)
+        return None
+
+
 def _full_tables(
     data_dir: DataDir, agencies: AliasIndex, actors: AliasIndex
 ) -> tuple[dict[str, pa.Table], pd.DataFrame, Assignment]:
     """(every table, every article's state row, the assignment) from all extracted articles."""
     frame = prepare_articles(read_extracted_table(data_dir.extracted, with_part=True), agencies, actors)
-    frame = _with_features(frame)
+    frame = with_features(frame)
     inputs = frame[list(build_state.INPUTS) + list(FEATURES)]  # before the clustering dates copies
     frame, incidents, assignment = build_incidents(frame, agencies)
     frames = {
@@ -216,16 +232,3 @@ def _full_tables(
         tables[name] = to_arrow(name, table_frame)
     state_rows = inputs.assign(**{c: frame[c].to_numpy() for c in build_state.ASSIGNED})
     return tables, state_rows, assignment
-
-
-def _with_features(frame: pd.DataFrame) -> pd.DataFrame:
-    """The clustering FEATURES of every candidate article (added to `frame`; None for the others)."""
-    candidate = is_candidate(frame).to_numpy()
-    for column in FEATURES:
-        frame[column] = pd.Series([None] * len(frame), index=frame.index, dtype=object)
-    if candidate.any():
-        rows = frame[candidate]
-        features = article_features(rows["text"].tolist(), rows["title"].tolist())
-        for column in FEATURES:
-            frame.loc[candidate, column] = pd.Series(features[column].to_numpy(), index=rows.index)
-    return frame

@@ -30,8 +30,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from analysis import build_state, storage
-from analysis.cluster import FEATURES, Assignment, article_features, assign_incidents
-from analysis.prepare import ARROW_COLUMNS, is_candidate, prepare_articles
+from analysis.cluster import FEATURES, Assignment, assign_incidents
+from analysis.prepare import ARROW_COLUMNS, is_candidate, prepare_articles, with_features
 from analysis.schema import arrow_column, check_unique, to_arrow, validate
 from analysis.tables import (
     aggregate_incidents,
@@ -95,7 +95,8 @@ def patch(
         # prepared and every article is clustered.
         previous = {name: reader.submit(storage.read_table, dataset, name) for name in PATCHED}
         fresh = _fresh_rows(extracted_root, state, added)
-        prepared = _with_features(prepare_articles(fresh, agencies, actors))
+        prepared = with_features(prepare_articles(fresh, agencies, actors))
+        prepared["fresh"] = is_candidate(prepared).to_numpy()  # their signatures are new
         changed = set(prepared["article_id"].tolist()) & set(state.articles.index.tolist())
         log.info(
             "incremental build: %s new and %s re-extracted articles",
@@ -161,20 +162,6 @@ def _fresh_rows(extracted_root: Path, state: build_state.BuildState, added: list
     part = rows.column("part").to_numpy(zero_copy_only=False)
     newer = pd.isna(old_part) | (part > np.where(pd.isna(old_part), "", old_part).astype(str))
     return rows.filter(pa.array(newer))
-
-
-def _with_features(prepared: pd.DataFrame) -> pd.DataFrame:
-    """The clustering FEATURES of the fresh candidate articles (None for the others)."""
-    candidate = is_candidate(prepared).to_numpy()
-    for column in FEATURES:
-        prepared[column] = pd.Series([None] * len(prepared), index=prepared.index, dtype=object)
-    if candidate.any():
-        rows = prepared[candidate]
-        features = article_features(rows["text"].tolist(), rows["title"].tolist())
-        for column in FEATURES:
-            prepared.loc[candidate, column] = pd.Series(features[column].to_numpy(), index=rows.index)
-    prepared["fresh"] = candidate
-    return prepared
 
 
 def _inputs(state: build_state.BuildState, prepared: pd.DataFrame, changed: set[str]) -> pd.DataFrame:

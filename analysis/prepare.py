@@ -8,6 +8,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from analysis.cluster import FEATURES, article_features
 from core.countries import country_code
 from core.gazetteers import AliasIndex
 
@@ -75,3 +76,16 @@ def _per_distinct(cells: pd.Series, key, resolve) -> pd.Series:
 def is_candidate(frame: pd.DataFrame) -> pd.Series:
     """Articles that are clustered into incidents: those about an incident."""
     return frame["is_incident"].eq(True)
+
+
+def with_features(frame: pd.DataFrame) -> pd.DataFrame:
+    """The clustering FEATURES of every candidate article (added to `frame`; None for the others)."""
+    candidate = is_candidate(frame).to_numpy()
+    for column in FEATURES:
+        frame[column] = pd.Series([None] * len(frame), index=frame.index, dtype=object)
+    if candidate.any():
+        rows = frame[candidate]
+        features = article_features(rows["text"].tolist(), rows["title"].tolist())
+        for column in FEATURES:
+            frame.loc[candidate, column] = pd.Series(features[column].to_numpy(), index=rows.index)
+    return frame

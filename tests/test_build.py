@@ -360,6 +360,18 @@ def test_a_build_with_nothing_new_does_nothing(tmp_path, capsys):
     assert build_dataset(data_dir).mode == "unchanged"
 
 
+def test_an_unreadable_previous_table_makes_a_full_build(tmp_path, caplog):
+    data_dir = built(tmp_path, sample_rows()[:4])
+    for part in (data_dir.dataset / "mentions").glob("*.parquet"):
+        part.write_bytes(b"not parquet")
+    write_extracted(data_dir.extracted, sample_rows()[4:])
+    assert build_dataset(data_dir).mode == "full"
+    assert "unreadable" in caplog.text
+    full = built(tmp_path, sample_rows(), "full")
+    for name, frame in _tables(data_dir).items():
+        pd.testing.assert_frame_equal(frame, _tables(full)[name], obj=name)
+
+
 def test_other_gazetteers_are_not_nothing_new(tmp_path):
     import shutil
 
