@@ -81,6 +81,13 @@ def test_wrongly_declared_charset_is_caught():
     assert encoding == "cp1252" and "\u201cWe\u2019re investigating,\u201d" in text
 
 
+def test_a_stray_bad_byte_does_not_make_a_utf8_page_a_legacy_code_page():
+    paragraph = "Sprzeciw wobec atak\u00f3w na Fundacj\u0119 Lux Veritatis, m\u00f3wi\u0105 organizacje. "
+    body = f'<html><head><meta charset="utf-8"></head><body><p>{paragraph * 40}</p></body></html>'.encode()
+    text, encoding = decode_html(body[:900] + b"\xc3(" + body[900:])
+    assert encoding == "utf-8" and paragraph in text
+
+
 def test_malformed_html():
     record, article = parsed("qilin-publishes-synnovis-data")
     assert "malformed" in record["hazards"]

@@ -24,6 +24,9 @@ BOMS = (
 C1_CONTROLS = re.compile("[\x80-\x9f]")
 # charset-normalizer reads this much of a page to choose between clean decodings.
 SAMPLE_BYTES = 200_000
+# A declared charset that fails on at most one byte sequence in this many bytes is still the
+# page's charset (a stray bad byte), not a sign of another code page.
+BAD_BYTES_PER = 10_000
 
 
 def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]:
@@ -49,7 +52,7 @@ def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]
         if text is not None:
             candidates[encoding] = text
     if not candidates:
-        return _guess_legacy(body)
+        return _nearly_clean(body, content_type) or _guess_legacy(body)
     if len(set(candidates.values())) == 1:
         encoding, text = next(iter(candidates.items()))
         return text, encoding
@@ -60,6 +63,27 @@ def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]
             return text, encoding
     encoding = "utf-8" if "utf-8" in candidates else next(iter(candidates))
     return candidates[encoding], encoding
+
+
+def _nearly_clean(body: bytes, content_type: str | None) -> tuple[str, str] | None:
+    """A page in its declared charset (or UTF-8) but for a stray bad byte or two (a truncated
+    character pasted into one paragraph): that decoding, the bad bytes replaced, rather than
+    a legacy code page guessed for the whole page."""
+    for label in (
+        http_content_type_encoding(content_type) if content_type else None,
+        html_body_declared_encoding(body),
+        "utf-8",
+    ):
+        encoding = resolve_encoding(label) if label else None
+        if not encoding:
+            continue
+        try:
+            text = body.decode(encoding, errors="replace")
+        except LookupError:
+            continue
+        if text.count("\ufffd") <= max(1, len(body) // BAD_BYTES_PER) and not C1_CONTROLS.search(text):
+            return text, encoding
+    return None
 
 
 def _clean_decode(body: bytes, encoding: str) -> str | None:
