@@ -40,13 +40,8 @@ def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]
         if body.startswith(bom):
             return body[len(bom) :].decode(encoding, errors="replace"), encoding
     candidates: dict[str, str] = {}
-    for label in (
-        http_content_type_encoding(content_type) if content_type else None,
-        html_body_declared_encoding(body),
-        "utf-8",
-    ):
-        encoding = resolve_encoding(label) if label else None
-        if not encoding or encoding in candidates:
+    for encoding in _declared(body, content_type):
+        if encoding in candidates:
             continue
         text = _clean_decode(body, encoding)
         if text is not None:
@@ -65,18 +60,23 @@ def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]
     return candidates[encoding], encoding
 
 
+def _declared(body: bytes, content_type: str | None) -> list[str]:
+    """The candidate encodings in order: the HTTP header's, the <meta> one, UTF-8."""
+    labels = (
+        http_content_type_encoding(content_type) if content_type else None,
+        html_body_declared_encoding(body),
+        "utf-8",
+    )
+    return [
+        encoding for encoding in (resolve_encoding(label) if label else None for label in labels) if encoding
+    ]
+
+
 def _nearly_clean(body: bytes, content_type: str | None) -> tuple[str, str] | None:
     """A page in its declared charset (or UTF-8) but for a stray bad byte or two (a truncated
     character pasted into one paragraph): that decoding, the bad bytes replaced, rather than
     a legacy code page guessed for the whole page."""
-    for label in (
-        http_content_type_encoding(content_type) if content_type else None,
-        html_body_declared_encoding(body),
-        "utf-8",
-    ):
-        encoding = resolve_encoding(label) if label else None
-        if not encoding:
-            continue
+    for encoding in _declared(body, content_type):
         try:
             text = body.decode(encoding, errors="replace")
         except LookupError:
