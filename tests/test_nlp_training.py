@@ -348,3 +348,44 @@ def test_list_partners_and_actor_cues_said_once(rules_nlp):
     assert len(listed) >= 2 and all(c.features["list_partner_score"] >= -1.0 for c in listed)
     person = next(c for c in found.values() if "Vasquez" in c.name)
     assert person.features.get("actor_any:legal") == 1.0 and person.features["acting_kinds"] > 0
+
+
+def test_service_candidates_read_the_phrase_as_written(rules_nlp):
+    """Service candidates: a word the parser split at its hyphen stays whole ("e-mail"),
+    a noun phrase that an outage verb governs is one whatever its head ("surgeries were
+    postponed"), the title is read too, and a phrase named again is marked as repeated."""
+    article = {
+        "id": "svc",
+        "title": "Payroll portal taken offline after ransomware attack",
+        "text": (
+            "A ransomware attack on Lumen Clinics encrypted its computer systems on Monday. "
+            "Lumen Clinics said its office e-mail was disrupted and that surgeries were postponed. "
+            "The computer systems were restored on Friday."
+        ),
+    }
+    services = featurize([article], rules_nlp)["svc"].features.services
+    by_name = {s.name: s for s in services}
+    assert "e-mail" in by_name
+    assert "surgeries" in by_name and by_name["surgeries"].features.get("governed") == 1.0
+    assert by_name["payroll portal"].features.get("in_title") == 1.0
+    assert [s.features.get("repeat", 0.0) for s in services if s.name == "computer systems"] == [0.0, 1.0]
+
+
+def test_rule_type_cues_are_read_whether_or_not_the_rules_see_an_incident(rules_nlp):
+    """The rules' type cues reach the learned detector even for an article the rules do not
+    call an incident: the models may, and then type it from them."""
+    from pipelines.nlp.state import doc_analysis
+
+    doc = rules_nlp("Staff received phishing emails. Nothing else is known.")
+    analysis = doc_analysis(doc)
+    assert not analysis.is_incident and analysis.incident_types == []
+    assert "phishing" in analysis.type_cues
+
+
+def test_a_type_keeps_its_evidence_threshold():
+    from pipelines.nlp.training import model_dict
+
+    model = LinearModel({"a": 1.0}, -0.5, 0.3, 0.3, with_rules=False, evidence=0.05)
+    again = LinearModel.from_dict(json.loads(json.dumps(model_dict(model))))
+    assert again.evidence == 0.05 and again.threshold == 0.3
+    assert LinearModel.from_dict({"weights": {}, "bias": 0.0}).evidence is None

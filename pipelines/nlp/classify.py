@@ -515,10 +515,8 @@ class IncidentClassifier:
         analysis.is_incident = is_incident
         analysis.incident_score = round(score, 2)
         analysis.incident_features = features
-        if is_incident:
-            analysis.incident_types = self.classify(doc, analysis, asserted) or ["unspecified"]
-        else:
-            analysis.incident_types = []
+        analysis.type_cues = self.classify(doc, analysis, asserted)
+        analysis.incident_types = (analysis.type_cues or ["unspecified"]) if is_incident else []
         return doc
 
 

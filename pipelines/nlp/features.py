@@ -259,25 +259,11 @@ class FeatureExtractor:
         self.incident_words = cues["incident"]["words"] | cues["incident"]["title_words"]
         self.publishers = set(cues["roles"]["publishers"])
         self.gazetteer = load_gazetteer()
-        self.service_heads = set(cues["services"]["heads"]) | {
-            "computers",
-            "computer",
-            "servers",
-            "server",
-            "network",
-            "networks",
-            "database",
-            "databases",
-            "website",
-            "websites",
-            "files",
-            "machines",
-            "portal",
-            "email",
-            "e-mail",
-            "phones",
-            "systems",
-        }
+        services = cues["services"]
+        self.service_heads = set(services["heads"]) | set(services["candidate_heads"])
+        # a noun phrase subject or object of one of these is a service whatever its head
+        # ("surgeries were postponed", "lost evidence")
+        self.service_verbs = frozenset(services["governing"])
         statuses = ("unaffected", "restored", "suspended", "degraded", "disrupted")
         self.status_patterns = {
             s: re.compile(
@@ -333,7 +319,7 @@ class FeatureExtractor:
             if isinstance(v, (int, float, bool))
         }
         dense["rule:is_incident"] = float(analysis.is_incident)
-        for kind in analysis.incident_types:
+        for kind in analysis.type_cues:
             dense[f"rule_type:{kind}"] = 1.0
         dense["rule:victims"] = float(len(analysis.victims))
         dense["rule:agencies"] = float(len(analysis.agencies))
@@ -748,7 +734,13 @@ class FeatureExtractor:
         result: list[ServiceCandidate] = []
         seen: set[str] = set()
         roots: dict[str, int] = {}
-        for position, sent in enumerate(s for s in info.sents if s.start_char >= t_end):
+        verb_ids = word_ids(self.service_verbs)
+        body_position = 0
+        for sent in info.sents:
+            in_title = sent.start_char < t_end
+            position = 0 if in_title else body_position
+            if not in_title:
+                body_position += 1
             text = info.span_text(sent)
             lower = text.lower()
             cue_at = {
@@ -757,18 +749,32 @@ class FeatureExtractor:
             }
             statuses = [s for s, at in cue_at.items() if at]
             incident = info.has_any(sent, self.incident_ids)
-            if not statuses and not incident:
+            if not statuses and not incident and not info.has_any(sent, verb_ids):
                 continue
             hedged, past = self.hedged(sent), is_past(sent)
             for chunk in info.chunks(sent):
                 root = chunk.root
-                if root.lower_ not in self.service_heads or root.pos_ == "PROPN":
+                if root.pos_ in {"PROPN", "PRON"}:
+                    continue
+                head_word = root.lower_
+                if chunk.end + 1 < sent.end and doc[chunk.end].text == "-" and doc[chunk.end + 1].is_alpha:
+                    chunk = doc[chunk.start : chunk.end + 2]  # the parser split "e-mail" at its hyphen
+                    head_word = chunk[-1].lower_
+                governor = root.head
+                governed = root.dep_ in {"nsubj", "nsubjpass", "dobj", "obj"} and (
+                    governor.lower_ in self.service_verbs
+                    or any(c.dep_ == "xcomp" and c.lower_ in self.service_verbs for c in governor.children)
+                )
+                if head_word not in self.service_heads and not (governed and root.pos_ == "NOUN"):
                     continue
                 tokens = [
                     t
                     for t in chunk
-                    if t.pos_ not in {"DET", "PRON", "PUNCT"} and t.dep_ not in {"poss", "case"}
+                    if (t.pos_ not in {"DET", "PRON", "PUNCT"} or t.text in {"-", "/"})
+                    and t.dep_ not in {"poss", "case"}
                 ]
+                while tokens and tokens[0].text in {"-", "/"}:
+                    tokens = tokens[1:]
                 while (
                     tokens
                     and tokens[0].pos_ in {"ADJ", "ADV", "NUM"}
@@ -788,17 +794,28 @@ class FeatureExtractor:
                     }
                 ):
                     tokens = tokens[1:]
-                if not tokens or len(tokens) > 5:
+                if not tokens or len(tokens) > 6:
                     continue
-                name = " ".join(t.text if t.text.isupper() and len(t.text) > 1 else t.lower_ for t in tokens)
+                # the words as written ("office e-mail", "311 Web site portal"), lower-cased but acronyms
+                name = "".join(
+                    (t.text if t.text.isupper() and len(t.text) > 1 else t.lower_)
+                    + (t.whitespace_ if i + 1 < len(tokens) and tokens[i + 1].i == t.i + 1 else " ")
+                    for i, t in enumerate(tokens)
+                ).strip()
                 key = name
                 f: dict[str, float] = {
-                    f"root:{root.lower_}": 1.0,
+                    f"root:{head_word}": 1.0,
                     "n_words": len(tokens) / 5,
                     f"dep:{root.dep_}": 1.0,
                     f"head:{root.head.lower_}": 1.0,
                     "rule_service": float(any(r in name or name in r for r in rule)),
                 }
+                if in_title:
+                    f["in_title"] = 1.0
+                if governed:
+                    f["governed"] = 1.0
+                if head_word not in self.service_heads:
+                    f["other_head"] = 1.0
                 for s in statuses:
                     f[f"status:{s}"] = 1.0
                     gap = min(
@@ -811,7 +828,7 @@ class FeatureExtractor:
                 if any(t.lower_ in self.impact_words for t in window):
                     f["impact_near"] = 1.0
                 f["sentence_position"] = 1.0 / (1 + position)
-                roots[root.lower_] = roots.get(root.lower_, 0) + 1
+                roots[head_word] = roots.get(head_word, 0) + 1
                 f["incident_sentence"] = float(incident)
                 f["hedged"] = float(hedged)
                 f["past"] = float(past)

@@ -8,12 +8,15 @@ docs/models.md) decide:
   attack nuggets with realis "Actual": does this sentence report an attack that happened?
   Their strongest and lead readings are document features for the models below;
 - is_incident: logistic regression over tf-idf terms of the title and the asserted
-  sentences, and the rule classifier's own features (and the event readings, when
-  cross-validation found them better);
+  sentences, with the rule classifier's own features and the event readings when
+  cross-validation found them better (the shipped detector reads the words alone);
 - each incident type: the same, one model per type, or the rule cues where cross-validation
-  on the training data found the rules better (the file says which); a learned type is
-  asserted only with an evidence sentence, an asserted sentence (not hedged, not about the
-  past, not a commentator's quote) whose terms weigh for the type;
+  on the training data found the rules better (the file says which); the rule cues are read
+  whether or not the rules call the article an incident. A learned type is asserted only with
+  an evidence sentence: for the kinds an event model reads, the asserted sentence (not hedged,
+  not about the past, not a commentator's quote) or title it reads most as that attack
+  happening, at the type's evidence threshold; for the others the asserted sentence whose
+  terms weigh most for the type;
 - victims, attackers, agencies: each candidate scored by a ranker; the best one is taken at
   a lower threshold than the others;
 - services affected: each service phrase of a sentence about the incident, scored.
@@ -88,6 +91,9 @@ class LinearModel(Ranker):
     top_threshold: float = 0.5
     max_items: int = 6
     with_rules: bool = False  # a type: the rule cues' assertion also counts
+    # a type an event model reads: the least reading of its evidence sentence (None: the
+    # event model's own threshold)
+    evidence: float | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LinearModel:
@@ -98,6 +104,7 @@ class LinearModel(Ranker):
             float(data.get("top_threshold", data.get("threshold", 0.5))),
             int(data.get("max_items", 6)),
             bool(data.get("with_rules", False)),
+            None if data.get("evidence") is None else float(data["evidence"]),
         )
 
     def margin(self, features: dict[str, float]) -> float:
@@ -173,6 +180,14 @@ def sentence_readings(features: DocFeatures, events: dict[str, LinearModel]) -> 
         kind: ([model.probability(terms) for terms in body], model.probability(title))
         for kind, model in sorted(events.items())
     }
+
+
+def evidence_reading(features: DocFeatures, readings: Readings, kind: str) -> tuple[float, str]:
+    """The asserted body sentence (not hedged, past or quoted) or the title that the event
+    model of `kind` reads most as that attack happening, and its reading."""
+    body, title = readings[kind]
+    told = [(p, b[2]) for p, b in zip(body, features.body) if not b[3]] + [(title, features.title)]
+    return max(told)
 
 
 def event_features(readings: Readings) -> dict[str, float]:
@@ -276,11 +291,11 @@ class LearnedDecisions:
         analysis.is_incident = p_incident >= models.detect.threshold
         # types
         types: list[str] = []
-        evidence: dict[str, Any] = dict(analysis.type_evidence) if analysis.is_incident else {}
+        evidence: dict[str, Any] = dict(analysis.type_evidence)
         term_vectors: list[dict[str, float]] | None = None  # computed when a learned type needs evidence
         for kind, model in models.types.items():
-            if model is None or (model.with_rules and kind in analysis.incident_types):
-                if kind in analysis.incident_types:
+            if model is None or (model.with_rules and kind in analysis.type_cues):
+                if kind in analysis.type_cues:
                     types.append(kind)  # the rule cues' evidence sentence is in type_evidence
                 continue
             if model.probability(vector) < model.threshold:
@@ -294,11 +309,10 @@ class LearnedDecisions:
                     best, support = sentence, weight
             if kind in readings:
                 # an event model knows this kind: the evidence is the asserted body sentence (or
-                # the title) it reads as this attack happening, and there must be one
-                body, title = readings[kind]
-                told = [(p, b[2]) for p, b in zip(body, feats.body) if not b[3]] + [(title, feats.title)]
-                p_best, best = max(told)
-                if p_best < models.events[kind].threshold:
+                # the title) it reads as this attack happening, and it must read so strongly enough
+                p_best, best = evidence_reading(feats, readings, kind)
+                least = models.events[kind].threshold if model.evidence is None else model.evidence
+                if p_best < least:
                     best = None
             if best is not None:
                 types.append(kind)

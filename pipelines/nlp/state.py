@@ -50,6 +50,9 @@ class DocAnalysis:
     incident_score: float = 0.0
     incident_features: dict[str, Any] = field(default_factory=dict)
     incident_types: list[str] = field(default_factory=list)
+    # the rule cues' types whether or not the rules call the article an incident (the
+    # learned detector may, and then reads them)
+    type_cues: list[str] = field(default_factory=list)
     type_evidence: dict[str, Any] = field(default_factory=dict)
     # components that failed on this document
     errors: list[str] = field(default_factory=list)

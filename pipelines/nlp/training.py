@@ -38,9 +38,11 @@ from pipelines.nlp.learned import (
     MODELS_FILE,
     LinearModel,
     Ranker,
+    Readings,
     TreeModel,
     doc_vector,
     event_features,
+    evidence_reading,
     sentence_readings,
 )
 
@@ -52,6 +54,10 @@ EVENTS_DIR = "casie-annotation"
 EVENT_KINDS = {"attack": None, "data_breach": "Databreach", "ransomware": "Ransom", "phishing": "Phishing"}
 EVENT_C = (0.1, 0.3, 1.0)
 MIN_TYPE_POSITIVES = 8
+# The evidence sentence of a type an event model reads must read at least this share of the
+# event model's own threshold (0: the best-read asserted sentence, whatever it reads);
+# cross-validation chooses the share per type.
+EVIDENCE_SCALES = (1.0, 0.5, 0.0)
 # A candidate feature (a cue, a head word) seen in fewer training articles is not learned from.
 MIN_FEATURE_ARTICLES = 3
 FOLDS = 5
@@ -476,8 +482,10 @@ def choose_items(
     match: Callable[[str, str], bool],
     max_items: int,
     name_of: Callable[[Any], list[str]],
+    distinct: bool = False,
 ) -> tuple[float, float, float]:
-    """(F1, threshold, top threshold) that maximise the field F1 over `docs`."""
+    """(F1, threshold, top threshold) that maximise the field F1 over `docs`; `distinct`: the
+    same name chosen twice (a phrase the article repeats) counts once, as the record lists it."""
     by_doc: dict[str, list[int]] = {}
     for i, d in enumerate(rows.doc):
         by_doc.setdefault(d, []).append(i)
@@ -493,6 +501,8 @@ def choose_items(
                         break
                     if p[i] >= t or (rank == 0 and p[i] >= tt):
                         names.append(name_of(rows.item[i]))
+                if distinct:
+                    names = [list(n) for n in dict.fromkeys(tuple(n) for n in names)]
                 a, b, c = field_counts(names, gold[d], match)
                 tp, fp, fn = tp + a, fp + b, fn + c
             score = f1(tp, fp, fn)
@@ -501,11 +511,24 @@ def choose_items(
     return best
 
 
-def choose_threshold(p: np.ndarray, y: np.ndarray, forced: np.ndarray | None = None) -> tuple[float, float]:
-    """(F1, threshold) maximising F1 of p >= threshold (or `forced`, when given)."""
+def choose_threshold(
+    p: np.ndarray,
+    y: np.ndarray,
+    forced: np.ndarray | None = None,
+    allowed: np.ndarray | None = None,
+    gate: np.ndarray | None = None,
+) -> tuple[float, float]:
+    """(F1, threshold) maximising F1 of p >= threshold where `allowed` (or `forced`, when
+    given), all within `gate`."""
     best = (-1.0, 0.5)
     for t in [round(x, 3) for x in np.arange(0.1, 0.9, 0.025)]:
-        pred = p >= t if forced is None else (p >= t) | forced
+        pred = p >= t
+        if allowed is not None:
+            pred = pred & allowed
+        if forced is not None:
+            pred = pred | forced
+        if gate is not None:
+            pred = pred & gate
         score = f1(int((pred & (y == 1)).sum()), int((pred & (y == 0)).sum()), int((~pred & (y == 1)).sum()))
         if score > best[0] + 1e-9:
             best = (score, t)
@@ -531,15 +554,15 @@ def build_idf(features: Iterable[DocFeatures], min_df: int = 2) -> dict[str, flo
 
 def train_event_models(
     data: Dataset, featurized: dict[str, Featurized], train: list[str]
-) -> tuple[dict[str, LinearModel], dict[str, dict[str, float]], dict[str, Any]]:
+) -> tuple[dict[str, LinearModel], dict[str, dict[str, float]], dict[str, Readings], dict[str, Any]]:
     """Fit the event-sentence models on the train articles that carry CASIE's annotation.
 
-    Returns the models, the event features of every train article (out of fold for the
-    annotated ones, so the document models learn from what an unseen article would get), and
-    the cross-validation report."""
+    Returns the models, the event features and the sentence readings of every train article
+    (out of fold for the annotated ones, so the document models learn from what an unseen
+    article would get), and the cross-validation report."""
     annotated = [k for k in train if k in data.events]
     if not annotated:
-        return {}, {}, {}
+        return {}, {}, {}, {}
     xs: list[dict[str, float]] = []
     subtypes: list[set[str]] = []
     docs: list[str] = []
@@ -580,6 +603,7 @@ def train_event_models(
         oof[kind] = best[3]
         report[kind] = {"cv_f1": round(best[0], 3), "C": best[2], "positives": int(y.sum())}
     features: dict[str, dict[str, float]] = {}
+    all_readings: dict[str, Readings] = {}
     by_doc: dict[str, list[int]] = {}
     for i, d in enumerate(docs):
         by_doc.setdefault(d, []).append(i)
@@ -591,7 +615,8 @@ def train_event_models(
                 for kind, (_b, title) in readings.items()
             }
         features[k] = event_features(readings)
-    return models, features, report
+        all_readings[k] = readings
+    return models, features, all_readings, report
 
 
 def train_models(data: Dataset, featurized: dict[str, Featurized]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -600,27 +625,50 @@ def train_models(data: Dataset, featurized: dict[str, Featurized]) -> tuple[dict
     primary = [k for k in train if data.labels[k].weight == 1.0]
     report: dict[str, Any] = {"train_articles": len(train), "primary_labels": len(primary)}
     idf = build_idf(featurized[k].features for k in train)
-    events, event_feats, report["events"] = train_event_models(data, featurized, train)
+    events, event_feats, readings, report["events"] = train_event_models(data, featurized, train)
     terms = {k: doc_vector(featurized[k].features, idf) for k in train}
-    # two feature sets, each document model takes the one that cross-validates better
-    vectors = {"terms": terms, "terms+events": {k: terms[k] | event_feats.get(k, {}) for k in train}}
+    # three feature sets, each document model takes the one that cross-validates best: the
+    # words alone, with the rule classifier's features (`D:`), and with the event readings too
+    vectors = {
+        "words": {k: {n: v for n, v in terms[k].items() if not n.startswith("D:")} for k in train},
+        "terms": terms,
+        "terms+events": {k: terms[k] | event_feats.get(k, {}) for k in train},
+    }
 
     def doc_model(
-        label: Callable[[Labels], bool | None], rule: Callable[[str], bool], name: str
+        label: Callable[[Labels], bool | None],
+        rule: Callable[[str], bool],
+        name: str,
+        gate: dict[str, bool] | None = None,
+        kind: str | None = None,
     ) -> tuple[LinearModel | None, dict]:
+        """One document model, its setting chosen by cross-validation. A type is scored as the
+        analysis asserts it: only in an article the detector takes (`gate`, out of fold), and,
+        for a kind an event model reads, only with an evidence sentence read at or above the
+        evidence threshold (chosen among EVIDENCE_SCALES of the event model's own)."""
         keys = [k for k in train if label(data.labels[k]) is not None]
         y = np.array([int(bool(label(data.labels[k]))) for k in keys])
         w = np.array([data.labels[k].weight for k in keys])
         scored = [k for k in keys if data.labels[k].weight == 1.0]
         gold = np.array([int(bool(label(data.labels[k]))) for k in scored])
-        rule_pred = np.array([rule(k) for k in scored])
+        rule_pred = np.array([rule(k) for k in scored], dtype=bool)
+        gated = None if gate is None else np.array([gate[k] for k in scored], dtype=bool)
+        if gated is not None:
+            rule_pred = rule_pred & gated
         rule_f1 = f1(
             int((rule_pred & (gold == 1)).sum()),
             int((rule_pred & (gold == 0)).sum()),
             int((~rule_pred & (gold == 1)).sum()),
         )
-        best = None
-        union = None  # the model's or the rules' assertion: (F1, threshold, C, feature set)
+        evidence_levels: list[float | None] = [None]
+        reading = None
+        if kind is not None and kind in events:
+            evidence_levels = [round(events[kind].threshold * scale, 4) for scale in EVIDENCE_SCALES]
+            reading = np.array(
+                [evidence_reading(featurized[k].features, readings[k], kind)[0] for k in scored]
+            )
+        best = None  # (F1, threshold, C, feature set, evidence threshold, out-of-fold p)
+        union = None  # the model's or the rules' assertion, the same
         index = {k: i for i, k in enumerate(keys)}
         for feature_set, chosen in vectors.items():
             rows = Rows()
@@ -629,12 +677,14 @@ def train_models(data: Dataset, featurized: dict[str, Featurized]) -> tuple[dict
             for c in DOC_C:
                 p = cross_validated(rows, scored, c)
                 oof = np.array([p[index[k]] for k in scored])
-                score, threshold = choose_threshold(oof, gold)
-                if best is None or score > best[0] + 1e-9:
-                    best = (score, threshold, c, feature_set)
-                score, threshold = choose_threshold(oof, gold, rule_pred)
-                if union is None or score > union[0] + 1e-9:
-                    union = (score, threshold, c, feature_set)
+                for level in evidence_levels:
+                    allowed = None if level is None or reading is None else reading >= level
+                    score, threshold = choose_threshold(oof, gold, allowed=allowed, gate=gated)
+                    if best is None or score > best[0] + 1e-9:
+                        best = (score, threshold, c, feature_set, level, oof)
+                    score, threshold = choose_threshold(oof, gold, rule_pred, allowed, gated)
+                    if union is None or score > union[0] + 1e-9:
+                        union = (score, threshold, c, feature_set, level, oof)
         info = {
             "cv_f1": round(best[0], 3),
             "rule_cv_f1": round(rule_f1, 3),
@@ -644,22 +694,33 @@ def train_models(data: Dataset, featurized: dict[str, Featurized]) -> tuple[dict
             "features": best[3],
             "positives": int(gold.sum()),
         }
+        if best[4] is not None:
+            info["evidence"] = best[4]
         if name == "detect":
             # detection always has a model: the rules' own score and decision are among its features
             info["decides"] = "model"
+            detected.update({k: bool(v >= best[1]) for k, v in zip(scored, best[5])})
         elif int(gold.sum()) < MIN_TYPE_POSITIVES or rule_f1 >= max(best[0], union[0]) - 1e-9:
             info["decides"] = "rules"
             return None, info
         elif union[0] > best[0] + 1e-9:
             info.update(decides="model or rules", C=union[2], threshold=union[1], features=union[3])
+            if union[4] is not None:
+                info["evidence"] = union[4]
             best = union
         else:
             info["decides"] = "model"
         model = fit_linear([vectors[best[3]][k] for k in keys], y, w, best[2])
         return LinearModel(
-            model.weights, model.bias, best[1], best[1], with_rules=info["decides"] == "model or rules"
+            model.weights,
+            model.bias,
+            best[1],
+            best[1],
+            with_rules=info["decides"] == "model or rules",
+            evidence=best[4],
         ), info
 
+    detected: dict[str, bool] = {}  # the detector's out-of-fold decisions on the scored articles
     detect, report["detect"] = doc_model(
         lambda lab: lab.is_incident, lambda k: bool(featurized[k].rule["is_incident"]), "detect"
     )
@@ -675,7 +736,11 @@ def train_models(data: Dataset, featurized: dict[str, Featurized]) -> tuple[dict
             return kind in lab.types
 
         model, info = doc_model(
-            label, lambda k, kind=kind: kind in featurized[k].rule["incident_types"], kind
+            label,
+            lambda k, kind=kind: kind in featurized[k].rule["type_cues"],
+            kind,
+            gate={k: detected.get(k, True) for k in train},
+            kind=kind,
         )
         types[kind] = model
         report["types"][kind] = info
@@ -688,6 +753,7 @@ def train_models(data: Dataset, featurized: dict[str, Featurized]) -> tuple[dict
         max_items: int,
         rule_names: Callable[[str], list],
         compare_trees: bool = True,
+        distinct: bool = False,
     ) -> tuple[Ranker, dict]:
         keys = [
             k for k in train if getattr(data.labels[k], field_name) is not None and data.labels[k].is_incident
@@ -708,7 +774,7 @@ def train_models(data: Dataset, featurized: dict[str, Featurized]) -> tuple[dict
         best = None
         for c in ROLE_C:
             p = cross_validated(rows, scored, c)
-            score, t, tt = choose_items(rows, p, scored, gold, match, max_items, name_of)
+            score, t, tt = choose_items(rows, p, scored, gold, match, max_items, name_of, distinct)
             if best is None or score > best[0] + 1e-9:
                 best = (score, t, tt, c)
         info = {
@@ -774,6 +840,7 @@ def train_models(data: Dataset, featurized: dict[str, Featurized]) -> tuple[dict
         6,
         lambda k: featurized[k].rule["services_affected"],
         compare_trees=False,
+        distinct=True,
     )
     models = {
         "format": 1,
@@ -804,7 +871,8 @@ def model_dict(model: Ranker | None) -> dict[str, Any] | None:
             "max_items": model.max_items,
         }
     assert isinstance(model, LinearModel)
-    return {
+    out = {"evidence": model.evidence} if model.evidence is not None else {}
+    return out | {
         "with_rules": model.with_rules,
         "weights": dict(sorted(model.weights.items())),
         "bias": model.bias,
@@ -852,6 +920,7 @@ def featurize(articles: list[dict], nlp=None, model: str | None = None) -> dict[
             rule = {
                 "is_incident": analysis.is_incident,
                 "incident_types": list(analysis.incident_types),
+                "type_cues": list(analysis.type_cues),
                 "victims": list(analysis.victims) if analysis.is_incident else [],
                 "attackers": list(analysis.attackers),
                 "agencies": [dict(a) for a in analysis.agencies],
@@ -921,7 +990,10 @@ def validation_report(
             if not lab.is_incident or gold is None:
                 continue
             chosen = model.select([(model.probability(c.features), c) for c in cands(featurized[k].features)])
-            for i, v in enumerate(field_counts([names_of(c) for c in chosen], gold, match)):
+            names = [
+                list(n) for n in dict.fromkeys(tuple(names_of(c)) for c in chosen)
+            ]  # as the record lists them
+            for i, v in enumerate(field_counts(names, gold, match)):
                 total[i] += v
         out[f"{name}_f1"] = round(f1(*total), 3)
     return out
