@@ -155,7 +155,7 @@ def _build_dataset(
     added = added_parts(state, parts) if state is not None else None
     if state is not None and added is None:
         log.info("an extracted part the last build read is gone or changed: full build")
-    result = _patched(data_dir, state, added, agencies, actors) if added is not None else None
+    result = _incremental_tables(data_dir, state, added, agencies, actors) if added is not None else None
     if result is not None:
         tables, state_rows, assignment, mode = (
             result.tables,
@@ -190,7 +190,7 @@ def _build_dataset(
     return summary
 
 
-def _patched(
+def _incremental_tables(
     data_dir: DataDir,
     state: build_state.BuildState,
     added: list[str],
@@ -212,7 +212,7 @@ def _full_tables(
     """(every table, every article's state row, the assignment) from all extracted articles."""
     frame = prepare_articles(read_extracted_table(data_dir.extracted, with_part=True), agencies, actors)
     frame = with_features(frame)
-    inputs = frame[list(build_state.INPUTS) + list(FEATURES)]  # before the clustering dates copies
+    inputs = frame[list(build_state.PREPARED)]  # before the clustering dates copies
     frame, incidents, assignment = build_incidents(frame, agencies)
     frames = {
         "incidents": incidents,
@@ -230,5 +230,4 @@ def _full_tables(
     for name, table_frame in frames.items():
         validate(name, table_frame)
         tables[name] = to_arrow(name, table_frame)
-    state_rows = inputs.assign(**{c: frame[c].to_numpy() for c in build_state.ASSIGNED})
-    return tables, state_rows, assignment
+    return tables, build_state.state_rows(inputs, frame), assignment

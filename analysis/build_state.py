@@ -33,7 +33,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from analysis import storage
-from analysis.cluster import GAP_DAYS, IDENTICAL, LOOKBACK_RECENT_DAYS, PAIR_COLUMNS, SIMILAR
+from analysis.cluster import FEATURES, GAP_DAYS, IDENTICAL, LOOKBACK_RECENT_DAYS, PAIR_COLUMNS, SIMILAR
 from analysis.dedup import MAX_TOKENS, NUM_PERM, SHINGLE
 from core import __version__
 from pipelines.extracted import live_articles_dir
@@ -93,6 +93,14 @@ INPUTS = (
     "incident_types",
 )
 ASSIGNED = ("story_id", "incident_id", "victim_key")
+# An article's clustering inputs as the state keeps them.
+PREPARED = (*INPUTS, *FEATURES)
+
+
+def state_rows(prepared: pd.DataFrame, assigned: pd.DataFrame) -> pd.DataFrame:
+    """Every article's state row: its clustering inputs as prepared (taken before the
+    clustering dates copies) and its assignment, `assigned` in the same row order."""
+    return prepared[list(PREPARED)].assign(**{c: assigned[c].to_numpy() for c in ASSIGNED})
 
 
 @dataclass

@@ -148,9 +148,7 @@ def patch(
     for name, frame in new_rows.items():
         validate(name, frame)
         check_unique(name, tables[name])
-    kept = inputs[list(build_state.INPUTS) + list(FEATURES)]
-    state_rows = kept.assign(**{c: articles[c].to_numpy() for c in build_state.ASSIGNED})
-    return Patch(tables, state_rows, assignment)
+    return Patch(tables, build_state.state_rows(inputs, articles), assignment)
 
 
 def _fresh_rows(extracted_root: Path, state: build_state.BuildState, added: list[str]) -> pa.Table:
@@ -167,7 +165,7 @@ def _fresh_rows(extracted_root: Path, state: build_state.BuildState, added: list
 def _inputs(state: build_state.BuildState, prepared: pd.DataFrame, changed: set[str]) -> pd.DataFrame:
     """Every article's clustering inputs, sorted by article_id: the state's rows of the
     articles not re-extracted, and the fresh rows."""
-    columns = list(build_state.INPUTS) + list(FEATURES)
+    columns = list(build_state.PREPARED)
     old = state.articles.loc[~state.articles.index.isin(list(changed)), columns].reset_index(drop=True)
     old["fresh"] = False
     inputs = pd.concat([old, prepared[[*columns, "fresh"]]], ignore_index=True)
