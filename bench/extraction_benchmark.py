@@ -194,23 +194,28 @@ def score(name: str, extract: Callable[[bytes, str | None], str], limit: int | N
             text = extract(raw, key if name == "trafilatura" else None)
         except Exception:  # a crash costs the page, as in the published benchmarks
             text, errors = "", errors + 1
-        if name == "trafilatura":  # trafilatura's own measure: snippets found or not
-            found = _norm(text)
-            hits = sum(_norm(w) in found for w in gold["with"])
-            counts = (hits, sum(_norm(w) in found for w in gold["without"]), len(gold["with"]) - hits)
-        else:
-            got, want = Counter(TOKEN.findall(text.lower())), Counter(TOKEN.findall(gold.lower()))
-            overlap = sum((got & want).values())
-            counts = (overlap / max(1, sum(got.values())), overlap / max(1, sum(want.values())), 0.0)
-        per_page.append((held_out(key), counts))
+        per_page.append((held_out(key), page_counts(name, text, gold)))
     return {
-        **_aggregate(name, [counts for _, counts in per_page]),
+        **aggregate(name, [counts for _, counts in per_page]),
         "errors": errors,
-        "held_out": _aggregate(name, [counts for out, counts in per_page if out]),
+        "held_out": aggregate(name, [counts for out, counts in per_page if out]),
     }
 
 
-def _aggregate(name: str, pages: list[tuple[float, float, float]]) -> dict:
+def page_counts(name: str, text: str, gold) -> tuple[float, float, float]:
+    """One page's share of the measure: for trafilatura's set (its own measure: snippets found
+    or not) the wanted snippets found, the unwanted found and the wanted missed; for the others
+    token precision and recall."""
+    if name == "trafilatura":
+        found = _norm(text)
+        hits = sum(_norm(w) in found for w in gold["with"])
+        return hits, sum(_norm(w) in found for w in gold["without"]), len(gold["with"]) - hits
+    got, want = Counter(TOKEN.findall(text.lower())), Counter(TOKEN.findall(gold.lower()))
+    overlap = sum((got & want).values())
+    return overlap / max(1, sum(got.values())), overlap / max(1, sum(want.values())), 0.0
+
+
+def aggregate(name: str, pages: list[tuple[float, float, float]]) -> dict:
     """Micro P/R over snippets for trafilatura's set, mean token P/R per page for the others."""
     if name == "trafilatura":
         tp, fp, fn = (sum(page[i] for page in pages) for i in range(3))

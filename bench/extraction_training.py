@@ -25,7 +25,17 @@ from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from bench.extraction_benchmark import BODY_ONLY_GOLD, CACHE, SETS, TOKEN, _norm, held_out, plain_trafilatura
+from bench.extraction_benchmark import (
+    BODY_ONLY_GOLD,
+    CACHE,
+    SETS,
+    TOKEN,
+    _norm,
+    aggregate,
+    held_out,
+    page_counts,
+    plain_trafilatura,
+)
 from pipelines.parsing import ParseError, _without_title, parse_html
 from pipelines.parsing.text import BOX_SEPARATOR, PRUNED, voted_text
 from pipelines.parsing.voting import MODEL_FILE, LineModel, candidates
@@ -98,25 +108,7 @@ def _label(name: str, gold, line: str) -> int | None:
 
 def _f1(name: str, texts: dict[str, str], golds: dict[str, object]) -> float:
     """The benchmark's measure (bench.extraction_benchmark.score) over given texts."""
-    tp = fp = fn = 0
-    precision, recall = [], []
-    for key, gold in golds.items():
-        text = texts.get(key, "")
-        if name == "trafilatura":
-            found = _norm(text)
-            hits = sum(_norm(w) in found for w in gold["with"])
-            tp, fn = tp + hits, fn + len(gold["with"]) - hits
-            fp += sum(_norm(w) in found for w in gold["without"])
-            continue
-        got, want = Counter(TOKEN.findall(text.lower())), Counter(TOKEN.findall(gold.lower()))
-        overlap = sum((got & want).values())
-        precision.append(overlap / max(1, sum(got.values())))
-        recall.append(overlap / max(1, sum(want.values())))
-    if name == "trafilatura":
-        p, r = tp / max(1, tp + fp), tp / max(1, tp + fn)
-    else:
-        p, r = sum(precision) / max(1, len(golds)), sum(recall) / max(1, len(golds))
-    return 2 * p * r / (p + r) if p + r else 0.0
+    return aggregate(name, [page_counts(name, texts.get(key, ""), gold) for key, gold in golds.items()])["f1"]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -28,7 +28,7 @@ from pipelines.parsing.dates import published_date
 from pipelines.parsing.density import dense_text
 from pipelines.parsing.encoding import decode_html
 from pipelines.parsing.metadata import extract_metadata
-from pipelines.parsing.text import article_text, main_container
+from pipelines.parsing.text import article_text, main_container, squash
 
 MAX_BODY_BYTES = 20 * 1024 * 1024
 MAX_MARKUP_CHARS = 3_000_000
@@ -152,15 +152,11 @@ def _without_title(text: str, title: str | None) -> str:
     field, so the text starts after it."""
     lines = text.split("\n")
     if title:
-        titles = {_squash(title), _squash(SITE_TAIL.sub("", title))}
+        titles = {squash(title), squash(SITE_TAIL.sub("", title))}
         for index, line in enumerate(lines[:3]):
-            if _squash(line) in titles and all(len(earlier.split()) < 8 for earlier in lines[:index]):
+            if squash(line) in titles and all(len(earlier.split()) < 8 for earlier in lines[:index]):
                 return "\n".join(lines[index + 1 :])
     return text
-
-
-def _squash(value: str) -> str:
-    return re.sub(r"\W+", "", value).lower()
 
 
 def detect_language(text: str) -> str | None:

@@ -39,15 +39,16 @@ def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]
     for bom, encoding in BOMS:
         if body.startswith(bom):
             return body[len(bom) :].decode(encoding, errors="replace"), encoding
+    declared = _declared(body, content_type)
     candidates: dict[str, str] = {}
-    for encoding in _declared(body, content_type):
+    for encoding in declared:
         if encoding in candidates:
             continue
         text = _clean_decode(body, encoding)
         if text is not None:
             candidates[encoding] = text
     if not candidates:
-        return _nearly_clean(body, content_type) or _guess_legacy(body)
+        return _nearly_clean(body, declared) or _guess_legacy(body)
     if len(set(candidates.values())) == 1:
         encoding, text = next(iter(candidates.items()))
         return text, encoding
@@ -72,11 +73,11 @@ def _declared(body: bytes, content_type: str | None) -> list[str]:
     ]
 
 
-def _nearly_clean(body: bytes, content_type: str | None) -> tuple[str, str] | None:
+def _nearly_clean(body: bytes, declared: list[str]) -> tuple[str, str] | None:
     """A page in its declared charset (or UTF-8) but for a stray bad byte or two (a truncated
     character pasted into one paragraph): that decoding, the bad bytes replaced, rather than
     a legacy code page guessed for the whole page."""
-    for encoding in _declared(body, content_type):
+    for encoding in declared:
         try:
             text = body.decode(encoding, errors="replace")
         except LookupError:

@@ -49,13 +49,13 @@ def article_text(
     when given, receives each extractor's text and, under PRUNED, the pruned boxes'
     texts joined by BOX_SEPARATOR (what the line model is trained on); `voted`
     False is our extraction alone (pages too big for five readings in bounded time)."""
+    unwrap_layout(tree)
     model = load_model() if voted else None
     if model is None and (readings is None or not voted):
         return main_text(tree, url)
-    unwrap_layout(tree)
-    page = deepcopy(tree)  # the others read the unpruned page (its layout tables unwrapped)
+    others = voter_texts(tree, markup, url)  # the unpruned page (its layout tables unwrapped)
     removed: list[str] = []
-    texts = voter_texts(page, markup, url, main_text(tree, url, removed))
+    texts = {"ours": main_text(tree, url, removed), **others}
     if readings is not None:
         readings.update(texts)
         readings[PRUNED] = BOX_SEPARATOR.join(removed)
@@ -81,23 +81,26 @@ def _outside_boilerplate(text: str, removed: list[str], ours: str) -> str:
     the article with a box (a page wrapper with id "nav"), and its boxes tell nothing."""
     if not ours:
         return text
-    boxes = [_squash(box) for box in removed]
-    kept = _squash(ours)
+    boxes = [squash(box) for box in removed]
+    kept = squash(ours)
     lines = []
     for line in text.split("\n"):
-        key = _squash(line)
+        key = squash(line)
         if key and key not in kept and any(key in box for box in boxes):
             continue
         lines.append(line)
     return "\n".join(lines)
 
 
-def _squash(value: str) -> str:
+def squash(value: str) -> str:
+    """Letters and digits alone, lower-cased: how two lines are compared whatever their
+    spacing, punctuation and case."""
     return re.sub(r"\W+", "", value).lower()
 
 
 def main_text(tree: HtmlElement, url: str | None = None, removed: list[str] | None = None) -> str:
-    """trafilatura on a tree already stripped of the boxes that are never article text.
+    """trafilatura on a tree already stripped of the boxes that are never article text (the
+    tree's layout unwrapped first: article_text does it once for every reader).
 
     Its own extraction alone (fast) is more precise on the pruned tree than with its
     fallback extractors, which second-guess the pruning (measured on real pages); the
@@ -130,7 +133,6 @@ def _extract(tree: HtmlElement, url: str | None, fast: bool) -> str:
 
 
 def prune(tree: HtmlElement, removed: list[str] | None = None) -> None:
-    unwrap_layout(tree)
     protected = _main_container_and_ancestors(tree)
     candidates = list(tree.xpath(BOILERPLATE_XPATH))
     for node in tree.iter():

@@ -63,15 +63,16 @@ def load_model(path: str | None = None) -> LineModel | None:
     return LineModel(data["weights"], data["bias"], data["keep_threshold"], data["add_threshold"])
 
 
-def voter_texts(tree: HtmlElement, markup: str, url: str | None, ours: str) -> dict[str, str]:
-    """What each extractor takes for the main text of the page (`tree` is left as it is)."""
+def voter_texts(tree: HtmlElement, markup: str, url: str | None) -> dict[str, str]:
+    """What each of the other extractors takes for the main text of the page (`tree` is left
+    as it is)."""
     readers: dict[str, Callable[[], str]] = {
         "trafilatura": lambda: trafilatura.extract(deepcopy(tree), url=url, include_comments=False) or "",
         "readability": lambda: _block_text(try_readability(deepcopy(tree))),
         "justext": lambda: _block_text(try_justext(deepcopy(tree), url, "en")),
         "resiliparse": lambda: _resiliparse(markup),
     }
-    texts = {"ours": ours}
+    texts = {}
     for name, read in readers.items():
         try:
             texts[name] = read()
@@ -172,9 +173,7 @@ def candidates(texts: dict[str, str]) -> list[tuple[str, dict[str, float]]]:
             repeat = seen[line] > taken[line] > 0
             if order > 0 and not repeat and len(grams & covered) / len(grams) >= 0.5:
                 continue
-            if order > 0 and taken[line] >= seen[line]:
-                continue
-            taken[line] = max(taken[line], seen[line])
+            taken[line] = seen[line]
             covered |= grams
             features = dict(page)
             for voter in VOTERS:
