@@ -276,6 +276,7 @@ class FeatureExtractor:
         self.impact_words = frozenset(cues["services"]["impact"])
         self.roles = roles
         self.incident_ids = word_ids(self.incident_words)
+        self.service_verb_ids = word_ids(self.service_verbs)
         coref = cues["coreference"]
         self.coref_typed: dict[str, frozenset[str]] = dict(coref["typed_nouns"])
         self.coref_nouns = frozenset(coref["org_nouns"]) | frozenset(self.coref_typed)
@@ -734,7 +735,6 @@ class FeatureExtractor:
         result: list[ServiceCandidate] = []
         seen: set[str] = set()
         roots: dict[str, int] = {}
-        verb_ids = word_ids(self.service_verbs)
         body_position = 0
         for sent in info.sents:
             in_title = sent.start_char < t_end
@@ -749,7 +749,7 @@ class FeatureExtractor:
             }
             statuses = [s for s, at in cue_at.items() if at]
             incident = info.has_any(sent, self.incident_ids)
-            if not statuses and not incident and not info.has_any(sent, verb_ids):
+            if not statuses and not incident and not info.has_any(sent, self.service_verb_ids):
                 continue
             hedged, past = self.hedged(sent), is_past(sent)
             for chunk in info.chunks(sent):

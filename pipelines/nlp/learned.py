@@ -300,13 +300,6 @@ class LearnedDecisions:
                 continue
             if model.probability(vector) < model.threshold:
                 continue
-            best, support = None, 0.0
-            if term_vectors is None:
-                term_vectors = [tfidf(term_counts("", [s]), models.idf) for s in feats.sentences]
-            for sentence, terms in zip(feats.sentences, term_vectors):
-                weight = sum(v * model.weights.get(k, 0.0) for k, v in terms.items())
-                if weight > support:
-                    best, support = sentence, weight
             if kind in readings:
                 # an event model knows this kind: the evidence is the asserted body sentence (or
                 # the title) it reads as this attack happening, and it must read so strongly enough
@@ -314,6 +307,14 @@ class LearnedDecisions:
                 least = models.events[kind].threshold if model.evidence is None else model.evidence
                 if p_best < least:
                     best = None
+            else:  # the sentence whose terms weigh most for this type
+                best, support = None, 0.0
+                if term_vectors is None:
+                    term_vectors = [tfidf(term_counts("", [s]), models.idf) for s in feats.sentences]
+                for sentence, terms in zip(feats.sentences, term_vectors):
+                    weight = sum(v * model.weights.get(k, 0.0) for k, v in terms.items())
+                    if weight > support:
+                        best, support = sentence, weight
             if best is not None:
                 types.append(kind)
                 evidence[kind] = best.strip()[:300]

@@ -325,6 +325,13 @@ def _words(text: str) -> list[str]:
     return re.findall(r"[a-z0-9]+", text.lower())
 
 
+def known_features(per_article: Iterable[set[str]]) -> set[str]:
+    """The feature names at least MIN_FEATURE_ARTICLES articles have (each article's names
+    given as one set): rarer ones are noise a model would fit."""
+    seen: Counter = Counter(name for names in per_article for name in names)
+    return {name for name, n in seen.items() if n >= MIN_FEATURE_ARTICLES}
+
+
 def in_groups(names: Iterable[str], grp: list[list[str]], match: Callable[[str, str], bool]) -> bool:
     return any(match(n, a) for n in names for g in grp for a in g)
 
@@ -577,8 +584,8 @@ def train_event_models(
     names_of: dict[str, set[str]] = {}
     for x, d in zip(xs, docs):
         names_of.setdefault(d, set()).update(x)
-    seen: Counter = Counter(name for names in names_of.values() for name in names)
-    known = {name for name, n in seen.items() if n >= MIN_FEATURE_ARTICLES}
+    known = known_features(names_of.values())
+    xs = [{n: v for n, v in x.items() if n in known} for x in xs]
     models: dict[str, LinearModel] = {}
     oof: dict[str, np.ndarray] = {}
     report: dict[str, Any] = {"articles": len(annotated), "sentences": len(xs)}
@@ -586,7 +593,7 @@ def train_event_models(
         rows = Rows()
         for x, subs, d in zip(xs, subtypes, docs):
             rows.add(
-                {n: v for n, v in x.items() if n in known},
+                x,
                 bool(subs) if subtype is None else subtype in subs,
                 1.0,
                 d,
@@ -726,6 +733,7 @@ def train_models(data: Dataset, featurized: dict[str, Featurized]) -> tuple[dict
     )
     types: dict[str, Any] = {}
     report["types"] = {}
+    gate = {k: detected.get(k, True) for k in train}  # a type is scored where the detector says incident
     for kind in INCIDENT_TYPES:
         if kind == "unspecified":
             continue
@@ -739,7 +747,7 @@ def train_models(data: Dataset, featurized: dict[str, Featurized]) -> tuple[dict
             label,
             lambda k, kind=kind: kind in featurized[k].rule["type_cues"],
             kind,
-            gate={k: detected.get(k, True) for k in train},
+            gate=gate,
             kind=kind,
         )
         types[kind] = model
@@ -759,10 +767,9 @@ def train_models(data: Dataset, featurized: dict[str, Featurized]) -> tuple[dict
             k for k in train if getattr(data.labels[k], field_name) is not None and data.labels[k].is_incident
         ]
         gold = {k: getattr(data.labels[k], field_name) for k in keys}
-        seen: Counter = Counter()
-        for k in keys:
-            seen.update({name for item in candidates(featurized[k].features) for name in item.features})
-        known = {name for name, n in seen.items() if n >= MIN_FEATURE_ARTICLES}
+        known = known_features(
+            {name for item in candidates(featurized[k].features) for name in item.features} for k in keys
+        )
         rows = Rows()
         for k in keys:
             for item in candidates(featurized[k].features):
