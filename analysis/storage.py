@@ -32,6 +32,7 @@ import pyarrow.parquet as pq
 
 from analysis.schema import SCHEMAS
 from core.config import REPO_DATA
+from core.machine import usable_cores
 
 log = logging.getLogger(__name__)
 TABLES = ("incidents", "articles", "mentions", "statements", "redirects")
@@ -178,7 +179,7 @@ def _write_files(staging: Path, tables: dict[str, pa.Table], extra: dict) -> Non
         else:
             path.write_text(str(content), encoding="utf-8")
 
-    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+    with ThreadPoolExecutor(max_workers=min(4, usable_cores())) as pool:
         futures = [pool.submit(write_table, staging, name, tables[name]) for name in TABLES]
         futures += [pool.submit(extra_file, relative, content) for relative, content in extra.items()]
         wait(futures)

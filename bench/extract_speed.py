@@ -7,7 +7,6 @@ every core (--jobs), in the same run, over copies of the sample web's pages in a
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time
@@ -15,6 +14,7 @@ from pathlib import Path
 
 from bench.parse_quality import BASE_URL, load_gold, page_bytes
 from core.config import DataDir
+from core.machine import usable_cores
 from core.raw_store import RawStore
 from core.records import PageItem
 from pipelines.extract import run_extract
@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--pages", type=int, default=400)
     args = parser.parse_args(argv)
-    cores = os.cpu_count() or 1
+    cores = usable_cores()
     with tempfile.TemporaryDirectory() as tmp:
         one = pages_per_second(Path(tmp), args.pages, 1)
         many = pages_per_second(Path(tmp), args.pages, cores)

@@ -35,8 +35,9 @@ import spacy
 
 from bench.nlp_quality import SAMPLE, load_articles
 from core.config import spacy_model_name
+from core.machine import usable_cores
 from pipelines.nlp import Analyzer
-from pipelines.nlp.analyzer import MULTIPROCESS_MIN_DOCS, usable_cores
+from pipelines.nlp.analyzer import MULTIPROCESS_MIN_DOCS
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "nlp"
 

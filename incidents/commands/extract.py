@@ -7,9 +7,9 @@ re-crawling anything.
 from __future__ import annotations
 
 import argparse
-import os
 
 from core.config import DataDir
+from core.machine import usable_cores
 from incidents.cli import UserError, add_data_dir, holding_lock
 
 
@@ -23,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--processes", type=int, default=1, help="spaCy processes")
     parser.add_argument(
-        "--jobs", type=int, default=os.cpu_count() or 1, help="parsing processes (default: all cores)"
+        "--jobs", type=int, default=usable_cores(), help="parsing processes (default: all usable cores)"
     )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--batch-size", type=int, default=200, help="pages per written batch")

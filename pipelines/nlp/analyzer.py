@@ -19,7 +19,6 @@ from __future__ import annotations
 import itertools
 import logging
 import multiprocessing
-import os
 import re
 import signal
 from collections import deque
@@ -31,6 +30,7 @@ from typing import Any
 
 from spacy.language import Language
 
+from core.machine import usable_cores
 from core.records import AnalysisRecord
 from pipelines.nlp.pipeline import build_nlp, register_extensions
 from pipelines.nlp.state import DocAnalysis, doc_analysis
@@ -251,13 +251,6 @@ def _start_worker(nlp: Language) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     register_extensions()
     _WORKER_NLP = nlp
-
-
-def usable_cores() -> int:
-    """The cores this process may run on (its CPU affinity), not all the machine has."""
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return os.cpu_count() or 1
 
 
 def _worker_batch(records: list[Any], max_chars: int, batch_size: int) -> list[AnalysisRecord]:
