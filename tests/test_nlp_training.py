@@ -143,6 +143,21 @@ def test_event_sentence_models_learn_what_happened(labelled, rules_nlp):
     assert events["data_breach"].probability(happened) > events["ransomware"].probability(happened)
 
 
+def test_event_offsets_into_the_input_text_land_on_the_analysed_text():
+    """CASIE's offsets are into the article's own text: `Prepared.body_start` says where that
+    text starts once the title is put before it, also when the text is cut short."""
+    from pipelines.nlp.analyzer import prepare
+
+    text = "Hackers encrypted the council's servers on Monday. " * 40
+    at = text.index("encrypted", 500)
+    for title, limit in (("Council hit", 100_000), ("Council hit", 1_000), ("", 1_000)):
+        prepared = prepare({"id": "x", "title": title, "text": text}, limit)
+        assert prepared.truncated == (limit < len(text))
+        assert prepared.text[prepared.body_start + at :].startswith("encrypted")
+    prepared = prepare({"id": "x", "title": "Council hit", "text": "Council hit\n\n" + text}, 100_000)
+    assert prepared.body_start == 0 and prepared.text[len("Council hit\n\n") + at :].startswith("encrypted")
+
+
 def test_services_match_as_the_guide_scores_and_our_labels_leniently():
     from pipelines.nlp.training import LenientTerm, service_matches
 

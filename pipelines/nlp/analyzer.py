@@ -61,6 +61,9 @@ class Prepared:
     error: str | None = None
     truncated: bool = False
     published_year: int | None = None
+    # where the input's own text starts in `text` (after a title put before it): character
+    # offsets into the input text (CASIE's event spans) are offsets from here
+    body_start: int = 0
 
 
 _LANGUAGE_IDENTIFIER = None
@@ -136,7 +139,14 @@ def prepare(record: Any, max_chars: int) -> Prepared:
         offset = len(body) - len(stripped)
         return Prepared(doc_id, body, offset + len(title), truncated=truncated, published_year=year)
     if title:
-        return Prepared(doc_id, f"{title}\n\n{body}", len(title), truncated=truncated, published_year=year)
+        return Prepared(
+            doc_id,
+            f"{title}\n\n{body}",
+            len(title),
+            truncated=truncated,
+            published_year=year,
+            body_start=len(title) + 2,
+        )
     return Prepared(doc_id, body, 0, truncated=truncated, published_year=year)
 
 

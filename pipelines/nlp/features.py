@@ -111,8 +111,8 @@ AGENCY_WORDS = {
     "ombudsman",
     "watchdog",
 }
-# A status cue this close to a service phrase (in characters) is said of it.
-SERVICE_NEAR_CHARS = 40
+# The first body sentences of an article: its lead (the event models' `lead` flag and reading).
+LEAD_SENTENCES = 3
 MALWARE_KINDS = {"malware", "tool", "botnet", "ransomware-strain", "trojan", "wiper", "loader"}
 # Cues of `actor_cue` that describe a name as someone acting (not a malware name).
 ACTING_CUES = (
@@ -125,6 +125,8 @@ ACTING_CUES = (
     "named",
     "group_after",
 )
+# `acting_kinds` is the number of those kinds said of a name over this (3 kinds: 1.0).
+ACTING_KINDS_SCALE = 3
 
 
 @dataclass
@@ -216,7 +218,7 @@ def sentence_terms(text: str, flags: tuple[str, ...] = (), position: int = 99) -
     out.update({f"s:{a} {b}": 1.0 for a, b in zip(tokens, tokens[1:])})
     for flag in flags:
         out[f"flag:{flag}"] = 1.0
-    if position < 3:
+    if position < LEAD_SENTENCES:
         out["flag:lead"] = 1.0
     return out
 
@@ -264,6 +266,10 @@ class FeatureExtractor:
         # a noun phrase subject or object of one of these is a service whatever its head
         # ("surgeries were postponed", "lost evidence")
         self.service_verbs = frozenset(services["governing"])
+        self.service_max_words = int(services["candidate_max_words"])
+        self.service_drop_first = frozenset(services["candidate_drop_first"])
+        self.service_near_chars = int(services["near_chars"])
+        self.service_window = int(services["window"])
         statuses = ("unaffected", "restored", "suspended", "degraded", "disrupted")
         self.status_patterns = {
             s: re.compile(
@@ -724,7 +730,7 @@ class FeatureExtractor:
                 f["actor_any:" + key[6:]] = 1.0
         acting = sum(1 for kind in ACTING_CUES if acc.get(f"actor:{kind}"))
         if acting:
-            f["acting_kinds"] = acting / 3
+            f["acting_kinds"] = acting / ACTING_KINDS_SCALE
         f["cue_total"] = max(min(cue_total, 12.0), -12.0) / 12
 
     # -- services ----------------------------------------------------------------------------
@@ -778,23 +784,10 @@ class FeatureExtractor:
                 while (
                     tokens
                     and tokens[0].pos_ in {"ADJ", "ADV", "NUM"}
-                    and tokens[0].lower_
-                    in {
-                        "some",
-                        "many",
-                        "all",
-                        "other",
-                        "several",
-                        "affected",
-                        "impacted",
-                        "its",
-                        "their",
-                        "own",
-                        "the",
-                    }
+                    and tokens[0].lower_ in self.service_drop_first
                 ):
                     tokens = tokens[1:]
-                if not tokens or len(tokens) > 6:
+                if not tokens or len(tokens) > self.service_max_words:
                     continue
                 # the words as written ("office e-mail", "311 Web site portal"), lower-cased but acronyms
                 name = "".join(
@@ -821,10 +814,11 @@ class FeatureExtractor:
                     gap = min(
                         max(chunk.start_char - at, at - chunk.end_char, 0) for at in cue_at[s]
                     )  # characters between the phrase and the nearest cue of this status
-                    if gap <= SERVICE_NEAR_CHARS:
+                    if gap <= self.service_near_chars:
                         f[f"status_near:{s}"] = 1.0
                         f["status_near"] = 1.0
-                window = doc[max(sent.start, chunk.start - 6) : min(sent.end, chunk.end + 6)]
+                span = self.service_window
+                window = doc[max(sent.start, chunk.start - span) : min(sent.end, chunk.end + span)]
                 if any(t.lower_ in self.impact_words for t in window):
                     f["impact_near"] = 1.0
                 f["sentence_position"] = 1.0 / (1 + position)
@@ -840,7 +834,7 @@ class FeatureExtractor:
                 head = root.head
                 if root.dep_ == "pobj":
                     f[f"prep:{head.head.lower_}_{head.lower_}"] = 1.0
-                for w in doc[max(sent.start, root.i - 6) : min(sent.end, root.i + 7)]:
+                for w in doc[max(sent.start, root.i - span) : min(sent.end, root.i + span + 1)]:
                     if w.is_alpha and not (chunk.start <= w.i < chunk.end):
                         f[f"near:{w.lower_}"] = 1.0
                 f["attack_word"] = float(

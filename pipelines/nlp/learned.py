@@ -41,6 +41,7 @@ from core.gazetteers import AGENCY, load_gazetteer
 from pipelines.nlp.features import (
     ASSERTED_KEY,
     CLUSTERS_KEY,
+    LEAD_SENTENCES,
     DocFeatures,
     FeatureExtractor,
     record_names,
@@ -199,14 +200,21 @@ def event_features(readings: Readings) -> dict[str, float]:
     return out
 
 
+# A sentence an event model reads at least this strongly counts as telling of the event
+# (the `n` and `share` readings of an article).
+EVENT_READ = 0.5
+TOP_READINGS = 3  # the `top3` reading: the mean of the article's strongest sentences
+
+
 def summarise_events(kind: str, body: list[float], title: float) -> dict[str, float]:
     ranked = sorted(body, reverse=True)
+    told = sum(p >= EVENT_READ for p in body)
     return {
         f"ev:{kind}:max": ranked[0] if ranked else 0.0,
-        f"ev:{kind}:top3": sum(ranked[:3]) / 3,
-        f"ev:{kind}:lead": max(body[:3], default=0.0),
-        f"ev:{kind}:n": math.log1p(sum(p >= 0.5 for p in body)),
-        f"ev:{kind}:share": sum(p >= 0.5 for p in body) / max(len(body), 1),
+        f"ev:{kind}:top3": sum(ranked[:TOP_READINGS]) / TOP_READINGS,
+        f"ev:{kind}:lead": max(body[:LEAD_SENTENCES], default=0.0),
+        f"ev:{kind}:n": math.log1p(told),
+        f"ev:{kind}:share": told / max(len(body), 1),
         f"ev:{kind}:title": title,
     }
 

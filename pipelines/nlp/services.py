@@ -78,26 +78,6 @@ DROP_MODIFIERS = {
     "disrupted",
     "suspended",
 }
-BARE_GENERIC = {
-    "system",
-    "systems",
-    "service",
-    "services",
-    "operations",
-    "network",
-    "infrastructure",
-    "computers",
-    "servers",
-    "platform",
-    "records",
-    "production",
-    "site",
-    "application",
-    "lines",
-    "orders",
-    "plants",
-    "terminals",
-}
 NOUN_TAGS = {"NN", "NNS", "NNP", "NNPS"}
 LEADING_NOISE = {
     "about",
@@ -174,6 +154,7 @@ class ServiceFinder:
         cues = load_cues()
         services = cues["services"]
         self.heads = set(services["heads"])
+        self.bare_generic = frozenset(services["bare_generic"])
         self.status_patterns = {
             status: re.compile(
                 r"(?<![\w-])(?:"
@@ -244,7 +225,7 @@ class ServiceFinder:
             name = " ".join(t.text if t.text.isupper() and len(t.text) > 1 else t.lower_ for t in words)
             if any(t.lower_ in ATTACK_WORDS for t in words):
                 continue  # "ransomware operations", "phishing emails": the attackers', not a service
-            if name in BARE_GENERIC or name in self.data_services or words[-1].lower_ in DATA_NOUNS:
+            if name in self.bare_generic or name in self.data_services or words[-1].lower_ in DATA_NOUNS:
                 continue  # data that was stolen is not a service that stopped
             result.append((chunk, name))
         return result

@@ -933,9 +933,7 @@ def featurize(articles: list[dict], nlp=None, model: str | None = None) -> dict[
                 "agencies": [dict(a) for a in analysis.agencies],
                 "services_affected": list(analysis.services_affected) if analysis.is_incident else [],
             }
-            raw = str(article["text"]).replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
-            offset = max(len(prepared.text) - len(raw), 0) if not prepared.truncated else 0
-            out[str(article["id"])] = Featurized(features, rule, offset)
+            out[str(article["id"])] = Featurized(features, rule, prepared.body_start)
             doc.user_data.clear()
             clear_cache()
     return out
