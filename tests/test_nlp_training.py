@@ -319,6 +319,39 @@ def test_actor_names_as_the_text_writes_them(rules_nlp):
     assert state.name == "North Korea" and record_names(state, "attackers") == ["North Korea"]
 
 
+def test_a_malware_strain_is_no_attacker_candidate_but_a_named_group_is(rules_nlp):
+    from pipelines.nlp.features import DocFeatures, attacker_candidates
+
+    found = candidates_of(
+        rules_nlp,
+        "Clinic hit by ransomware",
+        "Harbour Clinic said its computers were infected with the Locky ransomware on Monday. A separate "
+        "attack on a council was claimed by a group calling itself Grey Lantern. Researchers said a "
+        "threat actor they have dubbed Quiet Heron stole the council's data.",
+    )
+    strain = next(c for c in found.values() if c.name == "Locky")
+    assert strain.features.get("strain_only") and strain.features.get("actor_kind:malware")
+    kept = {c.name for c in attacker_candidates(DocFeatures(candidates=list(found.values())))}
+    assert "Locky" not in kept and "Harbour Clinic" in kept
+    group = next(c for c in found.values() if "Grey Lantern" in c.forms)
+    assert group.features.get("actor_any:named") and group.features.get("acting_unlisted")
+    heron = next(c for c in found.values() if "Quiet Heron" in c.name)
+    assert heron.features.get("actor_any:introduced")
+
+
+def test_an_agency_cited_for_figures_is_marked(rules_nlp):
+    found = candidates_of(
+        rules_nlp,
+        "Hospital hit by ransomware",
+        "Harbour Hospital said ransomware had encrypted its systems on Monday and that it had "
+        "notified the police. According to its annual report, the FBI received 2,673 complaints "
+        "about ransomware last year, with losses of 29 million dollars.",
+    )
+    fbi = next(c for c in found.values() if "FBI" in c.forms)
+    assert fbi.features.get("statistics_only") == 1.0
+    assert not found["Harbour Hospital"].features.get("statistics_sentence")
+
+
 def test_parent_and_brand_are_linked(rules_nlp):
     found = candidates_of(
         rules_nlp,

@@ -151,6 +151,18 @@ def record_names(candidate: Candidate, field_name: str) -> list[str]:
     return [candidate.written or candidate.name]
 
 
+def attacker_candidates(features: DocFeatures) -> list[Candidate]:
+    """The candidates an attacker is chosen from: every name but a malware family the text never
+    describes as acting (the labelling guide: "WannaCry is a malware, not an actor"); a
+    ransomware operation that the gazetteer lists as a group, or a strain the text has claim,
+    attack or be named as a group, stays."""
+    return [
+        c
+        for c in features.candidates
+        if not (c.features.get("strain_only") and c.features.get("actor_kind:malware"))
+    ]
+
+
 def agency_alias(candidate: Candidate) -> str:
     """The shortest form the text uses for an agency ("FBI")."""
     return sorted(candidate.forms, key=len)[0] if candidate.forms else candidate.name
@@ -290,6 +302,7 @@ class FeatureExtractor:
         actor = cues["actor"]
         self.actor = actor
         self.candidate_words = cues["candidates"]
+        self.statistics_ids = word_ids(frozenset(self.candidate_words["statistics_words"]))
         phrases = sorted(cues["impersonation"]["before"], key=len, reverse=True)
         self.impersonation_before = re.compile(
             r"\b(?:" + "|".join(re.escape(w) for w in phrases) + r")\s+(?:an?\s+|the\s+)?$", re.IGNORECASE
@@ -298,9 +311,24 @@ class FeatureExtractor:
         self.naming_before = re.compile(
             r"\b(?:"
             + "|".join(re.escape(w) for w in sorted(actor["naming_nouns"]))
-            + r")\s+(?:(?:"
+            + r"),?\s+(?:(?:"
             + "|".join(re.escape(w) for w in sorted(actor["naming_verbs"], key=len, reverse=True))
             + r")\s+)?[\"“'‘]?$",
+            re.IGNORECASE,
+        )
+        # a name introduced by a naming verb alone ("a threat actor we have dubbed X", "tracked
+        # under the codename X"), and whether a malware word says what was so named ("a new
+        # ransomware strain dubbed X": a strain, not an actor)
+        introducing = "|".join(
+            re.escape(w) for w in sorted(actor["introducing_verbs"], key=len, reverse=True)
+        )
+        self.introduced_before = re.compile(r"\b(?:" + introducing + r")\s+[\"“'‘]?$", re.IGNORECASE)
+        self.malware_introduced = re.compile(
+            r"\b(?:"
+            + "|".join(re.escape(w) for w in sorted(actor["malware_nouns"]))
+            + r")\s+(?:\w+\s+){0,3}?(?:"
+            + introducing
+            + r")\s+[\"“'‘]?$",
             re.IGNORECASE,
         )
         self._hedged: dict[int, bool] = {}
@@ -447,6 +475,14 @@ class FeatureExtractor:
             if any(k in MALWARE_KINDS or k == "ransomware" for _label, k in kinds) and not acting:
                 f["strain_only"] = 1.0
             f["person_label"] = float(cluster.labels.get("PERSON", 0) > 0)
+            if acting:
+                # said to act, by a name the gazetteer does not list (a person charged, a group
+                # claiming it): the gazetteer's actors are most of the labelled actors, so these
+                # need their own weight
+                if not any(label == THREAT_ACTOR for label, _kind in kinds):
+                    f["acting_unlisted"] = 1.0
+                if f["person_label"] or cluster.role == "person":
+                    f["acting_person"] = 1.0
             sentence = ""
             for m in mentions:
                 if m.start_char >= t_end:
@@ -637,6 +673,8 @@ class FeatureExtractor:
             out.append("attributed")
         if self.naming_before.search(before):
             out.append("named")
+        elif self.introduced_before.search(before):
+            out.append("malware_introduced" if self.malware_introduced.search(before) else "introduced")
         following = doc[mention.end] if mention.end < len(doc) else None
         # the word can be inside a threat actor's gazetteer alias ("SamSam ransomware", "Lazarus
         # Group"); a company's name ending in "Group" says nothing of an actor
@@ -717,6 +755,10 @@ class FeatureExtractor:
                 one["hedged"] = 1.0
             if info.has_any(sent, self.incident_ids):
                 one["incident_sentence"] = 1.0
+            if info.has_any(sent, self.statistics_ids) and any(is_figure(t) for t in sent):
+                # "according to the FBI's 2017 report, it received 1,783 complaints": cited for
+                # figures, not involved in this incident
+                one["statistics_sentence"] = 1.0
             if in_quote(analysis, m):
                 one["quoted"] = 1.0
             for key in one:
@@ -724,6 +766,8 @@ class FeatureExtractor:
         n = len(body)
         for key, value in acc.items():
             f[key] = value / n
+            if key == "statistics_sentence" and value == n:
+                f["statistics_only"] = 1.0  # named only where the text cites figures
             if key.startswith("actor:"):
                 # said once is enough to make an actor ("X was arrested", "X claimed it"), however
                 # often the text names it besides: the share of mentions dilutes that
@@ -949,6 +993,12 @@ def coordination(clusters: list) -> dict[int, list]:
     return out
 
 
+def is_figure(token: Token) -> bool:
+    """A number that is not a year ("1,783", "40%", "two million")."""
+    text = token.text
+    return token.like_num and not (len(text) == 4 and text.isdigit() and 1900 < int(text) < 2100)
+
+
 def in_quote(analysis: DocAnalysis, span: Span) -> bool:
     return any(s <= span.start_char < e for s, e, _speaker in analysis.quote_spans)
 
@@ -972,6 +1022,7 @@ __all__ = [
     "DocFeatures",
     "Candidate",
     "ServiceCandidate",
+    "attacker_candidates",
     "CLUSTERS_KEY",
     "ASSERTED_KEY",
     "term_counts",

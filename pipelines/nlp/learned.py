@@ -44,6 +44,7 @@ from pipelines.nlp.features import (
     LEAD_SENTENCES,
     DocFeatures,
     FeatureExtractor,
+    attacker_candidates,
     record_names,
     sentence_terms,
     term_counts,
@@ -338,7 +339,11 @@ class LearnedDecisions:
         victims = models.victim.select([(models.victim.probability(c.features), c) for c in orgs], top)
         taken = {id(c) for c in victims}
         attackers = models.attacker.select(
-            [(models.attacker.probability(c.features), c) for c in feats.candidates if id(c) not in taken],
+            [
+                (models.attacker.probability(c.features), c)
+                for c in attacker_candidates(feats)
+                if id(c) not in taken
+            ],
             top,
         )
         taken |= {id(c) for c in attackers}

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from core.vocabulary import INCIDENT_TYPES
-from pipelines.nlp.features import DocFeatures, record_names, sentence_terms
+from pipelines.nlp.features import DocFeatures, attacker_candidates, record_names, sentence_terms
 from pipelines.nlp.learned import (
     MODELS_FILE,
     LinearModel,
@@ -825,7 +825,7 @@ def train_models(data: Dataset, featurized: dict[str, Featurized]) -> tuple[dict
     )
     attacker, report["attacker"] = role_model(
         "attackers",
-        lambda f: f.candidates,
+        attacker_candidates,
         name_matches,
         lambda c: record_names(c, "attackers"),
         4,
@@ -983,7 +983,7 @@ def validation_report(
     )
     for name, model, cands, match in (
         ("victims", models.victim, lambda f: [c for c in f.candidates if c.role != "country"], name_matches),
-        ("attackers", models.attacker, lambda f: f.candidates, name_matches),
+        ("attackers", models.attacker, attacker_candidates, name_matches),
         ("agencies", models.agency, lambda f: [c for c in f.candidates if c.role != "country"], name_matches),
         ("services", models.service, lambda f: f.services, service_matches),
     ):
