@@ -311,3 +311,41 @@ def test_a_paragraph_the_page_repeats_is_a_candidate_again_marked_a_repeat():
     lines = candidates(texts)
     assert [line for line, _ in lines] == [paragraph, "Menu", paragraph]
     assert [features["repeat"] for _, features in lines] == [0.0, 0.0, 1.0]
+
+
+def test_plain_trafilaturas_vote_reads_the_page_as_served_with_a_post_held_in_noscript():
+    """Blogger serves its posts inside <noscript> (the script-built view aside): the stripped
+    tree lacks them, the page as served has them."""
+    import lxml.html
+
+    from pipelines.parsing.bounds import strip_raw_text_elements
+    from pipelines.parsing.voting import voter_texts
+
+    paragraph = "The harbour systems were restored on Monday after the attack on the booking portal."
+    served = (
+        "<html><head><title>Harbour</title></head><body><div id='app'></div>"
+        f"<noscript><div class='post-body'><p>{paragraph}</p><p>{paragraph} Staff processed cargo by hand.</p>"
+        "</div></noscript></body></html>"
+    )
+    readings: dict[str, str] = {}
+    parse_html(served.encode(), readings=readings)
+    assert paragraph in readings["trafilatura"] and paragraph not in readings["ours"]
+    stripped = strip_raw_text_elements(served)
+    tree = lxml.html.document_fromstring(stripped)
+    assert paragraph not in voter_texts(tree, stripped, None)["trafilatura"]  # the tree alone
+    assert paragraph in voter_texts(tree, stripped, None, lxml.html.document_fromstring(served))["trafilatura"]
+
+
+def test_justext_reads_with_the_stop_list_of_the_pages_language():
+    import lxml.html
+
+    from pipelines.parsing.voting import page_language
+
+    declared = lxml.html.document_fromstring("<html lang='de-DE'><body><p>Hello there.</p></body></html>")
+    assert page_language(declared) == "de"
+    german = (
+        "Die Hafenbehörde teilte am Dienstag mit, dass ihre Buchungssysteme nach einem Angriff mit "
+        "Erpressungssoftware wieder funktionieren und die Mitarbeiter keine Sendungen mehr von Hand bearbeiten."
+    )
+    undeclared = lxml.html.document_fromstring(f"<html><body><p>{german}</p></body></html>")
+    assert page_language(undeclared) == "de"

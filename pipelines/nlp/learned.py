@@ -51,6 +51,7 @@ from pipelines.nlp.features import (
 )
 from pipelines.nlp.guard import guarded
 from pipelines.nlp.state import DocAnalysis, doc_analysis
+from pipelines.trees import trees_margin
 
 MODELS_FILE = Path(__file__).resolve().parent / "models" / "models.json"
 MODELS_ENV = "INCIDENTS_MODELS"  # another models file (written by `incidents train --out`)
@@ -117,8 +118,7 @@ class LinearModel(Ranker):
 @dataclass(frozen=True)
 class TreeModel(Ranker):
     """Gradient-boosted regression trees as stored (scikit-learn's GradientBoostingClassifier):
-    each tree a list of nodes [feature index, threshold, left, right, value] (left -1: a leaf),
-    summed with the learning rate onto the prior's log-odds. A feature the dict lacks is 0."""
+    plain nodes summed with the learning rate onto the prior's log-odds (pipelines.trees)."""
 
     features: list[str]
     trees: list[list[list[float]]]
@@ -141,14 +141,7 @@ class TreeModel(Ranker):
         )
 
     def margin(self, features: dict[str, float]) -> float:
-        values = [features.get(name, 0.0) for name in self.features]
-        total = 0.0
-        for tree in self.trees:
-            node = tree[0]
-            while node[2] >= 0:
-                node = tree[int(node[2])] if values[int(node[0])] <= node[1] else tree[int(node[3])]
-            total += node[4]
-        return self.bias + self.rate * total
+        return trees_margin(self.features, self.trees, self.bias, self.rate, features)
 
 
 def ranker_from_dict(data: dict[str, Any]) -> Ranker:

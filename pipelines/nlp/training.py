@@ -45,6 +45,7 @@ from pipelines.nlp.learned import (
     evidence_reading,
     sentence_readings,
 )
+from pipelines.trees import export_trees
 
 LOG = logging.getLogger(__name__)
 SECOND_READER_WEIGHT = 0.5
@@ -397,7 +398,7 @@ def fit_linear(rows: list[dict[str, float]], y: np.ndarray, weights: np.ndarray,
 
 def fit_trees(rows: list[dict[str, float]], y: np.ndarray, weights: np.ndarray, settings: dict) -> Ranker:
     """Gradient-boosted trees (scikit-learn GradientBoostingClassifier, seeded, no
-    subsampling: deterministic) stored as plain nodes (`TreeModel`)."""
+    subsampling: deterministic) stored as plain nodes (`TreeModel`, pipelines.trees)."""
     from sklearn.ensemble import GradientBoostingClassifier
 
     names = {k: i for i, k in enumerate(sorted({k for row in rows for k in row}))}
@@ -405,29 +406,8 @@ def fit_trees(rows: list[dict[str, float]], y: np.ndarray, weights: np.ndarray, 
         return LinearModel({}, -10.0 if not y.any() else 10.0)
     model = GradientBoostingClassifier(random_state=SEED, **settings)
     model.fit(_matrix(rows, names), y, sample_weight=weights)
-    estimators = [e.tree_ for e in model.estimators_[:, 0]]
-    used = sorted({int(f) for t in estimators for f, left in zip(t.feature, t.children_left) if left >= 0})
-    index = {f: i for i, f in enumerate(used)}
-    by_index = sorted(names, key=names.get)
-    trees = []
-    for t in estimators:
-        nodes = []
-        for n in range(t.node_count):
-            leaf = t.children_left[n] < 0
-            nodes.append(
-                [
-                    0 if leaf else index[int(t.feature[n])],
-                    0.0 if leaf else round(float(t.threshold[n]), 6),
-                    int(t.children_left[n]),
-                    int(t.children_right[n]),
-                    round(float(t.value[n].ravel()[0]), 6) if leaf else 0.0,
-                ]
-            )
-        trees.append(nodes)
-    prior = float(model.init_.class_prior_[1])
-    return TreeModel(
-        [by_index[f] for f in used], trees, round(math.log(prior / (1 - prior)), 6), settings["learning_rate"]
-    )
+    features, trees, bias, rate = export_trees(model, sorted(names, key=names.get))
+    return TreeModel(features, trees, bias, rate)
 
 
 def folds(keys: list[str]) -> list[set[str]]:

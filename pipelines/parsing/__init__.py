@@ -20,6 +20,7 @@ from pipelines.parsing.bounds import (
     MAX_NODES,
     MAX_VOTE_CHARS,
     MAX_VOTE_NODES,
+    MAX_VOTE_PAGE_CHARS,
     parse_tree,
     strip_raw_text_elements,
     too_many_nodes,
@@ -82,6 +83,7 @@ def parse_html(
         warnings.append(f"body of {len(body)} bytes truncated to {MAX_BODY_BYTES}")
         body = body[:MAX_BODY_BYTES]
     markup, encoding = decode_html(body, content_type)
+    page = markup  # as served, for plain trafilatura's vote (pipelines.parsing.voting)
     json_ld = [m.group(1) for m in JSON_LD.finditer(markup) if len(m.group(1)) <= MAX_JSON_LD_CHARS][:20]
     markup = INLINE_DATA.sub("data:,", strip_raw_text_elements(markup))
     if len(markup) > MAX_MARKUP_CHARS:
@@ -105,7 +107,8 @@ def parse_html(
         # Before article_text, which prunes the tree: the byline date is in the boxes it removes.
         published, published_source = published_date(meta.published, tree, url, listed_at, listed_by)
         voted = len(markup) <= MAX_VOTE_CHARS and not too_many_nodes(tree, MAX_VOTE_NODES)
-        text = article_text(tree, markup, url, readings, voted)
+        served = page if len(page) <= MAX_VOTE_PAGE_CHARS and not flattened else None
+        text = article_text(tree, markup, url, readings, voted, served)
     text = _without_title(text, meta.title)
     if not text and meta.body:
         text = meta.body

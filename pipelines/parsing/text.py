@@ -6,7 +6,10 @@ import re
 from copy import deepcopy
 
 import trafilatura
+from lxml import etree
 from lxml.html import HtmlElement
+
+from pipelines.parsing.bounds import parse_tree
 
 from pipelines.parsing.voting import LineModel, load_model, vote, voter_texts
 
@@ -42,24 +45,41 @@ def article_text(
     url: str | None = None,
     readings: dict[str, str] | None = None,
     voted: bool = True,
+    page: str | None = None,
 ) -> str:
     """The main text: our extraction (main_text) and four other extractors' readings of the
     page, voted line by line by the trained line model (pipelines.parsing.voting); our
     extraction alone when the model file is missing or the vote keeps nothing. `readings`,
     when given, receives each extractor's text and, under PRUNED, the pruned boxes'
     texts joined by BOX_SEPARATOR (what the line model is trained on); `voted`
-    False is our extraction alone (pages too big for five readings in bounded time)."""
+    False is our extraction alone (pages too big for five readings in bounded time); `page`,
+    the page as served, is what plain trafilatura reads, its layout unwrapped (the tree when
+    None)."""
     unwrap_layout(tree)
     model = load_model() if voted else None
     if model is None and (readings is None or not voted):
         return main_text(tree, url)
-    others = voter_texts(tree, markup, url)  # the unpruned page (its layout tables unwrapped)
+    served = _served_tree(page) if page is not None else None
+    others = voter_texts(tree, markup, url, served)  # the unpruned page (its layout tables unwrapped)
     removed: list[str] = []
     texts = {"ours": main_text(tree, url, removed), **others}
     if readings is not None:
         readings.update(texts)
         readings[PRUNED] = BOX_SEPARATOR.join(removed)
     return voted_text(texts, removed, model) if model else texts["ours"]
+
+
+def _served_tree(page: str) -> HtmlElement | None:
+    """The page as served (scripts, <noscript> and comments kept) as a tree, its layout
+    unwrapped as the stripped tree's is; None when it does not parse whole."""
+    try:
+        served, flattened = parse_tree(page)
+    except (etree.ParserError, ValueError):
+        return None
+    if served is None or flattened:
+        return None
+    unwrap_layout(served)
+    return served
 
 
 def voted_text(

@@ -3,14 +3,15 @@ keeps each line that they agree is article text.
 
 trafilatura alone misses what another extractor finds and keeps boilerplate that the others
 drop. Here the page is read by our own extraction (trafilatura over the pruned tree,
-pipelines.parsing.text), plain trafilatura, readability and jusText (both as trafilatura
-ships them) and resiliparse. The candidate lines are trafilatura's, then the lines only ours
+pipelines.parsing.text), plain trafilatura (the page as served), readability and jusText
+(both as trafilatura ships them, jusText with the stop list of the page's language) and
+resiliparse. The candidate lines are trafilatura's, then the lines only ours
 has, then those only resiliparse has (it reads the whole page in order, so it has the most);
-each is scored by a logistic regression over how much of it each extractor also has (word
+each is scored by gradient-boosted trees over how much of it each extractor also has (word
 pairs), its shape (length, final punctuation, capitals, digits, separators), its place (first,
 last, before the first or after the last sentence-like line) and how much the extractors
 agree on the whole page. Lines of trafilatura are kept above one threshold, lines it lacks
-above a stricter one. The weights and thresholds are data (models/lines.json, written by
+above another. The trees and thresholds are data (models/lines.json, written by
 `python -m bench.extraction_training`; model card in docs/models.md).
 """
 
@@ -27,9 +28,12 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
 
+import py3langid
 import trafilatura
 from lxml.html import HtmlElement
 from trafilatura.external import try_justext, try_readability
+
+from pipelines.trees import Tree, trees_margin
 
 LOGGER = logging.getLogger(__name__)
 MODEL_FILE = Path(__file__).resolve().parent / "models" / "lines.json"
@@ -39,18 +43,45 @@ SOURCES = ("trafilatura", "ours", "resiliparse")
 WORD = re.compile(r"\w+")
 SENTENCE_END = ".!?\"'”»)"
 LONG_LINE_WORDS = 12
+LANGUAGE_SAMPLE_CHARS = 3000
 
 
 @dataclass(frozen=True)
 class LineModel:
-    weights: dict[str, float]
+    """Gradient-boosted trees over a line's features (stored as plain nodes, pipelines.trees)
+    and the two thresholds on their probability."""
+
+    features: list[str]
+    trees: list[Tree]
     bias: float
+    rate: float
     keep_threshold: float  # for trafilatura's own lines
     add_threshold: float  # for lines trafilatura lacks
 
     def probability(self, features: dict[str, float]) -> float:
-        margin = self.bias + sum(self.weights.get(name, 0.0) * value for name, value in features.items())
+        margin = trees_margin(self.features, self.trees, self.bias, self.rate, features)
         return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, margin))))
+
+    def to_dict(self) -> dict:
+        return {
+            "features": self.features,
+            "trees": self.trees,
+            "bias": self.bias,
+            "rate": self.rate,
+            "keep_threshold": self.keep_threshold,
+            "add_threshold": self.add_threshold,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> LineModel:
+        return cls(
+            list(data["features"]),
+            data["trees"],
+            float(data["bias"]),
+            float(data["rate"]),
+            float(data["keep_threshold"]),
+            float(data["add_threshold"]),
+        )
 
 
 @lru_cache(maxsize=1)
@@ -59,17 +90,23 @@ def load_model(path: str | None = None) -> LineModel | None:
     if not file.exists():
         LOGGER.warning("no line model at %s: the main text is our extraction alone", file)
         return None
-    data = json.loads(file.read_text(encoding="utf-8"))
-    return LineModel(data["weights"], data["bias"], data["keep_threshold"], data["add_threshold"])
+    return LineModel.from_dict(json.loads(file.read_text(encoding="utf-8")))
 
 
-def voter_texts(tree: HtmlElement, markup: str, url: str | None) -> dict[str, str]:
+def voter_texts(
+    tree: HtmlElement, markup: str, url: str | None, page: HtmlElement | None = None
+) -> dict[str, str]:
     """What each of the other extractors takes for the main text of the page (`tree` is left
-    as it is)."""
+    as it is). Plain trafilatura reads `page`, the tree of the page as served, when given:
+    so it finds the article our stripping removes with <noscript> (Blogger serves its posts
+    there) or changes (measured on trafilatura's own evaluation set)."""
     readers: dict[str, Callable[[], str]] = {
-        "trafilatura": lambda: trafilatura.extract(deepcopy(tree), url=url, include_comments=False) or "",
+        "trafilatura": lambda: (
+            trafilatura.extract(page if page is not None else deepcopy(tree), url=url, include_comments=False)
+            or ""
+        ),
         "readability": lambda: _block_text(try_readability(deepcopy(tree))),
-        "justext": lambda: _block_text(try_justext(deepcopy(tree), url, "en")),
+        "justext": lambda: _block_text(try_justext(deepcopy(tree), url, page_language(tree))),
         "resiliparse": lambda: _resiliparse(markup),
     }
     texts = {}
@@ -80,6 +117,17 @@ def voter_texts(tree: HtmlElement, markup: str, url: str | None) -> dict[str, st
             LOGGER.warning("%s failed on %s: %s: %s", name, url or "a page", type(exc).__name__, exc)
             texts[name] = ""
     return texts
+
+
+def page_language(tree: HtmlElement) -> str | None:
+    """The page's language code for jusText's stop list: the <html lang> it declares, else
+    the one its text reads as (jusText with English stop words keeps next to nothing of a
+    German page)."""
+    declared = (tree.get("lang") or "").strip()[:2].lower()
+    if declared.isalpha() and len(declared) == 2:
+        return declared
+    language, _ = py3langid.classify(tree.text_content()[:LANGUAGE_SAMPLE_CHARS])
+    return language
 
 
 def _resiliparse(markup: str) -> str:
