@@ -333,7 +333,9 @@ def test_plain_trafilaturas_vote_reads_the_page_as_served_with_a_post_held_in_no
     stripped = strip_raw_text_elements(served)
     tree = lxml.html.document_fromstring(stripped)
     assert paragraph not in voter_texts(tree, stripped, None)["trafilatura"]  # the tree alone
-    assert paragraph in voter_texts(tree, stripped, None, lxml.html.document_fromstring(served))["trafilatura"]
+    assert (
+        paragraph in voter_texts(tree, stripped, None, lxml.html.document_fromstring(served))["trafilatura"]
+    )
 
 
 def test_justext_reads_with_the_stop_list_of_the_pages_language():

@@ -10,7 +10,6 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from pipelines.parsing.bounds import parse_tree
-
 from pipelines.parsing.voting import LineModel, load_model, vote, voter_texts
 
 # Boxes that trafilatura sometimes keeps because they sit inside the article element.
