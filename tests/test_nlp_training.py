@@ -248,6 +248,13 @@ def test_shipped_models_are_small_and_complete():
     for role in ("victim", "attacker", "agency"):
         assert report[role]["model"] in {"logistic regression", "gradient boosting"}
         assert "trees_cv_f1" in report[role]
+    # the attacker and agency features are not read by the victim ranker, but by those two
+    from pipelines.nlp.training import ATTACKER_AGENCY_FEATURES
+
+    read = lambda ranker: ranker.weights if isinstance(ranker, LinearModel) else ranker.features  # noqa: E731
+    assert not [k for k in read(models.victim) if k.startswith(ATTACKER_AGENCY_FEATURES)]
+    assert any(k.startswith(ATTACKER_AGENCY_FEATURES) for k in read(models.attacker))
+    assert any(k.startswith("statistics_") for k in read(models.agency))
 
 
 def test_trees_score_as_scikit_learn_does():
