@@ -113,6 +113,8 @@ AGENCY_WORDS = {
 }
 # The first body sentences of an article: its lead (the event models' `lead` flag and reading).
 LEAD_SENTENCES = 3
+# Candidate features only the victim ranker reads (`FeatureExtractor.victim_features`).
+VICTIM_ONLY = "v:"
 MALWARE_KINDS = {"malware", "tool", "botnet", "ransomware-strain", "trojan", "wiper", "loader"}
 # Cues of `actor_cue` that describe a name as someone acting (not a malware name).
 ACTING_CUES = (
@@ -303,6 +305,25 @@ class FeatureExtractor:
         self.actor = actor
         self.candidate_words = cues["candidates"]
         self.statistics_ids = word_ids(frozenset(self.candidate_words["statistics_words"]))
+        victim = cues["victim"]
+        self.victim_verbs = frozenset(victim["passive_verbs"]) - {
+            "take",
+            "took",
+            "taken",
+            "down",
+            "bring",
+            "brought",
+        }
+        self.subject_verbs = frozenset(victim["subject_verbs"]) - {
+            "say",
+            "says",
+            "said",
+            "was",
+            "is",
+            "become",
+            "became",
+        }
+        self.incident_nouns = frozenset(victim["incident_nouns"])
         phrases = sorted(cues["impersonation"]["before"], key=len, reverse=True)
         self.impersonation_before = re.compile(
             r"\b(?:" + "|".join(re.escape(w) for w in phrases) + r")\s+(?:an?\s+|the\s+)?$", re.IGNORECASE
@@ -469,6 +490,7 @@ class FeatureExtractor:
                 f["list_partner_score"] = max(max(min(o.score, 10.0), -10.0) / 10 for o in partners)
                 f["list_partner_victim"] = float(any(o.role == "victim" for o in partners))
             self.mention_features(doc, cluster, f, t_end, analysis)
+            self.victim_features(doc, cluster, f, t_end)
             # a malware or ransomware name the text never describes as an actor (no claim, no
             # group word, no attack verb of its own): a strain, not who did it
             acting = sum(f.get(f"actor:{k}", 0.0) for k in ACTING_CUES)
@@ -731,9 +753,15 @@ class FeatureExtractor:
             for kind in self.actor_cue(doc, m, token, before):
                 one[f"actor:{kind}"] = 1.0
             following = doc[m.end] if m.end < len(doc) else None
-            if self.impersonation_before.search(before) or (
+            if (
                 following is not None
-                and (following.lower_ in self.impersonation_after or following.lower_.endswith("-themed"))
+                and following.text == "-"
+                and not following.whitespace_
+                and m.end + 1 < len(doc)
+            ):
+                following = doc[m.end + 1]  # the parser split "PayPal-themed" at its hyphen
+            if self.impersonation_before.search(before) or (
+                following is not None and following.lower_ in self.impersonation_after
             ):
                 one["impersonated"] = 1.0
             one[f"dep:{token.dep_}"] = 1.0
@@ -776,6 +804,64 @@ class FeatureExtractor:
         if acting:
             f["acting_kinds"] = acting / ACTING_KINDS_SCALE
         f["cue_total"] = max(min(cue_total, 12.0), -12.0) / 12
+
+    def victim_features(self, doc: Doc, cluster, f: dict[str, float], t_end: int) -> None:
+        """Features only the victim ranker reads (prefix VICTIM_ONLY), each as said of the name
+        at all, however often it is named besides: a rule cue of each kind, a job title in the
+        name or right after it ("Tim Bubb, commissioner": a person), the verb that governs a
+        mention and whether that clause tells of it being hit ("Merck reported being
+        infected", "X suffered a breach")."""
+        info = doc_info(doc)
+        for key in [k for k in f if k.startswith("cue:")]:
+            f[VICTIM_ONLY + "any:" + key] = 1.0
+        if f.get("name_title"):
+            f[VICTIM_ONLY + "name_title_any"] = 1.0
+        for m in [m for m in cluster.mentions if m.start_char >= t_end][:12]:
+            sent = info.sent(m)
+            token = m.root
+            while token.dep_ in {"conj", "appos", "compound"} and token.head is not token:
+                token = token.head
+            if self.titled_after(doc, m, sent):
+                f[VICTIM_ONLY + "title_after"] = 1.0
+            verb = token
+            for _ in range(4):
+                if verb.pos_ in {"VERB", "AUX"} or verb.head is verb:
+                    break
+                verb = verb.head
+            if verb.pos_ in {"VERB", "AUX"}:
+                f[f"{VICTIM_ONLY}gov:{verb.lemma_.lower()}"] = 1.0
+                if self.victim_clause(verb) or any(
+                    c.dep_ in {"xcomp", "ccomp", "conj", "advcl"} and self.victim_clause(c)
+                    for c in verb.children
+                ):
+                    f[VICTIM_ONLY + "gov_victim"] = 1.0
+
+    def victim_clause(self, verb: Token) -> bool:
+        """A clause that tells of its subject (or object) being hit: a victim verb ("was
+        hacked", "being infected"), or a verb of suffering or telling with an incident noun as
+        its object ("suffered a breach", "reported an incident")."""
+        if verb.lower_ in self.victim_verbs or verb.lemma_.lower() in self.victim_verbs:
+            return verb.pos_ in {"VERB", "AUX"}
+        if verb.lower_ in self.subject_verbs:
+            return any(
+                c.dep_ in {"dobj", "obj", "attr"} and c.lower_ in self.incident_nouns for c in verb.children
+            )
+        return False
+
+    @staticmethod
+    def titled_after(doc: Doc, mention: Span, sent: Span) -> bool:
+        """A job title right after the name ("Tim Bubb, commissioner", "Jane Roe, the CEO of
+        ..."), or as its apposition: a person, not an organisation."""
+        if any(c.dep_ == "appos" and c.lower_ in TITLES for c in mention.root.children):
+            return True
+        if mention.end + 1 >= sent.end or doc[mention.end].text != ",":
+            return False
+        after = [
+            t
+            for t in doc[mention.end + 1 : min(sent.end, mention.end + 4)]
+            if t.lower_ not in {"the", "a", "an"}
+        ]
+        return bool(after) and after[0].lower_.strip(".") in TITLES
 
     # -- services ----------------------------------------------------------------------------
     def service_candidates(self, doc: Doc, analysis: DocAnalysis, t_end: int) -> list[ServiceCandidate]:
@@ -1025,6 +1111,7 @@ __all__ = [
     "attacker_candidates",
     "CLUSTERS_KEY",
     "ASSERTED_KEY",
+    "VICTIM_ONLY",
     "term_counts",
     "sentence_terms",
 ]

@@ -33,7 +33,13 @@ from typing import Any
 import numpy as np
 
 from core.vocabulary import INCIDENT_TYPES
-from pipelines.nlp.features import DocFeatures, attacker_candidates, record_names, sentence_terms
+from pipelines.nlp.features import (
+    VICTIM_ONLY,
+    DocFeatures,
+    attacker_candidates,
+    record_names,
+    sentence_terms,
+)
 from pipelines.nlp.learned import (
     MODELS_FILE,
     LinearModel,
@@ -754,10 +760,11 @@ def train_models(data: Dataset, featurized: dict[str, Featurized]) -> tuple[dict
         rule_names: Callable[[str], list],
         compare_trees: bool = True,
         distinct: bool = False,
-        unread: tuple[str, ...] = (),
+        unread: tuple[str, ...] = (VICTIM_ONLY,),
     ) -> tuple[Ranker, dict]:
         """One ranker, its setting chosen by cross-validation; features whose name starts with
-        one of `unread` are not learned from (another role's)."""
+        one of `unread` are not learned from (another role's: by default the victim ranker's
+        own, VICTIM_ONLY)."""
         keys = [
             k for k in train if getattr(data.labels[k], field_name) is not None and data.labels[k].is_incident
         ]
@@ -796,7 +803,7 @@ def train_models(data: Dataset, featurized: dict[str, Featurized]) -> tuple[dict
         trees = None
         for settings in TREE_SETTINGS if compare_trees else ():
             p = cross_validated(rows, scored, 0.0, lambda x, y_, w_, s=settings: fit_trees(x, y_, w_, s))
-            score, t, tt = choose_items(rows, p, scored, gold, match, max_items, name_of)
+            score, t, tt = choose_items(rows, p, scored, gold, match, max_items, name_of, distinct)
             if trees is None or score > trees[0] + 1e-9:
                 trees = (score, t, tt, settings)
         if trees is not None:
@@ -822,6 +829,7 @@ def train_models(data: Dataset, featurized: dict[str, Featurized]) -> tuple[dict
         6,
         lambda k: featurized[k].rule["victims"],
         unread=ATTACKER_AGENCY_FEATURES,
+        distinct=True,
     )
     attacker, report["attacker"] = role_model(
         "attackers",
