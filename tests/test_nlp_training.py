@@ -10,6 +10,7 @@ import pytest
 
 from core.vocabulary import SPECIFIC_INCIDENT_TYPES
 from pipelines.nlp import build_nlp
+from pipelines.nlp.features import VICTIM_ONLY
 from pipelines.nlp.learned import MODELS_FILE, LinearModel, Models, TreeModel, load_models
 from pipelines.nlp.training import featurize, load_dataset, name_matches, train, train_models
 from tests.conftest import run_cli
@@ -403,6 +404,27 @@ def test_list_partners_and_actor_cues_said_once(rules_nlp):
     assert len(listed) >= 2 and all(c.features["list_partner_score"] >= -1.0 for c in listed)
     person = next(c for c in found.values() if "Vasquez" in c.name)
     assert person.features.get("actor_any:legal") == 1.0 and person.features["acting_kinds"] > 0
+
+
+def test_victim_only_features(rules_nlp):
+    """The victim ranker's own features: a brand a phishing mail fakes across the parser's
+    hyphen split, a job title before or after a person's name, a platform's name, a clause
+    that tells of the name being hit; the other rankers never learn from them."""
+    found = candidates_of(
+        rules_nlp,
+        "Clinic chain hit by ransomware",
+        "Marlow Clinics reported being infected by ransomware on Monday, CEO Dana Whitcombe said. "
+        "Dana Whitcombe, the chief executive, said patients were safe. Attackers then sent "
+        "PayPal-themed emails to patients and bought Google AdWords ads.",
+    )
+    clinic = found["Marlow Clinics"].features
+    assert clinic.get("v:gov_victim") == 1.0 and any(k.startswith("v:gov:") for k in clinic), clinic
+    assert "v:platform" not in clinic and "v:title_first" not in clinic
+    person = next(c for name, c in found.items() if "Whitcombe" in name).features
+    assert person.get("v:title_first") == 1.0 or person.get("v:title_after") == 1.0
+    assert found["PayPal"].features.get("impersonated", 0) > 0
+    assert found["Google AdWords"].features.get("v:platform_part") == 1.0
+    assert all(k.startswith(VICTIM_ONLY) for k in clinic if k.startswith(("v:",)))
 
 
 def test_service_candidates_read_the_phrase_as_written(rules_nlp):

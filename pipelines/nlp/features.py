@@ -305,6 +305,7 @@ class FeatureExtractor:
         self.actor = actor
         self.candidate_words = cues["candidates"]
         self.statistics_ids = word_ids(frozenset(self.candidate_words["statistics_words"]))
+        self.platforms = frozenset(cues["candidates"]["platforms"])
         victim = cues["victim"]
         self.victim_verbs = frozenset(victim["passive_verbs"]) - {
             "take",
@@ -808,7 +809,8 @@ class FeatureExtractor:
     def victim_features(self, doc: Doc, cluster, f: dict[str, float], t_end: int) -> None:
         """Features only the victim ranker reads (prefix VICTIM_ONLY), each as said of the name
         at all, however often it is named besides: a rule cue of each kind, a job title in the
-        name or right after it ("Tim Bubb, commissioner": a person), the verb that governs a
+        name or right after it ("Tim Bubb, commissioner": a person), a platform or product
+        name first ("Google AdWords": `[candidates] platforms`), the verb that governs a
         mention and whether that clause tells of it being hit ("Merck reported being
         infected", "X suffered a breach")."""
         info = doc_info(doc)
@@ -816,6 +818,16 @@ class FeatureExtractor:
             f[VICTIM_ONLY + "any:" + key] = 1.0
         if f.get("name_title"):
             f[VICTIM_ONLY + "name_title_any"] = 1.0
+        for form in cluster.forms:
+            parts = [w.lower().strip(".,") for w in form.split()]
+            if len(parts) > 1 and parts[0] in TITLES:
+                f[VICTIM_ONLY + "title_first"] = 1.0  # "CEO Steve Long", "Mayor Bottoms": a person
+            if len(parts) > 1 and parts[-1] in TITLES:
+                f[VICTIM_ONLY + "title_last"] = 1.0  # "Hancock Health CEO": the employer's name before it
+        name_words = re.findall(r"[a-z0-9]+", cluster.name.lower())
+        if name_words and name_words[0] in self.platforms:
+            f[VICTIM_ONLY + "platform"] = 1.0
+            f[VICTIM_ONLY + ("platform_whole" if len(name_words) == 1 else "platform_part")] = 1.0
         for m in [m for m in cluster.mentions if m.start_char >= t_end][:12]:
             sent = info.sent(m)
             token = m.root
