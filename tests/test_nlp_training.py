@@ -427,6 +427,20 @@ def test_victim_only_features(rules_nlp):
     assert all(k.startswith(VICTIM_ONLY) for k in clinic if k.startswith(("v:",)))
 
 
+def test_names_of_one_kind_are_seen_together(rules_nlp):
+    found = candidates_of(
+        rules_nlp,
+        "Government websites defaced",
+        "Hackers defaced the website of the Ministry of Culture of Norland on Friday. The sites of "
+        "the Ministry of Energy and of the Ministry of Justice also went down, and Kestrel Systems "
+        "said it was investigating.",
+    )
+    ministries = [c for name, c in found.items() if name.startswith("Ministry of")]
+    assert len(ministries) == 3
+    assert all(c.features["v:same_kind"] > 0 and "v:same_kind_score" in c.features for c in ministries)
+    assert "v:same_kind" not in found["Kestrel Systems"].features
+
+
 def test_service_candidates_read_the_phrase_as_written(rules_nlp):
     """Service candidates: a word the parser split at its hyphen stays whole ("e-mail"),
     a noun phrase that an outage verb governs is one whatever its head ("surgeries were

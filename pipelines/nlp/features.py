@@ -306,6 +306,10 @@ class FeatureExtractor:
         self.candidate_words = cues["candidates"]
         self.statistics_ids = word_ids(frozenset(self.candidate_words["statistics_words"]))
         self.platforms = frozenset(cues["candidates"]["platforms"])
+        self.kind_first = frozenset(cues["candidates"]["kind_first"])
+        self.kind_domain = re.compile(
+            r"\.(" + "|".join(re.escape(d) for d in cues["candidates"]["kind_domains"]) + r")\b"
+        )
         victim = cues["victim"]
         self.victim_verbs = frozenset(victim["passive_verbs"]) - {
             "take",
@@ -527,6 +531,7 @@ class FeatureExtractor:
                     written_name(name, cluster.forms),
                 )
             )
+        self.same_kind(result)
         # countries can be the state an attack is attributed to ("North Korea")
         taken = {c.name.lower() for c in result}
         states: dict[str, list[Span]] = {}
@@ -847,6 +852,38 @@ class FeatureExtractor:
                     for c in verb.children
                 ):
                     f[VICTIM_ONLY + "gov_victim"] = 1.0
+
+    def name_kind(self, name: str) -> str | None:
+        """What kind of name this is, by its shape: a domain's ending (".com"), "ministry of"
+        ("Ministry of Energy"), else the last of two or more words ("Trust", "Airport")."""
+        lower = name.lower()
+        domain = self.kind_domain.search(lower)
+        if domain:
+            return "." + domain.group(1)
+        words_ = re.findall(r"[a-z]+", lower)
+        if len(words_) < 2:
+            return None
+        if words_[0] in self.kind_first and words_[1] == "of":
+            return words_[0] + " of"
+        return words_[-1]
+
+    def same_kind(self, candidates: list[Candidate]) -> None:
+        """Victim-only features from the other names of the same kind in the article (a
+        roundup of hit ".com" sites, ministries, hospital trusts, airports): how many, their
+        best rule score, whether the rules took one of them as the victim."""
+        kinds: dict[str, list[Candidate]] = {}
+        for candidate in candidates:
+            kind = self.name_kind(candidate.name)
+            if kind:
+                kinds.setdefault(kind, []).append(candidate)
+        for group in kinds.values():
+            for candidate in group if len(group) > 1 else ():
+                others = [o for o in group if o is not candidate]
+                f = candidate.features
+                f[VICTIM_ONLY + "same_kind"] = math.log1p(len(others))
+                f[VICTIM_ONLY + "same_kind_score"] = max(o.features.get("rule_score", 0.0) for o in others)
+                if any(o.role == "victim" for o in others):
+                    f[VICTIM_ONLY + "same_kind_victim"] = 1.0
 
     def victim_clause(self, verb: Token) -> bool:
         """A clause that tells of its subject (or object) being hit: a victim verb ("was
