@@ -418,7 +418,7 @@ def test_victim_only_features(rules_nlp):
         "PayPal-themed emails to patients and bought Google AdWords ads.",
     )
     clinic = found["Marlow Clinics"].features
-    assert clinic.get("v:gov_victim") == 1.0 and any(k.startswith("v:gov:") for k in clinic), clinic
+    assert clinic.get("v:gov_victim") == 1.0
     assert "v:platform" not in clinic and "v:title_first" not in clinic
     person = next(c for name, c in found.items() if "Whitcombe" in name).features
     assert person.get("v:title_first") == 1.0 or person.get("v:title_after") == 1.0

@@ -815,9 +815,9 @@ class FeatureExtractor:
         """Features only the victim ranker reads (prefix VICTIM_ONLY), each as said of the name
         at all, however often it is named besides: a rule cue of each kind, a job title in the
         name or right after it ("Tim Bubb, commissioner": a person), a platform or product
-        name first ("Google AdWords": `[candidates] platforms`), the verb that governs a
-        mention and whether that clause tells of it being hit ("Merck reported being
-        infected", "X suffered a breach")."""
+        name first ("Google AdWords": `[candidates] platforms`), whether a verb governs a
+        mention (not only a list or a heading) and whether its clause tells of the name being
+        hit ("Merck reported being infected", "X suffered a breach")."""
         info = doc_info(doc)
         for key in [k for k in f if k.startswith("cue:")]:
             f[VICTIM_ONLY + "any:" + key] = 1.0
@@ -846,7 +846,7 @@ class FeatureExtractor:
                     break
                 verb = verb.head
             if verb.pos_ in {"VERB", "AUX"}:
-                f[f"{VICTIM_ONLY}gov:{verb.lemma_.lower()}"] = 1.0
+                f[VICTIM_ONLY + "governed"] = 1.0  # a verb within four heads of a mention
                 if self.victim_clause(verb) or any(
                     c.dep_ in {"xcomp", "ccomp", "conj", "advcl"} and self.victim_clause(c)
                     for c in verb.children
@@ -889,7 +889,7 @@ class FeatureExtractor:
         """A clause that tells of its subject (or object) being hit: a victim verb ("was
         hacked", "being infected"), or a verb of suffering or telling with an incident noun as
         its object ("suffered a breach", "reported an incident")."""
-        if verb.lower_ in self.victim_verbs or verb.lemma_.lower() in self.victim_verbs:
+        if verb.lower_ in self.victim_verbs:  # the pipeline has no lemmatizer: word forms
             return verb.pos_ in {"VERB", "AUX"}
         if verb.lower_ in self.subject_verbs:
             return any(
