@@ -408,8 +408,9 @@ def test_list_partners_and_actor_cues_said_once(rules_nlp):
 
 def test_victim_only_features(rules_nlp):
     """The victim ranker's own features: a brand a phishing mail fakes across the parser's
-    hyphen split, a job title before or after a person's name, a platform's name, a clause
-    that tells of the name being hit; the other rankers never learn from them."""
+    hyphen split, a job title before or after a person's name and a surname as its short
+    form, a platform's name, a clause that tells of the name being hit; only the victim
+    ranker reads them (VICTIM_ONLY)."""
     found = candidates_of(
         rules_nlp,
         "Clinic chain hit by ransomware",
@@ -424,7 +425,22 @@ def test_victim_only_features(rules_nlp):
     assert person.get("v:title_first") == 1.0 or person.get("v:title_after") == 1.0
     assert found["PayPal"].features.get("impersonated", 0) > 0
     assert found["Google AdWords"].features.get("v:platform_part") == 1.0
-    assert all(k.startswith(VICTIM_ONLY) for k in clinic if k.startswith(("v:",)))
+    from collections import Counter
+    from types import SimpleNamespace
+
+    f: dict[str, float] = {}
+    extractor = rules_nlp.get_pipe("incident_learned").extractor
+    person = SimpleNamespace(
+        name="Dana Whitcombe", forms=Counter({"Dana Whitcombe": 1, "Whitcombe": 3}), mentions=[]
+    )
+    extractor.victim_features(None, person, f, 0)
+    assert f == {VICTIM_ONLY + "surname_short": 1.0}  # a surname as the short form: a person
+    f = {}
+    org = SimpleNamespace(
+        name="Hancock Health", forms=Counter({"Hancock Health": 1, "Hancock": 3}), mentions=[]
+    )
+    extractor.victim_features(None, org, f, 0)
+    assert f == {}  # an organisation's short form is its first word
 
 
 def test_names_of_one_kind_are_seen_together(rules_nlp):

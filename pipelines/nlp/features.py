@@ -818,12 +818,22 @@ class FeatureExtractor:
         name first ("Google AdWords": `[candidates] platforms`), whether a verb governs a
         mention (not only a list or a heading) and whether its clause tells of the name being
         hit ("Merck reported being infected", "X suffered a breach")."""
-        info = doc_info(doc)
         for key in [k for k in f if k.startswith("cue:")]:
             f[VICTIM_ONLY + "any:" + key] = 1.0
         if f.get("name_title"):
             f[VICTIM_ONLY + "name_title_any"] = 1.0
+        singles = {form for form in cluster.forms if len(form.split()) == 1}
         for form in cluster.forms:
+            written = form.split()
+            if (
+                2 <= len(written) <= 3
+                and written[-1] in singles
+                and written[0] not in singles
+                and all(w[:1].isupper() for w in written)
+            ):
+                # "Casundra Venable" and "Venable": a person's surname is the short form (an
+                # organisation's is its first word: "Hancock" of "Hancock Health")
+                f[VICTIM_ONLY + "surname_short"] = 1.0
             parts = [w.lower().strip(".,") for w in form.split()]
             if len(parts) > 1 and parts[0] in TITLES:
                 f[VICTIM_ONLY + "title_first"] = 1.0  # "CEO Steve Long", "Mayor Bottoms": a person
@@ -833,7 +843,11 @@ class FeatureExtractor:
         if name_words and name_words[0] in self.platforms:
             f[VICTIM_ONLY + "platform"] = 1.0
             f[VICTIM_ONLY + ("platform_whole" if len(name_words) == 1 else "platform_part")] = 1.0
-        for m in [m for m in cluster.mentions if m.start_char >= t_end][:12]:
+        body = [m for m in cluster.mentions if m.start_char >= t_end][:12]
+        if not body:
+            return
+        info = doc_info(doc)
+        for m in body:
             sent = info.sent(m)
             token = m.root
             while token.dep_ in {"conj", "appos", "compound"} and token.head is not token:
