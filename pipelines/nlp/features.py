@@ -311,6 +311,9 @@ class FeatureExtractor:
             r"\.(" + "|".join(re.escape(d) for d in cues["candidates"]["kind_domains"]) + r")\b"
         )
         victim = cues["victim"]
+        # the clause of a mention tells of it being hit (`victim_clause`): the rules' victim
+        # verbs but the particles of "taken down" and "brought down", and their subject verbs
+        # with an incident noun, but the verbs of saying and being
         self.victim_verbs = frozenset(victim["passive_verbs"]) - {
             "take",
             "took",
