@@ -467,6 +467,7 @@ def test_service_candidates_read_the_phrase_as_written(rules_nlp):
         "text": (
             "A ransomware attack on Lumen Clinics encrypted its computer systems on Monday. "
             "Lumen Clinics said its office e-mail was disrupted and that surgeries were postponed. "
+            "Staff lost access to patient records and city workers were affected. "
             "The computer systems were restored on Friday."
         ),
     }
@@ -476,6 +477,13 @@ def test_service_candidates_read_the_phrase_as_written(rules_nlp):
     assert "surgeries" in by_name and by_name["surgeries"].features.get("governed") == 1.0
     assert by_name["payroll portal"].features.get("in_title") == 1.0
     assert [s.features.get("repeat", 0.0) for s in services if s.name == "computer systems"] == [0.0, 1.0]
+    # people and "access" are never a service, whatever verb governs them
+    assert not {"access", "staff", "city workers"} & set(by_name)
+    # what any mention says of a phrase, and the article's rule types, reach every mention
+    first, again = [s.features for s in services if s.name == "computer systems"]
+    assert first.get("name_any:status_near") == again.get("name_any:status_near") == 1.0
+    assert first["name_mentions"] == again["name_mentions"] > 0
+    assert first.get("doc_type:ransomware") == 1.0
 
 
 def test_rule_type_cues_are_read_whether_or_not_the_rules_see_an_incident(rules_nlp):
@@ -496,3 +504,19 @@ def test_a_type_keeps_its_evidence_threshold():
     again = LinearModel.from_dict(json.loads(json.dumps(model_dict(model))))
     assert again.evidence == 0.05 and again.threshold == 0.3
     assert LinearModel.from_dict({"weights": {}, "bias": 0.0}).evidence is None
+
+
+def test_type_evidence_comes_only_from_asserted_sentences():
+    """The learned types' evidence and the rule classifier share one idea of an asserted
+    sentence: the body sentences and title `asserted_sentences` keeps, nothing else."""
+    from pipelines.nlp.features import DocFeatures
+    from pipelines.nlp.learned import evidence_reading
+
+    body = [(10, 40, "Ransomware may have hit the council.", ("hedged",)), (41, 80, "Its files were encrypted.", ())]
+    features = DocFeatures(body=body, title="Council hit", asserted=[False, True], title_asserted=False)
+    readings = {"ransomware": ([0.9, 0.6], 0.95)}
+    assert evidence_reading(features, readings, "ransomware") == (0.6, "Its files were encrypted.")
+    features.asserted = [False, False]
+    assert evidence_reading(features, readings, "ransomware") == (-1.0, "")
+    features.title_asserted = True
+    assert evidence_reading(features, readings, "ransomware") == (0.95, "Council hit")

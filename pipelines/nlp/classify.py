@@ -25,6 +25,8 @@ from pipelines.nlp.text import doc_info, extent_phrase, has_past_marker, is_hedg
 
 # doc.user_data key of the asserted sentences (text, is_title)
 ASSERTED_KEY = "incident_asserted"
+# doc.user_data key of where each asserted sentence starts (character offsets; the title's is 0)
+ASSERTED_STARTS_KEY = "incident_asserted_starts"
 
 NEGATIONS = {"not", "no", "nor", "never", "without", "denies", "denied", "rules", "ruled"}
 # Incident words that name a cyber incident rather than its consequence (outage, disruption).
@@ -227,18 +229,22 @@ class IncidentClassifier:
             "|".join(f"(?:{p.pattern})" for i, p in enumerate(breach) if i not in WEAK_BREACH), re.IGNORECASE
         )
 
-    def asserted_sentences(self, doc: Doc, analysis: DocAnalysis) -> list[tuple[str, bool]]:
-        """(sentence text, is it the title) for sentences that assert rather than speculate."""
+    def asserted_sentences(self, doc: Doc, analysis: DocAnalysis) -> list[tuple[int, str, bool]]:
+        """(start character, sentence text, is it the title) for the sentences that assert
+        rather than speculate: the one idea of it that the rule classifier and the learned
+        types' evidence share. Not hedged, not about an earlier event (in the lead only a past
+        phrase makes it so, see `is_past`), not a quote by someone other than the victim or
+        an agency; the title when it is not hedged."""
         t_end = title_end(doc)
         result = []
         if t_end:
             title = doc.char_span(0, t_end, alignment_mode="expand")
             if title is not None and not is_hedged(title):
-                result.append((title.text, True))
+                result.append((0, title.text, True))
         for sent in own_body_sentences(doc, analysis, t_end):
             if is_hedged(sent) or self.is_past(sent, t_end):
                 continue
-            result.append((masked_text(sent), False))
+            result.append((sent.start_char, masked_text(sent), False))
         return result
 
     def is_past(self, sent: Span, t_end: int) -> bool:
@@ -509,8 +515,11 @@ class IncidentClassifier:
     @guarded
     def __call__(self, doc: Doc) -> Doc:
         analysis = doc_analysis(doc)
-        asserted = self.asserted_sentences(doc, analysis)
-        doc.user_data[ASSERTED_KEY] = asserted  # for incident_learned, which removes them
+        sentences = self.asserted_sentences(doc, analysis)
+        asserted = [(text, is_title) for _start, text, is_title in sentences]
+        # for incident_learned, which removes them
+        doc.user_data[ASSERTED_KEY] = asserted
+        doc.user_data[ASSERTED_STARTS_KEY] = frozenset(start for start, _t, _i in sentences)
         is_incident, score, features = self.detect(doc, analysis, asserted)
         analysis.is_incident = is_incident
         analysis.incident_score = round(score, 2)

@@ -28,7 +28,7 @@ from spacy.tokens import Doc, Span, Token
 from core.countries import country_code, country_name
 from core.gazetteers import AGENCY, THREAT_ACTOR, load_gazetteer
 from core.names import clean_name, is_acronym
-from pipelines.nlp.classify import ASSERTED_KEY
+from pipelines.nlp.classify import ASSERTED_KEY, ASSERTED_STARTS_KEY
 from pipelines.nlp.cues import load_cues
 from pipelines.nlp.roles import CLUSTERS_KEY
 from pipelines.nlp.state import DocAnalysis
@@ -203,6 +203,10 @@ class DocFeatures:
     # every body sentence: (start char, end char, text, flags) for the event-sentence models
     body: list[tuple[int, int, str, tuple[str, ...]]] = field(default_factory=list)
     title: str = ""
+    # which body sentences, and whether the title, assert (`IncidentClassifier.asserted_sentences`):
+    # where a type's evidence sentence may come from
+    asserted: list[bool] = field(default_factory=list)
+    title_asserted: bool = False
 
 
 def words(text: str) -> list[str]:
@@ -284,6 +288,8 @@ class FeatureExtractor:
         self.service_drop_first = frozenset(services["candidate_drop_first"])
         self.service_near_chars = int(services["near_chars"])
         self.service_window = int(services["window"])
+        self.service_not_heads = frozenset(services["not_heads"])
+        self.service_generic = frozenset(services["bare_generic"])
         statuses = ("unaffected", "restored", "suspended", "degraded", "disrupted")
         self.status_patterns = {
             s: re.compile(
@@ -376,6 +382,8 @@ class FeatureExtractor:
         title = info.text[:t_end]
         asserted = [text for text, is_title in doc.user_data.get(ASSERTED_KEY, []) if not is_title]
         out = DocFeatures(sentences=asserted, title=title)
+        starts = doc.user_data.get(ASSERTED_STARTS_KEY, frozenset())
+        out.title_asserted = bool(t_end) and 0 in starts
         out.terms = term_counts(title, asserted)
         dense = {
             f"rule:{k}": float(v)
@@ -403,6 +411,7 @@ class FeatureExtractor:
                 if on
             )
             out.body.append((sent.start_char, sent.end_char, info.span_text(sent), flags))
+            out.asserted.append(sent.start_char in starts)
         clusters = doc.user_data.get(CLUSTERS_KEY) or []
         out.candidates = self.org_candidates(doc, clusters, t_end, analysis)
         out.services = self.service_candidates(doc, analysis, t_end)
@@ -967,7 +976,9 @@ class FeatureExtractor:
                     governor.lower_ in self.service_verbs
                     or any(c.dep_ == "xcomp" and c.lower_ in self.service_verbs for c in governor.children)
                 )
-                if head_word not in self.service_heads and not (governed and root.pos_ == "NOUN"):
+                if head_word in self.service_not_heads or (
+                    head_word not in self.service_heads and not (governed and root.pos_ == "NOUN")
+                ):
                     continue
                 tokens = [
                     t
@@ -999,6 +1010,8 @@ class FeatureExtractor:
                     f"head:{root.head.lower_}": 1.0,
                     "rule_service": float(any(r in name or name in r for r in rule)),
                 }
+                if name in self.service_generic:
+                    f["bare_generic"] = 1.0
                 if in_title:
                     f["in_title"] = 1.0
                 if governed:
@@ -1071,7 +1084,34 @@ class FeatureExtractor:
                     service["sentence"],
                 )
             )
+        service_context(result, analysis)
         return result
+
+
+# What a service candidate's other mentions say of it, read as features of each mention (a
+# phrase the article repeats is chosen once: its best mention should know them all).
+SERVICE_MENTION_FLAGS = ("status_near", "impact_near", "governed", "in_title")
+
+
+def service_context(candidates: list[ServiceCandidate], analysis: DocAnalysis) -> None:
+    """Features of each service candidate from the whole article: how often it names the
+    phrase and what any of those mentions says of it (`name_any:`), how many candidates have
+    a status cue near them (an article about an outage has several, a breach notice few), and
+    the incident types the rule cues read (a data theft alone affects no service)."""
+    by_name: dict[str, list[dict[str, float]]] = {}
+    for candidate in candidates:
+        by_name.setdefault(candidate.name, []).append(candidate.features)
+    near = sum(1 for c in candidates if c.features.get("status_near"))
+    shared = {f"doc_type:{kind}": 1.0 for kind in analysis.type_cues}
+    shared["doc_status_near"] = math.log1p(near)
+    shared["doc_candidates"] = math.log1p(len(candidates))
+    for candidate in candidates:
+        mentions = by_name[candidate.name]
+        extra = dict(shared, name_mentions=math.log1p(len(mentions)))
+        for flag in SERVICE_MENTION_FLAGS:
+            if any(m.get(flag) for m in mentions):
+                extra[f"name_any:{flag}"] = 1.0
+        candidate.features.update(extra)
 
 
 # Text between two names that says the first owns the second ("X, the parent of Y", "X,
@@ -1178,6 +1218,7 @@ __all__ = [
     "CLUSTERS_KEY",
     "ASSERTED_KEY",
     "VICTIM_ONLY",
+    "ASSERTED_STARTS_KEY",
     "term_counts",
     "sentence_terms",
 ]

@@ -40,6 +40,7 @@ from spacy.tokens import Doc
 from core.gazetteers import AGENCY, load_gazetteer
 from pipelines.nlp.features import (
     ASSERTED_KEY,
+    ASSERTED_STARTS_KEY,
     CLUSTERS_KEY,
     LEAD_SENTENCES,
     DocFeatures,
@@ -178,11 +179,14 @@ def sentence_readings(features: DocFeatures, events: dict[str, LinearModel]) -> 
 
 
 def evidence_reading(features: DocFeatures, readings: Readings, kind: str) -> tuple[float, str]:
-    """The asserted body sentence (not hedged, past or quoted) or the title that the event
-    model of `kind` reads most as that attack happening, and its reading."""
+    """The asserted body sentence or title (`IncidentClassifier.asserted_sentences`: not
+    hedged, not about an earlier event, not someone else's quote) that the event model of
+    `kind` reads most as that attack happening, and its reading; (-1, "") when nothing asserts."""
     body, title = readings[kind]
-    told = [(p, b[2]) for p, b in zip(body, features.body) if not b[3]] + [(title, features.title)]
-    return max(told)
+    told = [(p, b[2]) for p, b, asserted in zip(body, features.body, features.asserted) if asserted]
+    if features.title_asserted:
+        told.append((title, features.title))
+    return max(told, default=(-1.0, ""))
 
 
 def event_features(readings: Readings) -> dict[str, float]:
@@ -281,6 +285,7 @@ class LearnedDecisions:
         finally:
             doc.user_data.pop(CLUSTERS_KEY, None)
             doc.user_data.pop(ASSERTED_KEY, None)
+            doc.user_data.pop(ASSERTED_STARTS_KEY, None)
         return doc
 
     def decide(self, doc: Doc, analysis: DocAnalysis, feats: DocFeatures) -> None:
