@@ -479,11 +479,10 @@ def test_service_candidates_read_the_phrase_as_written(rules_nlp):
     assert [s.features.get("repeat", 0.0) for s in services if s.name == "computer systems"] == [0.0, 1.0]
     # people and "access" are never a service, whatever verb governs them
     assert not {"access", "staff", "city workers"} & set(by_name)
-    # what any mention says of a phrase, and the article's rule types, reach every mention
+    # what any mention says of a phrase reaches every mention
     first, again = [s.features for s in services if s.name == "computer systems"]
     assert first.get("name_any:status_near") == again.get("name_any:status_near") == 1.0
     assert first["name_mentions"] == again["name_mentions"] > 0
-    assert first.get("doc_type:ransomware") == 1.0
 
 
 def test_rule_type_cues_are_read_whether_or_not_the_rules_see_an_incident(rules_nlp):
@@ -512,7 +511,10 @@ def test_type_evidence_comes_only_from_asserted_sentences():
     from pipelines.nlp.features import DocFeatures
     from pipelines.nlp.learned import evidence_reading
 
-    body = [(10, 40, "Ransomware may have hit the council.", ("hedged",)), (41, 80, "Its files were encrypted.", ())]
+    body = [
+        (10, 40, "Ransomware may have hit the council.", ("hedged",)),
+        (41, 80, "Its files were encrypted.", ()),
+    ]
     features = DocFeatures(body=body, title="Council hit", asserted=[False, True], title_asserted=False)
     readings = {"ransomware": ([0.9, 0.6], 0.95)}
     assert evidence_reading(features, readings, "ransomware") == (0.6, "Its files were encrypted.")

@@ -1084,7 +1084,7 @@ class FeatureExtractor:
                     service["sentence"],
                 )
             )
-        service_context(result, analysis)
+        service_context(result)
         return result
 
 
@@ -1093,21 +1093,17 @@ class FeatureExtractor:
 SERVICE_MENTION_FLAGS = ("status_near", "impact_near", "governed", "in_title")
 
 
-def service_context(candidates: list[ServiceCandidate], analysis: DocAnalysis) -> None:
-    """Features of each service candidate from the whole article: how often it names the
-    phrase and what any of those mentions says of it (`name_any:`), how many candidates have
-    a status cue near them (an article about an outage has several, a breach notice few), and
-    the incident types the rule cues read (a data theft alone affects no service)."""
+def service_context(candidates: list[ServiceCandidate]) -> None:
+    """Features of each service candidate from the article's other mentions of the same
+    phrase: how often it names it and what any of those mentions says of it (`name_any:`).
+    (Article-wide features, the rule cues' types and the count of candidates with a status
+    cue near, cross-validated lower: 0.475 against 0.481 without them.)"""
     by_name: dict[str, list[dict[str, float]]] = {}
     for candidate in candidates:
         by_name.setdefault(candidate.name, []).append(candidate.features)
-    near = sum(1 for c in candidates if c.features.get("status_near"))
-    shared = {f"doc_type:{kind}": 1.0 for kind in analysis.type_cues}
-    shared["doc_status_near"] = math.log1p(near)
-    shared["doc_candidates"] = math.log1p(len(candidates))
     for candidate in candidates:
         mentions = by_name[candidate.name]
-        extra = dict(shared, name_mentions=math.log1p(len(mentions)))
+        extra = {"name_mentions": math.log1p(len(mentions))}
         for flag in SERVICE_MENTION_FLAGS:
             if any(m.get(flag) for m in mentions):
                 extra[f"name_any:{flag}"] = 1.0
