@@ -123,10 +123,10 @@ def stage_speeds(warc: Path, prefilter: Prefilter) -> dict[str, float]:
     result = process_slice(str(warc), 0, 1, prefilter.terms, None, analysis=False)
     parse = len(result.pages) / result.seconds
     rows = [row for _, row in result.pages]
-    analyze = Analyzer().analyze
-    started = time.perf_counter()
-    analyse_rows(rows, analyze, ANALYZER_VERSION)
-    analyse = len(rows) / (time.perf_counter() - started)
+    with Analyzer() as analyzer:
+        started = time.perf_counter()
+        analyse_rows(rows, analyzer.analyze, ANALYZER_VERSION)
+        analyse = len(rows) / (time.perf_counter() - started)
     return {"read": read, "prefilter": filtered, "parse (read+prefilter+parse)": parse, "analyse": analyse,
             "kept": len(kept), "pages": len(pages)}  # fmt: skip
 

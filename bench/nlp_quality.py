@@ -217,16 +217,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.realdev is not None:
         return realdev(args.realdev, args.split, args.model)
-    analyzer = Analyzer(model=args.model)
-    for folder in args.folders or [f for f in DEFAULT_SETS if f.is_dir()]:
-        articles = load_articles(folder)
-        if not articles:
-            print(f"{folder}: no gold articles", file=sys.stderr)
-            continue
-        started = time.perf_counter()
-        result = evaluate(articles, analyzer, args.show_errors)
-        print_report(f"{folder}", result)
-        print(f"  ({time.perf_counter() - started:.1f} s)")
+    with Analyzer(model=args.model) as analyzer:
+        for folder in args.folders or [f for f in DEFAULT_SETS if f.is_dir()]:
+            articles = load_articles(folder)
+            if not articles:
+                print(f"{folder}: no gold articles", file=sys.stderr)
+                continue
+            started = time.perf_counter()
+            result = evaluate(articles, analyzer, args.show_errors)
+            print_report(f"{folder}", result)
+            print(f"  ({time.perf_counter() - started:.1f} s)")
     return 0
 
 
@@ -241,7 +241,10 @@ def realdev(folder: Path, split: str, model: str | None) -> int:
     for label, learned in (("models", True), ("rules only", False)):
         analyzer = Analyzer(nlp=build_nlp(model, learned=learned))
         started = time.perf_counter()
-        with tempfile.NamedTemporaryFile("w", suffix=".jsonl", encoding="utf-8", delete=False) as out:
+        with (
+            analyzer,
+            tempfile.NamedTemporaryFile("w", suffix=".jsonl", encoding="utf-8", delete=False) as out,
+        ):
             for record in analyzer.analyze(docs):
                 out.write(json.dumps(record.to_dict(), ensure_ascii=False) + "\n")
         result = subprocess.run(
