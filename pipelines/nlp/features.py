@@ -129,6 +129,8 @@ ACTING_CUES = (
 )
 # `acting_kinds` is the number of those kinds said of a name over this (3 kinds: 1.0).
 ACTING_KINDS_SCALE = 3
+# A name's first body mentions read for its grammar and context features.
+MENTIONS_READ = 12
 
 
 @dataclass
@@ -239,6 +241,25 @@ def sentence_terms(text: str, flags: tuple[str, ...] = (), position: int = 99) -
     if position < LEAD_SENTENCES:
         out["flag:lead"] = 1.0
     return out
+
+
+def rule_scale(score: float) -> float:
+    """A rule score as a feature: clipped to [-10, 10], scaled to [-1, 1]."""
+    return max(min(score, 10.0), -10.0) / 10
+
+
+def body_mentions(mentions: list[Span], t_end: int) -> list[Span]:
+    """The mentions after the title, the first MENTIONS_READ of them."""
+    return [m for m in mentions if m.start_char >= t_end][:MENTIONS_READ]
+
+
+def governing_token(mention: Span) -> Token:
+    """The mention's root, or the word its list, apposition or compound hangs from ("A, B and
+    C were hit": "A" for "C"): where its grammatical role is read."""
+    token = mention.root
+    while token.dep_ in {"conj", "appos", "compound"} and token.head is not token:
+        token = token.head
+    return token
 
 
 def cue_kind(why: str) -> str:
@@ -445,7 +466,7 @@ class FeatureExtractor:
             f["mentions_rel"] = n / max_mentions
             f["order"] = 1.0 / (1 + order)
             f["rule_rank"] = 1.0 / (1 + rule_rank[id(cluster)])
-            f["rule_score"] = max(min(cluster.score, 10.0), -10.0) / 10
+            f["rule_score"] = rule_scale(cluster.score)
             f["rule_strong"] = min(cluster.strong, 10.0) / 10
             f["rule_negative"] = min(cluster.negative, 10.0) / 10
             f["rule_victim"] = float(cluster.role == "victim")
@@ -495,16 +516,14 @@ class FeatureExtractor:
                 # "X, the parent of Y", "Y, owned by X", "X's Y brand": what the text says of the
                 # other one is evidence about this one (a brand of a hit group, a hit brand's owner)
                 f[f"rel:{relation}"] = 1.0
-                f["rel_rule_score"] = max(
-                    f.get("rel_rule_score", -1.0), max(min(other.score, 10.0), -10.0) / 10
-                )
+                f["rel_rule_score"] = max(f.get("rel_rule_score", -1.0), rule_scale(other.score))
                 f["rel_rule_victim"] = max(f.get("rel_rule_victim", 0.0), float(other.role == "victim"))
             partners = lists.get(id(cluster), [])
             if partners:
                 # named in one list with others ("A, B and C were hit"): what the text says of
                 # the others is evidence about this one
                 f["list_partners"] = math.log1p(len(partners))
-                f["list_partner_score"] = max(max(min(o.score, 10.0), -10.0) / 10 for o in partners)
+                f["list_partner_score"] = max(rule_scale(o.score) for o in partners)
                 f["list_partner_victim"] = float(any(o.role == "victim" for o in partners))
             self.mention_features(doc, cluster, f, t_end, analysis)
             self.victim_features(doc, cluster, f, t_end)
@@ -745,7 +764,7 @@ class FeatureExtractor:
         an actor cue also as said at all (`actor_any:`)."""
         info = doc_info(doc)
         mentions = spans if spans is not None else cluster.mentions
-        body = [m for m in mentions if m.start_char >= t_end][:12]
+        body = body_mentions(mentions, t_end)
         if not body:
             return
         acc: dict[str, float] = {}
@@ -762,10 +781,7 @@ class FeatureExtractor:
                 if value:
                     one[f"cue:{cue_kind(why)}"] = 1.0
                     cue_total += value * (0.4 if past and value > 0 else 1.0)
-            root = m.root
-            token = root
-            while token.dep_ in {"conj", "appos", "compound"} and token.head is not token:
-                token = token.head
+            token = governing_token(m)
             head = token.head
             before = info.text[max(sent.start_char, m.start_char - 60) : m.start_char]
             for kind in self.actor_cue(doc, m, token, before):
@@ -855,15 +871,13 @@ class FeatureExtractor:
         if name_words and name_words[0] in self.platforms:
             f[VICTIM_ONLY + "platform"] = 1.0
             f[VICTIM_ONLY + ("platform_whole" if len(name_words) == 1 else "platform_part")] = 1.0
-        body = [m for m in cluster.mentions if m.start_char >= t_end][:12]
+        body = body_mentions(cluster.mentions, t_end)
         if not body:
             return
         info = doc_info(doc)
         for m in body:
             sent = info.sent(m)
-            token = m.root
-            while token.dep_ in {"conj", "appos", "compound"} and token.head is not token:
-                token = token.head
+            token = governing_token(m)
             if self.titled_after(doc, m, sent):
                 f[VICTIM_ONLY + "title_after"] = 1.0
             verb = token
