@@ -23,10 +23,9 @@ from pipelines.nlp.roles import title_end
 from pipelines.nlp.state import DocAnalysis, doc_analysis
 from pipelines.nlp.text import doc_info, extent_phrase, has_past_marker, is_hedged, is_past, word_ids
 
-# doc.user_data key of the asserted sentences (text, is_title)
+# doc.user_data key of the asserted sentences (start character, text, is_title), as
+# `IncidentClassifier.asserted_sentences` gives them
 ASSERTED_KEY = "incident_asserted"
-# doc.user_data key of where each asserted sentence starts (character offsets; the title's is 0)
-ASSERTED_STARTS_KEY = "incident_asserted_starts"
 
 NEGATIONS = {"not", "no", "nor", "never", "without", "denies", "denied", "rules", "ruled"}
 # Incident words that name a cyber incident rather than its consequence (outage, disruption).
@@ -516,10 +515,8 @@ class IncidentClassifier:
     def __call__(self, doc: Doc) -> Doc:
         analysis = doc_analysis(doc)
         sentences = self.asserted_sentences(doc, analysis)
+        doc.user_data[ASSERTED_KEY] = sentences  # for incident_learned, which removes them
         asserted = [(text, is_title) for _start, text, is_title in sentences]
-        # for incident_learned, which removes them
-        doc.user_data[ASSERTED_KEY] = asserted
-        doc.user_data[ASSERTED_STARTS_KEY] = frozenset(start for start, _t, _i in sentences)
         is_incident, score, features = self.detect(doc, analysis, asserted)
         analysis.is_incident = is_incident
         analysis.incident_score = round(score, 2)

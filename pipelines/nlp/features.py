@@ -28,7 +28,7 @@ from spacy.tokens import Doc, Span, Token
 from core.countries import country_code, country_name
 from core.gazetteers import AGENCY, THREAT_ACTOR, load_gazetteer
 from core.names import clean_name, is_acronym
-from pipelines.nlp.classify import ASSERTED_KEY, ASSERTED_STARTS_KEY
+from pipelines.nlp.classify import ASSERTED_KEY
 from pipelines.nlp.cues import load_cues
 from pipelines.nlp.roles import CLUSTERS_KEY
 from pipelines.nlp.state import DocAnalysis
@@ -401,9 +401,10 @@ class FeatureExtractor:
         info = doc_info(doc)
         t_end = int(doc._.title_end or 0) if Doc.has_extension("title_end") else 0
         title = info.text[:t_end]
-        asserted = [text for text, is_title in doc.user_data.get(ASSERTED_KEY, []) if not is_title]
+        sentences = doc.user_data.get(ASSERTED_KEY, [])
+        asserted = [text for _start, text, is_title in sentences if not is_title]
         out = DocFeatures(sentences=asserted, title=title)
-        starts = doc.user_data.get(ASSERTED_STARTS_KEY, frozenset())
+        starts = frozenset(start for start, _text, _is_title in sentences)
         out.title_asserted = bool(t_end) and 0 in starts
         out.terms = term_counts(title, asserted)
         dense = {
@@ -1228,7 +1229,6 @@ __all__ = [
     "CLUSTERS_KEY",
     "ASSERTED_KEY",
     "VICTIM_ONLY",
-    "ASSERTED_STARTS_KEY",
     "term_counts",
     "sentence_terms",
 ]

@@ -40,7 +40,6 @@ from spacy.tokens import Doc
 from core.gazetteers import AGENCY, load_gazetteer
 from pipelines.nlp.features import (
     ASSERTED_KEY,
-    ASSERTED_STARTS_KEY,
     CLUSTERS_KEY,
     LEAD_SENTENCES,
     DocFeatures,
@@ -285,7 +284,6 @@ class LearnedDecisions:
         finally:
             doc.user_data.pop(CLUSTERS_KEY, None)
             doc.user_data.pop(ASSERTED_KEY, None)
-            doc.user_data.pop(ASSERTED_STARTS_KEY, None)
         return doc
 
     def decide(self, doc: Doc, analysis: DocAnalysis, feats: DocFeatures) -> None:
