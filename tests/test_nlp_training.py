@@ -184,6 +184,9 @@ def test_training_learns_the_labels_and_is_deterministic(labelled, rules_nlp, tm
     assert json.dumps(first, sort_keys=True) == json.dumps(second, sort_keys=True)
     models = Models.from_dict(first)
     assert report["detect"]["cv_f1"] > 0.8
+    # with one --data folder its own figure is the overall one
+    assert report["victim"]["cv_f1_by_data"] == {labelled.name: report["victim"]["cv_f1"]}
+    assert set(report["attacker"]["rule_cv_f1_by_data"]) == {labelled.name}
     # the victim ranker puts the named organisation above everything else in a held-out incident
     feats = featurized["inc10"].features
     ranked = sorted(
@@ -195,6 +198,20 @@ def test_training_learns_the_labels_and_is_deterministic(labelled, rules_nlp, tm
     p_inc = models.detect.probability(models.vector(featurized["inc11"].features))
     p_non = models.detect.probability(models.vector(featurized["non9"].features))
     assert p_inc > models.detect.threshold > p_non
+
+
+def test_role_figures_are_reported_per_data_folder():
+    """`incidents train` prints each ranker's cross-validation per --data folder too (the real
+    articles beside our own): the counts of each folder's articles summed on their own."""
+    from pipelines.nlp.training import Labels, f1_by_source
+
+    labels = {
+        "a": Labels("a", source="realdev"),
+        "b": Labels("b", source="realdev"),
+        "c": Labels("c", source="own"),
+    }
+    counts = {"a": (1, 1, 0), "b": (0, 0, 2), "c": (2, 0, 0)}
+    assert f1_by_source(counts, labels) == {"own": 1.0, "realdev": 0.4}  # 2 * 1 / (2 + 1 + 2)
 
 
 def test_train_writes_a_models_file_the_pipeline_loads(labelled, rules_nlp, tmp_path):

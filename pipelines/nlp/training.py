@@ -124,6 +124,9 @@ class Labels:
     attackers: list[list[str]] | None = None
     agencies: list[list[str]] | None = None
     services: list[list[str]] | None = None
+    # the name of the --data folder the labels came from: cross-validation is also reported per
+    # folder (the real articles of ../shared/realdev beside our own sample and fixture articles)
+    source: str = ""
 
 
 @dataclass
@@ -261,6 +264,8 @@ def load_dataset(folder: Path | list[Path]) -> Dataset:
             if key in data.labels and data.labels[key].services is None:
                 data.labels[key].services = groups(grp)
     data.labels = {k: v for k, v in sorted(data.labels.items()) if k in data.articles}
+    for labels in data.labels.values():
+        labels.source = folder.name or str(folder)
     return data
 
 
@@ -491,29 +496,61 @@ def choose_items(
 ) -> tuple[float, float, float]:
     """(F1, threshold, top threshold) that maximise the field F1 over `docs`; `distinct`: the
     same name chosen twice (a phrase the article repeats) counts once, as the record lists it."""
-    by_doc: dict[str, list[int]] = {}
-    for i, d in enumerate(rows.doc):
-        by_doc.setdefault(d, []).append(i)
+    ranked = ranked_rows(rows, p, docs)
     best = (-1.0, 0.5, 0.5)
     for t in GRID:
         for tt in [x for x in GRID if x <= t]:
-            tp = fp = fn = 0
-            for d in docs:
-                ranked = sorted(by_doc.get(d, []), key=lambda i: -p[i])
-                names = []
-                for rank, i in enumerate(ranked):
-                    if len(names) >= max_items:
-                        break
-                    if p[i] >= t or (rank == 0 and p[i] >= tt):
-                        names.append(name_of(rows.item[i]))
-                if distinct:
-                    names = [list(n) for n in dict.fromkeys(tuple(n) for n in names)]
-                a, b, c = field_counts(names, gold[d], match)
-                tp, fp, fn = tp + a, fp + b, fn + c
-            score = f1(tp, fp, fn)
+            counts = selected_counts(rows, p, ranked, gold, match, max_items, name_of, distinct, t, tt)
+            score = f1(*(sum(c[i] for c in counts.values()) for i in range(3)))
             if score > best[0] + 1e-9:
                 best = (score, t, tt)
     return best
+
+
+def ranked_rows(rows: Rows, p: np.ndarray, docs: list[str]) -> dict[str, list[int]]:
+    """Each article's rows, most probable first."""
+    by_doc: dict[str, list[int]] = {d: [] for d in docs}
+    for i, d in enumerate(rows.doc):
+        if d in by_doc:
+            by_doc[d].append(i)
+    return {d: sorted(items, key=lambda i: -p[i]) for d, items in by_doc.items()}
+
+
+def selected_counts(
+    rows: Rows,
+    p: np.ndarray,
+    ranked: dict[str, list[int]],
+    gold: dict[str, list[list[str]]],
+    match: Callable[[str, str], bool],
+    max_items: int,
+    name_of: Callable[[Any], list[str]],
+    distinct: bool,
+    t: float,
+    tt: float,
+) -> dict[str, tuple[int, int, int]]:
+    """(tp, fp, fn) of each article for the items a ranker takes at thresholds (t, tt)."""
+    out = {}
+    for d, order in ranked.items():
+        names = []
+        for rank, i in enumerate(order):
+            if len(names) >= max_items:
+                break
+            if p[i] >= t or (rank == 0 and p[i] >= tt):
+                names.append(name_of(rows.item[i]))
+        if distinct:
+            names = [list(n) for n in dict.fromkeys(tuple(n) for n in names)]
+        out[d] = field_counts(names, gold[d], match)
+    return out
+
+
+def f1_by_source(counts: dict[str, tuple[int, int, int]], labels: dict[str, Labels]) -> dict[str, float]:
+    """Field F1 of the articles of each --data folder (`Labels.source`)."""
+    totals: dict[str, list[int]] = {}
+    for d, c in counts.items():
+        total = totals.setdefault(labels[d].source, [0, 0, 0])
+        for i in range(3):
+            total[i] += c[i]
+    return {source: round(f1(*total), 3) for source, total in sorted(totals.items())}
 
 
 def choose_threshold(
@@ -789,10 +826,19 @@ def train_models(data: Dataset, featurized: dict[str, Featurized]) -> tuple[dict
             p = cross_validated(rows, scored, c)
             score, t, tt = choose_items(rows, p, scored, gold, match, max_items, name_of, distinct)
             if best is None or score > best[0] + 1e-9:
-                best = (score, t, tt, c)
+                best = (score, t, tt, c, p)
+
+        def by_source(p: np.ndarray, t: float, tt: float) -> dict[str, float]:
+            """The out-of-fold F1 at the chosen thresholds, per --data folder."""
+            ranked = ranked_rows(rows, p, scored)
+            counts = selected_counts(rows, p, ranked, gold, match, max_items, name_of, distinct, t, tt)
+            return f1_by_source(counts, data.labels)
+
         info = {
             "cv_f1": round(best[0], 3),
+            "cv_f1_by_data": by_source(best[4], best[1], best[2]),
             "rule_cv_f1": round(rule_f1, 3),
+            "rule_cv_f1_by_data": f1_by_source(dict(zip(scored, rule)), data.labels),
             "C": best[3],
             "threshold": best[1],
             "top_threshold": best[2],
@@ -805,9 +851,10 @@ def train_models(data: Dataset, featurized: dict[str, Featurized]) -> tuple[dict
             p = cross_validated(rows, scored, 0.0, lambda x, y_, w_, s=settings: fit_trees(x, y_, w_, s))
             score, t, tt = choose_items(rows, p, scored, gold, match, max_items, name_of, distinct)
             if trees is None or score > trees[0] + 1e-9:
-                trees = (score, t, tt, settings)
+                trees = (score, t, tt, settings, p)
         if trees is not None:
             info["trees_cv_f1"] = round(trees[0], 3)
+            info["trees_cv_f1_by_data"] = by_source(trees[4], trees[1], trees[2])
             info["trees_settings"] = trees[3]
         y, w = np.array(rows.y), np.array(rows.w)
         if trees is not None and trees[0] > best[0] + TREES_MARGIN:
