@@ -224,6 +224,9 @@ class IncidentClassifier:
             for key, patterns in context.items()
             if patterns
         }
+        self.generic_kinds = cues.get("generic", {}).get("kinds", frozenset())
+        self.speech_verbs = cues["speech"]["verbs"]
+        self.advice_verbs = cues.get("generic", {}).get("advice_verbs", frozenset())
         self.strong_breach = re.compile(
             "|".join(f"(?:{p.pattern})" for i, p in enumerate(breach) if i not in WEAK_BREACH), re.IGNORECASE
         )
@@ -264,9 +267,24 @@ class IncidentClassifier:
             sent.doc.user_data["incident_lead_starts"] = lead
         return sent.start not in lead or has_past_marker(info.span_text(sent))
 
-    def hedged_sentences(self, doc: Doc, analysis: DocAnalysis) -> list[str]:
+    def is_generic(self, sent: Span) -> bool:
+        """A sentence that tells what usually happens, not what happened (see [generic] in
+        data/nlp/cues.toml): its main verb in the plain present or with a modal ("will"), no
+        other auxiliary, no past-tense verb, and not a verb of saying (but of advising)."""
+        root = sent.root
+        if any(t.tag_ == "VBD" for t in sent):
+            return False
+        if root.lower_ in self.speech_verbs and root.lower_ not in self.advice_verbs:
+            return False
+        aux = [c for c in root.children if c.dep_ in {"aux", "auxpass"}]
+        if root.tag_ in {"VBZ", "VBP"}:
+            return not aux
+        return root.tag_ == "VB" and bool(aux) and all(a.tag_ == "MD" for a in aux)
+
+    def hedged_sentences(self, doc: Doc, analysis: DocAnalysis) -> list[tuple[int | None, str]]:
         """Body sentences left out of `asserted_sentences` only for a hedge word: a type named
-        in them still counts when no hedge is near it (see `locally_hedged`)."""
+        in them still counts when no hedge is near it (see `locally_hedged`). Each with its start
+        character (None for the title, which is never generic)."""
         t_end = title_end(doc)
         result = []
         if t_end:
@@ -274,11 +292,11 @@ class IncidentClassifier:
             # the type where no hedge is near it
             title = doc.char_span(0, t_end, alignment_mode="expand")
             if title is not None and is_hedged(title):
-                result.append(title.text)
+                result.append((None, title.text))
         for sent in own_body_sentences(doc, analysis, t_end):
             if self.is_past(sent, t_end) or not is_hedged(sent):
                 continue
-            result.append(masked_text(sent))
+            result.append((sent.start_char, masked_text(sent)))
         return result
 
     def locally_hedged(self, text: str, start: int, end: int) -> bool:
@@ -348,13 +366,19 @@ class IncidentClassifier:
         features["cyber"] = title_cyber or body_cyber
         return score >= self.threshold and (title_cyber or body_cyber), score, features
 
-    def classify(self, doc: Doc, analysis: DocAnalysis, asserted: list[tuple[str, bool]]) -> list[str]:
+    def classify(
+        self, doc: Doc, analysis: DocAnalysis, asserted: list[tuple[str, bool]], starts: list[int] | None = None
+    ) -> list[str]:
+        """The rule types of the asserted sentences (`starts`: where each begins, to tell a
+        generic sentence; the title, at 0, never is one)."""
         found: dict[str, int] = {}
         evidence: dict[str, str] = {}
         strong_breach = False
+        by_start = {s.start_char: s for s in doc_info(doc).sents} if self.generic_kinds else {}
 
-        def scan(text: str, hedged: bool) -> None:
+        def scan(text: str, hedged: bool, start: int | None = None) -> None:
             nonlocal strong_breach
+            generic: bool | None = None  # read only when a cue of a generic kind matches
             for kind in SCAN_ORDER:
                 pattern = self.types.get(kind)
                 if pattern is None:
@@ -363,6 +387,11 @@ class IncidentClassifier:
                 for match in pattern.finditer(text):
                     if hedged and self.locally_hedged(text, match.start(), match.end()):
                         continue
+                    if kind in self.generic_kinds and start in by_start:
+                        if generic is None:
+                            generic = self.is_generic(by_start[start])
+                        if generic:
+                            break
                     if not self.cue_applies(kind, text, match):
                         continue
                     name = self.account_kind(match.group()) if kind == "account_takeover" else kind
@@ -378,11 +407,11 @@ class IncidentClassifier:
                     if kind != "account_takeover":
                         break
 
-        for text, _is_title in asserted:
-            scan(text, False)
+        for index, (text, is_title) in enumerate(asserted):
+            scan(text, False, None if is_title or starts is None else starts[index])
         if self.local_hedges:
-            for text in self.hedged_sentences(doc, analysis):
-                scan(text, True)
+            for start, text in self.hedged_sentences(doc, analysis):
+                scan(text, True, start)
         if not found and self.lead_fallback:
             # Nothing asserted outright: the headline and the lead still say what happened,
             # even when worded cautiously ("a suspected ransomware attack"); a negated
@@ -406,7 +435,9 @@ class IncidentClassifier:
         analysis.type_evidence = evidence
         types = [kind for kind in TYPE_ORDER if kind in found]
         if "wiper" in types:
-            types = [t for t in types if t not in {"ransomware", "extortion"}]  # wipers posing as ransomware
+            # wipers posing as ransomware; the wiper is the malware (GUIDE.md: malware when not
+            # better described by ransomware or wiper)
+            types = [t for t in types if t not in {"ransomware", "extortion", "malware"}]
         if "ransomware" in types or "ddos" in types:
             types = [t for t in types if t != "malware"]  # the malware is the ransomware / botnet
         if "ransomware" in types:
@@ -521,7 +552,9 @@ class IncidentClassifier:
         analysis.is_incident = is_incident
         analysis.incident_score = round(score, 2)
         analysis.incident_features = features
-        analysis.type_cues = self.classify(doc, analysis, asserted)
+        analysis.type_cues = self.classify(
+            doc, analysis, asserted, [start for start, _text, _is_title in sentences]
+        )
         analysis.incident_types = (analysis.type_cues or ["unspecified"]) if is_incident else []
         return doc
 
