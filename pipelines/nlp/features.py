@@ -1027,6 +1027,8 @@ class FeatureExtractor:
                 }
                 if name in self.service_generic:
                     f["bare_generic"] = 1.0
+                if any(c.isdigit() for c in name):
+                    f["counted"] = 1.0  # "7,000 systems", "2,100 outpatient appointments": an impact told
                 if in_title:
                     f["in_title"] = 1.0
                 if governed:
