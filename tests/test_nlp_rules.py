@@ -401,7 +401,7 @@ def test_breach_through_a_vendor_is_supply_chain(analyzer):
     assert {"malware", "supply_chain"} <= update
 
 
-def test_ransom_with_encrypted_files_is_ransomware_and_wiper_keeps_malware(analyzer):
+def test_ransom_with_encrypted_files_is_ransomware_and_a_wiper_is_the_malware(analyzer):
     kinds = types_of(
         analyzer,
         "Halby council pays ransom after cyberattack",
@@ -415,7 +415,28 @@ def test_ransom_with_encrypted_files_is_ransomware_and_wiper_keeps_malware(analy
         "Kordell Group, a Danish shipping company, said it was hit by a cyberattack on Tuesday in which wiper "
         "malware erased data on thousands of its computers. Kordell Group said its port terminals were shut.",
     )
-    assert {"wiper", "malware"} <= wiper
+    # GUIDE.md: malware "when not better described by ransomware or wiper"
+    assert "wiper" in wiper and "malware" not in wiper
+
+
+def test_phishing_told_as_what_usually_happens_is_not_a_type(analyzer):
+    # a ransomware story's advice and background on how such attacks usually start assert no
+    # phishing; the same lure told as what happened does
+    generic = types_of(
+        analyzer,
+        "Halby council hit by ransomware attack",
+        "Halby council said hackers encrypted its computers and demanded a ransom on Monday. "
+        "Criminals use phishing emails with malicious links to infect victims. "
+        "The firm recommends being wary of suspicious email attachments and malicious links.",
+    )
+    assert "ransomware" in generic and "phishing" not in generic
+    told = types_of(
+        analyzer,
+        "Halby council hit by ransomware attack",
+        "Halby council said hackers encrypted its computers and demanded a ransom on Monday. "
+        "The ransomware arrived in phishing emails that staff opened last week.",
+    )
+    assert "phishing" in told
 
 
 def test_exposed_database_without_a_password_is_a_breach(analyzer):

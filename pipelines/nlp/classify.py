@@ -367,7 +367,11 @@ class IncidentClassifier:
         return score >= self.threshold and (title_cyber or body_cyber), score, features
 
     def classify(
-        self, doc: Doc, analysis: DocAnalysis, asserted: list[tuple[str, bool]], starts: list[int] | None = None
+        self,
+        doc: Doc,
+        analysis: DocAnalysis,
+        asserted: list[tuple[str, bool]],
+        starts: list[int] | None = None,
     ) -> list[str]:
         """The rule types of the asserted sentences (`starts`: where each begins, to tell a
         generic sentence; the title, at 0, never is one)."""
