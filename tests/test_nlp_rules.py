@@ -150,6 +150,19 @@ def test_earlier_actor_aliases_are_known():
     gaz = load_gazetteer()
     assert [e.name for e in gaz.lookup("Cloud Hopper")] == ["APT10"]
     assert gaz.lookup("OurMine")
+    assert [e.name for e in gaz.lookup("FIN10")] == ["FIN10"]  # from MITRE ATT&CK's groups
+
+
+def test_an_ambiguous_actor_name_counts_when_it_acts_and_never_in_lower_case(analyzer):
+    from pipelines.nlp.gazetteer_component import SPANS_KEY
+
+    nlp = analyzer.nlp
+    actors = lambda text: [s.kb_id_ for s in nlp(text).spans[SPANS_KEY] if s.label_ == "THREAT_ACTOR"]  # noqa: E731
+    assert actors("Anonymous also leaked the records of 380,000 users of the hosting firm.") == ["Anonymous"]
+    assert actors("The site was run by the activist hacking organization Anonymous, police said.") == [
+        "Anonymous"
+    ]
+    assert actors("Its anonymous operator, a hacker said, claimed the site was clean.") == []
 
 
 # -- selective entity recognition -----------------------------------------------------------

@@ -344,6 +344,26 @@ def test_actor_names_as_the_text_writes_them(rules_nlp):
     assert state.name == "North Korea" and record_names(state, "attackers") == ["North Korea"]
 
 
+def test_a_strain_that_encrypts_is_no_actor_but_a_charged_person_with_an_age_is(rules_nlp):
+    from pipelines.nlp.features import DocFeatures, attacker_candidates
+
+    found = candidates_of(
+        rules_nlp,
+        "Clinic files locked",
+        "Harbour Clinic said the Locky ransomware encrypted its files on Monday. Separately, Tomas "
+        "Brennik, 34, pleaded guilty to stealing payroll records, and a state is behind the hack "
+        "of a ministry, officials said: Russian hackers attacked its servers. X paid Y for the data.",
+    )
+    strain = next(c for c in found.values() if c.name == "Locky")
+    assert strain.features.get("strain_only")  # the malware "encrypted", no actor of its own
+    person = next(c for c in found.values() if "Tomas Brennik" in c.forms or c.name == "Tomas Brennik")
+    assert person.features.get("actor_any:aged") and person.features.get("actor_any:legal")
+    state = next(c for c in found.values() if c.role == "country")
+    assert state.features.get("acting_state")
+    kept = {c.name for c in attacker_candidates(DocFeatures(candidates=list(found.values())))}
+    assert "Locky" not in kept and not {"X", "Y"} & kept
+
+
 def test_a_malware_strain_is_no_attacker_candidate_but_a_named_group_is(rules_nlp):
     from pipelines.nlp.features import DocFeatures, attacker_candidates
 

@@ -127,6 +127,10 @@ ACTING_CUES = (
     "named",
     "group_after",
 )
+# Of those, what makes a malware family of the gazetteer an actor: a claim, a group word, being
+# named as a group or in court. A strain "encrypted files", was "attacked by", "behind" or
+# "attributed": the malware, not who did it (the labelling guide: "WannaCry is a malware").
+STRAIN_ACTING_CUES = ("legal", "claimed", "named", "group_after")
 # `acting_kinds` is the number of those kinds said of a name over this (3 kinds: 1.0).
 ACTING_KINDS_SCALE = 3
 # A name's first body mentions read for its grammar and context features.
@@ -164,6 +168,7 @@ def attacker_candidates(features: DocFeatures) -> list[Candidate]:
         c
         for c in features.candidates
         if not (c.features.get("strain_only") and c.features.get("actor_kind:malware"))
+        and sum(ch.isalnum() for ch in c.name) >= 2  # "X" and "Y" stand for someone unnamed
     ]
 
 
@@ -530,8 +535,9 @@ class FeatureExtractor:
             self.victim_features(doc, cluster, f, t_end)
             # a malware or ransomware name the text never describes as an actor (no claim, no
             # group word, no attack verb of its own): a strain, not who did it
-            acting = sum(f.get(f"actor:{k}", 0.0) for k in ACTING_CUES)
-            if any(k in MALWARE_KINDS or k == "ransomware" for _label, k in kinds) and not acting:
+            malware = any(k in MALWARE_KINDS for _label, k in kinds)
+            acting = sum(f.get(f"actor:{k}", 0.0) for k in (STRAIN_ACTING_CUES if malware else ACTING_CUES))
+            if (malware or any(k == "ransomware" for _label, k in kinds)) and not acting:
                 f["strain_only"] = 1.0
             f["person_label"] = float(cluster.labels.get("PERSON", 0) > 0)
             if acting:
@@ -580,6 +586,8 @@ class FeatureExtractor:
                 f"label:{ents[0].label_}": 1.0,
             }
             self.mention_features(doc, None, f, t_end, analysis, ents)
+            if f.get("acting_kinds"):
+                f["acting_state"] = 1.0  # "Russia is behind the hacking", "North Korean hackers"
             # the state as named ("North Korea", also when the text only says "North Korean")
             name = max((e.text for e in ents if e.label_ == "GPE"), key=len, default=None)
             name = clean_name(name) if name else country_name(code) or clean_name(ents[0].text)
@@ -731,7 +739,13 @@ class FeatureExtractor:
                 out.append("attack_agent")
         if dep in {"dobj", "obj"} and lower in {"blamed", "blame", "blames", "accused", "accuse", "accuses"}:
             out.append("attributed")
-        if self.naming_before.search(before):
+        root = mention.root
+        group_nouns = actor["group_nouns"]
+        if self.naming_before.search(before) or (
+            # "Shamoon, a loosely defined hacking group"; "the group, X"
+            any(c.dep_ == "appos" and c.lower_ in group_nouns for c in root.children)
+            or (root.dep_ == "appos" and root.head.lower_ in group_nouns)
+        ):
             out.append("named")
         elif self.introduced_before.search(before):
             out.append("malware_introduced" if self.malware_introduced.search(before) else "introduced")
@@ -750,7 +764,28 @@ class FeatureExtractor:
         previous = doc[mention.start - 1] if mention.start > 0 else None
         if previous is not None and previous.lower_ in actor["malware_nouns"]:
             out.append("malware_before")
+        if self.aged(doc, mention):
+            out.append("aged")
         return out
+
+    @staticmethod
+    def aged(doc: Doc, mention: Span) -> bool:
+        """A person given an age ("45-year-old Giulio Occhionero", "Osariemen Isibor, 32,"):
+        how crime news names the people arrested or charged."""
+        start, end = mention.start, mention.end
+        if (
+            start >= 2
+            and doc[start - 1].lower_ == "old"
+            and any("year" in t.lower_ for t in doc[max(start - 4, 0) : start - 1])
+        ):
+            return True
+        return (
+            end + 2 < len(doc)
+            and doc[end].text == ","
+            and doc[end + 1].text.isdigit()
+            and 12 < int(doc[end + 1].text) < 100
+            and doc[end + 2].text in {",", ")"}
+        )
 
     def mention_features(
         self,

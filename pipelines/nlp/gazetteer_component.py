@@ -20,6 +20,7 @@ from spacy.util import filter_spans
 
 from core.countries import country_code
 from core.gazetteers import AGENCY, SERVICE, THREAT_ACTOR, VENDOR, Entry, load_gazetteer
+from pipelines.nlp.cues import load_cues
 from pipelines.nlp.guard import guarded
 from pipelines.nlp.text import doc_info
 
@@ -52,6 +53,13 @@ ACTOR_CONTEXT = {
     "attackers",
     "variant",
     "strain",
+    "hacktivist",
+    "hacktivists",
+    "activist",
+    "activists",
+    "movement",
+    "organization",
+    "organisation",
 }
 
 
@@ -78,6 +86,8 @@ class GazetteerMatcher:
         self.name = name
         self.spans_key = spans_key
         self.gazetteer = load_gazetteer(gazetteer_dir)
+        actor = load_cues()["actor"]
+        self.attack_verbs = frozenset(actor["attack_verbs"]) | frozenset(actor["claim_verbs"])
         self.exact = PhraseMatcher(nlp.vocab, attr="ORTH")
         self.lower = PhraseMatcher(nlp.vocab, attr="LOWER")
         self.services: dict[str, str] = {}
@@ -134,7 +144,9 @@ class GazetteerMatcher:
             if label in {THREAT_ACTOR, VENDOR} and self.inside_longer_name(span):
                 continue
             if label == THREAT_ACTOR and entry.ambiguous:
-                in_context = self.actor_context(span)
+                if span.text.islower():
+                    continue  # "its anonymous operator": the ordinary word, never the actor
+                in_context = self.actor_context(span) or self.acting(span)
                 if in_context:
                     confirmed.add(entry.name)
                 pending.append((span, entry, in_context))
@@ -188,6 +200,16 @@ class GazetteerMatcher:
         if any(t.lower_ in ACTOR_CONTEXT for t in window):
             return True
         return span.root.head.lower_ in ACTOR_CONTEXT
+
+    def acting(self, span: Span) -> bool:
+        """An ambiguous actor name said to do an attack ("Anonymous hacked a firm", "Anonymous
+        also leaked the data", "defaced by Anonymous"): the attack verbs of [actor] in
+        data/nlp/cues.toml."""
+        root = span.root
+        head = root.head
+        if root.dep_ == "nsubj" and head.lower_ in self.attack_verbs:
+            return True
+        return root.dep_ == "pobj" and head.lower_ == "by" and head.head.lower_ in self.attack_verbs
 
     @staticmethod
     def inside_longer_name(span: Span) -> bool:
