@@ -279,6 +279,7 @@ def test_an_xhtml_page_declaring_its_encoding_parses():
 
 
 def test_every_extractor_reads_the_page_and_the_vote_keeps_the_article():
+    from pipelines.parsing.places import PLACE_PREFIX, PLACES
     from pipelines.parsing.text import PRUNED
     from pipelines.parsing.voting import VOTERS, load_model
 
@@ -286,8 +287,34 @@ def test_every_extractor_reads_the_page_and_the_vote_keeps_the_article():
     record = GOLD["colonial-pipeline-darkside-ransomware"]
     readings: dict[str, str] = {}
     article = parse_html(page_bytes(record), f"{BASE_URL}{record['path']}", readings=readings)
-    assert set(readings) == {*VOTERS, PRUNED} and all(readings[voter] for voter in VOTERS)
+    places = {PLACE_PREFIX + place for place in PLACES}
+    assert set(readings) == {*VOTERS, *places, PRUNED} and all(readings[voter] for voter in VOTERS)
+    assert readings[PLACE_PREFIX + "paragraph"] and readings[PLACE_PREFIX + "link"]
     assert token_scores(article.text, record["text"]).recall > 0.98
+
+
+def test_the_place_readings_say_where_each_text_sits_and_the_line_features_read_them():
+    """A link in a "related" box inside the footer, a paragraph in the article: the line
+    model sees which is which through the share of each line's word pairs in each place."""
+    import lxml.html
+
+    from pipelines.parsing.places import PLACE_PREFIX, place_readings
+    from pipelines.parsing.voting import candidates
+
+    paragraph = "The harbour systems were restored on Monday after the attack on the booking portal."
+    teaser = "Port strike enters its second week"
+    tree = lxml.html.document_fromstring(
+        f"<html><body><article><p>{paragraph}</p></article><footer><div class='related-stories "
+        f"category-news'><ul><li><a href='/x'>{teaser}</a></li></ul></div></footer></body></html>"
+    )
+    places = place_readings(tree)
+    assert places[PLACE_PREFIX + "paragraph"] == paragraph == places[PLACE_PREFIX + "article"]
+    for place in ("link", "list", "chrome", "related"):
+        assert places[PLACE_PREFIX + place] == teaser
+    assert not places[PLACE_PREFIX + "comments"]
+    lines = dict(candidates({"trafilatura": paragraph, "resiliparse": f"{paragraph}\n{teaser}", **places}))
+    assert lines[paragraph]["in_article"] == 1.0 and lines[paragraph]["in_link"] == 0.0
+    assert lines[teaser]["in_link"] == 1.0 and lines[teaser]["in_related"] == 1.0
 
 
 def test_the_voted_lines_keep_trafilaturas_order_with_the_others_in_their_place():

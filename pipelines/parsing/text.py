@@ -10,6 +10,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from pipelines.parsing.bounds import parse_tree
+from pipelines.parsing.places import place_readings
 from pipelines.parsing.voting import LineModel, load_model, vote, voter_texts
 
 # Boxes that trafilatura sometimes keeps because they sit inside the article element.
@@ -46,11 +47,12 @@ def article_text(
     voted: bool = True,
     page: str | None = None,
 ) -> str:
-    """The main text: our extraction (main_text) and four other extractors' readings of the
-    page, voted line by line by the trained line model (pipelines.parsing.voting); our
+    """The main text: our extraction (main_text) and the other extractors' readings of the
+    page, with where the page's text sits in its markup (pipelines.parsing.places), voted
+    line by line by the trained line model (pipelines.parsing.voting); our
     extraction alone when the model file is missing or the vote keeps nothing. `readings`,
-    when given, receives each extractor's text and, under PRUNED, the pruned boxes'
-    texts joined by BOX_SEPARATOR (what the line model is trained on); `voted`
+    when given, receives each extractor's text, the place readings and, under PRUNED, the
+    pruned boxes' texts joined by BOX_SEPARATOR (what the line model is trained on); `voted`
     False is our extraction alone (pages too big for five readings in bounded time); `page`,
     the page as served, is what plain trafilatura reads, its layout unwrapped (the tree when
     None)."""
@@ -60,8 +62,9 @@ def article_text(
         return main_text(tree, url)
     served = _served_tree(page) if page is not None else None
     others = voter_texts(tree, markup, url, served)  # the unpruned page (its layout tables unwrapped)
+    places = place_readings(tree)  # before the pruning, which removes the chrome they describe
     removed: list[str] = []
-    texts = {"ours": main_text(tree, url, removed), **others}
+    texts = {"ours": main_text(tree, url, removed), **others, **places}
     if readings is not None:
         readings.update(texts)
         readings[PRUNED] = BOX_SEPARATOR.join(removed)

@@ -3,14 +3,16 @@ keeps each line that they agree is article text.
 
 trafilatura alone misses what another extractor finds and keeps boilerplate that the others
 drop. Here the page is read by our own extraction (trafilatura over the pruned tree,
-pipelines.parsing.text), plain trafilatura (the page as served), readability and jusText
-(both as trafilatura ships them, jusText with the stop list of the page's language) and
-resiliparse. The candidate lines are trafilatura's, then the lines only ours
-has, then those only resiliparse has (it reads the whole page in order, so it has the most);
-each is scored by gradient-boosted trees over how much of it each extractor also has (word
-pairs), its shape (length, final punctuation, capitals, digits, separators), its place (first,
-last, before the first or after the last sentence-like line) and how much the extractors
-agree on the whole page. Lines of trafilatura are kept above one threshold, lines it lacks
+pipelines.parsing.text), plain trafilatura (the page as served; also favouring recall and
+favouring precision), readability and jusText (both as trafilatura ships them, jusText with
+the stop list of the page's language) and resiliparse. The candidate lines are
+trafilatura's, then the lines only ours has, then those only resiliparse has (it reads the
+whole page in order, so it has the most); each is scored by gradient-boosted trees over how
+much of it each extractor also has (word pairs), how much of it sits in each place of the
+markup (links, headings, lists, page chrome, comment, related, sharing or metadata boxes, the
+<article>: pipelines.parsing.places), its shape (length, final punctuation, capitals, digits,
+separators), its place in the text (first, last, before the first or after the last
+sentence-like line) and how much the extractors agree on the whole page. Lines of trafilatura are kept above one threshold, lines it lacks
 above another. The trees and thresholds are data (models/lines.json, written by
 `python -m bench.extraction_training`; model card in docs/models.md).
 """
@@ -33,11 +35,12 @@ import trafilatura
 from lxml.html import HtmlElement
 from trafilatura.external import try_justext, try_readability
 
+from pipelines.parsing.places import PLACE_PREFIX, PLACES
 from pipelines.trees import Tree, trees_margin
 
 LOGGER = logging.getLogger(__name__)
 MODEL_FILE = Path(__file__).resolve().parent / "models" / "lines.json"
-VOTERS = ("ours", "trafilatura", "resiliparse", "readability", "justext")
+VOTERS = ("ours", "trafilatura", "resiliparse", "readability", "justext", "recall", "precision")
 # Where candidate lines come from, in order: a line already (half) covered is not a candidate again.
 SOURCES = ("trafilatura", "ours", "resiliparse")
 WORD = re.compile(r"\w+")
@@ -100,10 +103,14 @@ def voter_texts(
     as it is). Plain trafilatura reads `page`, the tree of the page as served, when given:
     so it finds the article our stripping removes with <noscript> (Blogger serves its posts
     there) or changes (measured on trafilatura's own evaluation set)."""
+    served = page if page is not None else tree  # trafilatura reads a copy of the tree it is given
     readers: dict[str, Callable[[], str]] = {
-        "trafilatura": lambda: (
-            trafilatura.extract(page if page is not None else deepcopy(tree), url=url, include_comments=False)
-            or ""
+        "trafilatura": lambda: trafilatura.extract(served, url=url, include_comments=False) or "",
+        "recall": lambda: (
+            trafilatura.extract(served, url=url, include_comments=False, favor_recall=True) or ""
+        ),
+        "precision": lambda: (
+            trafilatura.extract(served, url=url, include_comments=False, favor_precision=True) or ""
         ),
         "readability": lambda: _block_text(try_readability(deepcopy(tree))),
         "justext": lambda: _block_text(try_justext(deepcopy(tree), url, page_language(tree))),
@@ -196,6 +203,7 @@ def _text_pairs(text: str) -> set[tuple[str, ...]]:
 def candidates(texts: dict[str, str]) -> list[tuple[str, dict[str, float]]]:
     """Each candidate line with its features (the names the model's weights use)."""
     pairs = {voter: _text_pairs(texts.get(voter, "")) for voter in VOTERS}
+    places = {place: _text_pairs(texts.get(PLACE_PREFIX + place, "")) for place in PLACES}
     base = pairs["trafilatura"]
     page: dict[str, float] = {}
     for voter in VOTERS:
@@ -226,6 +234,8 @@ def candidates(texts: dict[str, str]) -> list[tuple[str, dict[str, float]]]:
             features = dict(page)
             for voter in VOTERS:
                 features[f"sup_{voter}"] = len(grams & pairs[voter]) / len(grams)
+            for place, held in places.items():
+                features[f"in_{place}"] = len(grams & held) / len(grams)
             features[f"src_{source}"] = 1.0
             features["repeat"] = float(repeat)
             features.update(_shape(line, tokens, index, count))
