@@ -492,6 +492,26 @@ def test_names_of_one_kind_are_seen_together(rules_nlp):
     assert len(ministries) == 3
     assert all(c.features["v:same_kind"] > 0 and "v:same_kind_score" in c.features for c in ministries)
     assert "v:same_kind" not in found["Kestrel Systems"].features
+    assert {c.kind for c in ministries} == {"ministry of"} and found["Kestrel Systems"].kind == "systems"
+
+
+def test_a_roundup_takes_more_names_of_a_chosen_ones_kind():
+    """Below the threshold, a name of the kind of a chosen victim is taken at the lower
+    `kind_threshold` (a roundup of hit ".com" sites); another kind, or no expansion, is not."""
+    from types import SimpleNamespace
+
+    from pipelines.nlp.training import model_dict
+
+    items = [SimpleNamespace(name=n, kind=k) for n, k in [("a.com", ".com"), ("b.com", ".com"), ("C", None)]]
+    scored = list(zip([0.9, 0.3, 0.35], items))
+    plain = LinearModel({}, 0.0, 0.5, 0.4, 6)
+    assert [i.name for i in plain.select(scored)] == ["a.com"]
+    roundup = LinearModel({}, 0.0, 0.5, 0.4, 6, kind_threshold=0.25, kind_max_items=12)
+    assert [i.name for i in roundup.select(scored)] == ["a.com", "b.com"]
+    assert [i.name for i in roundup.select(scored[1:])] == []  # nothing chosen: nothing to expand
+    again = LinearModel.from_dict(json.loads(json.dumps(model_dict(roundup))))
+    assert (again.kind_threshold, again.kind_max_items) == (0.25, 12)
+    assert LinearModel.from_dict(json.loads(json.dumps(model_dict(plain)))).kind_threshold is None
 
 
 def test_service_candidates_read_the_phrase_as_written(rules_nlp):

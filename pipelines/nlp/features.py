@@ -148,6 +148,7 @@ class Candidate:
     sentence: str = ""
     country: str | None = None
     written: str = ""  # the name as the text writes it (a gazetteer's canonical name may not be)
+    kind: str | None = None  # the kind of name (`FeatureExtractor.name_kind`: ".com", "trust")
 
 
 def record_names(candidate: Candidate, field_name: str) -> list[str]:
@@ -946,10 +947,11 @@ class FeatureExtractor:
     def same_kind(self, candidates: list[Candidate]) -> None:
         """Victim-only features from the other names of the same kind in the article (a
         roundup of hit ".com" sites, ministries, hospital trusts, airports): how many, their
-        best rule score, whether the rules took one of them as the victim."""
+        best rule score, whether the rules took one of them as the victim. Each candidate
+        keeps its kind (`Candidate.kind`: the victim ranker takes more of a chosen one's kind)."""
         kinds: dict[str, list[Candidate]] = {}
         for candidate in candidates:
-            kind = self.name_kind(candidate.name)
+            kind = candidate.kind = self.name_kind(candidate.name)
             if kind:
                 kinds.setdefault(kind, []).append(candidate)
         for group in kinds.values():

@@ -63,6 +63,11 @@ class Ranker:
     threshold: float
     top_threshold: float
     max_items: int
+    # a roundup: a name of one kind with a chosen one (`Candidate.kind`: ".com" sites, "...
+    # Trust"s, "... College"s) is taken at this lower threshold, up to `kind_max_items` in all
+    # (None: never; the victim ranker's is chosen by cross-validation)
+    kind_threshold: float | None
+    kind_max_items: int
 
     def margin(self, features: dict[str, float]) -> float:
         raise NotImplementedError
@@ -73,15 +78,43 @@ class Ranker:
 
     def select(self, scored: list[tuple[float, Any]], top: bool = True) -> list[Any]:
         """Items above the threshold, best first; the best one also above `top_threshold` when
-        `top` (an article about an incident: the lower threshold was fitted on those only)."""
+        `top` (an article about an incident: the lower threshold was fitted on those only);
+        then the items of a chosen one's kind above `kind_threshold`."""
         ranked = sorted(scored, key=lambda item: -item[0])
-        chosen = []
-        for rank, (p, item) in enumerate(ranked):
-            if len(chosen) >= self.max_items:
-                break
-            if p >= self.threshold or (top and rank == 0 and p >= self.top_threshold):
-                chosen.append(item)
+        return [
+            ranked[i][1]
+            for i in choose_ranked([p for p, _ in ranked], [kind_of(x) for _, x in ranked], self, top)
+        ]
+
+
+def kind_of(item: Any) -> str | None:
+    """The kind of name a candidate is (`Candidate.kind`); None for items without one."""
+    return getattr(item, "kind", None)
+
+
+def choose_ranked(
+    probabilities: list[float], kinds: list[str | None], ranker: Any, top: bool = True
+) -> list[int]:
+    """The positions chosen from items ranked best first (`Ranker.select`; training's
+    cross-validation decodes the same way): above `threshold`, the first also above
+    `top_threshold` when `top`, at most `max_items`; then, above `kind_threshold`, items of
+    the kind of a chosen one, up to `kind_max_items` in all."""
+    chosen: list[int] = []
+    for rank, p in enumerate(probabilities):
+        if len(chosen) >= ranker.max_items:
+            break
+        if p >= ranker.threshold or (top and rank == 0 and p >= ranker.top_threshold):
+            chosen.append(rank)
+    if ranker.kind_threshold is None or not chosen:
         return chosen
+    wanted = {kinds[i] for i in chosen} - {None}
+    taken = set(chosen)
+    for rank, p in enumerate(probabilities):
+        if len(chosen) >= ranker.kind_max_items or p < ranker.kind_threshold:
+            break
+        if rank not in taken and kinds[rank] in wanted:
+            chosen.append(rank)
+    return chosen
 
 
 @dataclass(frozen=True)
@@ -97,6 +130,8 @@ class LinearModel(Ranker):
     # a type an event model reads: the least reading of its evidence sentence (None: the
     # event model's own threshold)
     evidence: float | None = None
+    kind_threshold: float | None = None
+    kind_max_items: int = 6
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LinearModel:
@@ -108,6 +143,7 @@ class LinearModel(Ranker):
             int(data.get("max_items", 6)),
             bool(data.get("with_rules", False)),
             None if data.get("evidence") is None else float(data["evidence"]),
+            *kind_settings(data),
         )
 
     def margin(self, features: dict[str, float]) -> float:
@@ -127,6 +163,8 @@ class TreeModel(Ranker):
     threshold: float = 0.5
     top_threshold: float = 0.5
     max_items: int = 6
+    kind_threshold: float | None = None
+    kind_max_items: int = 6
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TreeModel:
@@ -138,10 +176,19 @@ class TreeModel(Ranker):
             float(data.get("threshold", 0.5)),
             float(data.get("top_threshold", data.get("threshold", 0.5))),
             int(data.get("max_items", 6)),
+            *kind_settings(data),
         )
 
     def margin(self, features: dict[str, float]) -> float:
         return trees_margin(self.features, self.trees, self.bias, self.rate, features)
+
+
+def kind_settings(data: dict[str, Any]) -> tuple[float | None, int]:
+    """(kind_threshold, kind_max_items) as stored (absent: no roundup expansion)."""
+    value = data.get("kind_threshold")
+    return (None if value is None else float(value)), int(
+        data.get("kind_max_items", data.get("max_items", 6))
+    )
 
 
 def ranker_from_dict(data: dict[str, Any]) -> Ranker:

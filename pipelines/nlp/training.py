@@ -46,9 +46,11 @@ from pipelines.nlp.learned import (
     Ranker,
     Readings,
     TreeModel,
+    choose_ranked,
     doc_vector,
     event_features,
     evidence_reading,
+    kind_of,
     sentence_readings,
 )
 from pipelines.trees import export_trees
@@ -490,6 +492,10 @@ def cross_validated(
 
 
 GRID = [round(t, 2) for t in np.arange(0.1, 0.91, 0.05)]
+# The victim ranker's roundup expansion (`learned.choose_ranked`): names of a chosen one's kind
+# taken at a lower threshold (chosen on the folds among the GRID values below the threshold,
+# or none), up to this many victims in all.
+KIND_MAX_ITEMS = 12
 
 
 def choose_items(
@@ -501,17 +507,29 @@ def choose_items(
     max_items: int,
     name_of: Callable[[Any], list[str]],
     distinct: bool = False,
-) -> tuple[float, float, float]:
-    """(F1, threshold, top threshold) that maximise the field F1 over `docs`; `distinct`: the
-    same name chosen twice (a phrase the article repeats) counts once, as the record lists it."""
+    kinds: bool = False,
+) -> tuple[float, float, float, float | None]:
+    """(F1, threshold, top threshold, kind threshold) that maximise the field F1 over `docs`;
+    `distinct`: the same name chosen twice (a phrase the article repeats) counts once, as the
+    record lists it; `kinds`: after the two thresholds, the roundup expansion's (None: none)."""
     ranked = ranked_rows(rows, p, docs)
-    best = (-1.0, 0.5, 0.5)
+
+    def score(t: float, tt: float, kt: float | None) -> float:
+        counts = selected_counts(rows, p, ranked, gold, match, max_items, name_of, distinct, t, tt, kt)
+        return f1(*(sum(c[i] for c in counts.values()) for i in range(3)))
+
+    best: tuple[float, float, float, float | None] = (-1.0, 0.5, 0.5, None)
     for t in GRID:
         for tt in [x for x in GRID if x <= t]:
-            counts = selected_counts(rows, p, ranked, gold, match, max_items, name_of, distinct, t, tt)
-            score = f1(*(sum(c[i] for c in counts.values()) for i in range(3)))
-            if score > best[0] + 1e-9:
-                best = (score, t, tt)
+            value = score(t, tt, None)
+            if value > best[0] + 1e-9:
+                best = (value, t, tt, None)
+    if kinds:
+        _value, t, tt, _kt = best
+        for kt in [x for x in GRID if x < t]:
+            value = score(t, tt, kt)
+            if value > best[0] + 1e-9:
+                best = (value, t, tt, kt)
     return best
 
 
@@ -535,16 +553,15 @@ def selected_counts(
     distinct: bool,
     t: float,
     tt: float,
+    kt: float | None = None,
 ) -> dict[str, tuple[int, int, int]]:
-    """(tp, fp, fn) of each article for the items a ranker takes at thresholds (t, tt)."""
+    """(tp, fp, fn) of each article for the items a ranker takes at thresholds (t, tt) and
+    kind threshold `kt` (`learned.choose_ranked`)."""
+    ranker = Decoding(t, tt, max_items, kt, KIND_MAX_ITEMS if kt is not None else max_items)
     out = {}
     for d, order in ranked.items():
-        names = []
-        for rank, i in enumerate(order):
-            if len(names) >= max_items:
-                break
-            if p[i] >= t or (rank == 0 and p[i] >= tt):
-                names.append(name_of(rows.item[i]))
+        chosen = choose_ranked([p[i] for i in order], [kind_of(rows.item[i]) for i in order], ranker)
+        names = [name_of(rows.item[order[j]]) for j in chosen]
         if distinct:
             names = [list(n) for n in dict.fromkeys(tuple(n) for n in names)]
         out[d] = field_counts(names, gold[d], match)
@@ -559,6 +576,17 @@ def f1_by_source(counts: dict[str, tuple[int, int, int]], labels: dict[str, Labe
         for i in range(3):
             total[i] += c[i]
     return {source: round(f1(*total), 3) for source, total in sorted(totals.items())}
+
+
+@dataclass(frozen=True)
+class Decoding:
+    """The thresholds `learned.choose_ranked` reads, as cross-validation tries them."""
+
+    threshold: float
+    top_threshold: float
+    max_items: int
+    kind_threshold: float | None = None
+    kind_max_items: int = 6
 
 
 def choose_threshold(
@@ -806,10 +834,11 @@ def train_models(data: Dataset, featurized: dict[str, Featurized]) -> tuple[dict
         compare_trees: bool = True,
         distinct: bool = False,
         unread: tuple[str, ...] = (VICTIM_ONLY,),
+        kinds: bool = False,
     ) -> tuple[Ranker, dict]:
         """One ranker, its setting chosen by cross-validation; features whose name starts with
         one of `unread` are not learned from (another role's: by default the victim ranker's
-        own, VICTIM_ONLY)."""
+        own, VICTIM_ONLY); `kinds`: a roundup expansion's threshold is chosen too."""
         keys = [
             k for k in train if getattr(data.labels[k], field_name) is not None and data.labels[k].is_incident
         ]
@@ -832,19 +861,19 @@ def train_models(data: Dataset, featurized: dict[str, Featurized]) -> tuple[dict
         best = None
         for c in ROLE_C:
             p = cross_validated(rows, scored, c)
-            score, t, tt = choose_items(rows, p, scored, gold, match, max_items, name_of, distinct)
+            score, t, tt, kt = choose_items(rows, p, scored, gold, match, max_items, name_of, distinct, kinds)
             if best is None or score > best[0] + ROLE_C_MARGIN:
-                best = (score, t, tt, c, p)
+                best = (score, t, tt, c, p, kt)
 
-        def by_source(p: np.ndarray, t: float, tt: float) -> dict[str, float]:
+        def by_source(p: np.ndarray, t: float, tt: float, kt: float | None) -> dict[str, float]:
             """The out-of-fold F1 at the chosen thresholds, per --data folder."""
             ranked = ranked_rows(rows, p, scored)
-            counts = selected_counts(rows, p, ranked, gold, match, max_items, name_of, distinct, t, tt)
+            counts = selected_counts(rows, p, ranked, gold, match, max_items, name_of, distinct, t, tt, kt)
             return f1_by_source(counts, data.labels)
 
         info = {
             "cv_f1": round(best[0], 3),
-            "cv_f1_by_data": by_source(best[4], best[1], best[2]),
+            "cv_f1_by_data": by_source(best[4], best[1], best[2], best[5]),
             "rule_cv_f1": round(rule_f1, 3),
             "rule_cv_f1_by_data": f1_by_source(dict(zip(scored, rule)), data.labels),
             "C": best[3],
@@ -854,26 +883,46 @@ def train_models(data: Dataset, featurized: dict[str, Featurized]) -> tuple[dict
             "rows": len(rows.y),
             "model": "logistic regression",
         }
+        if kinds:
+            info["kind_threshold"] = best[5]
         trees = None
         for settings in TREE_SETTINGS if compare_trees else ():
             p = cross_validated(rows, scored, 0.0, lambda x, y_, w_, s=settings: fit_trees(x, y_, w_, s))
-            score, t, tt = choose_items(rows, p, scored, gold, match, max_items, name_of, distinct)
+            score, t, tt, kt = choose_items(rows, p, scored, gold, match, max_items, name_of, distinct, kinds)
             if trees is None or score > trees[0] + 1e-9:
-                trees = (score, t, tt, settings, p)
+                trees = (score, t, tt, settings, p, kt)
         if trees is not None:
             info["trees_cv_f1"] = round(trees[0], 3)
-            info["trees_cv_f1_by_data"] = by_source(trees[4], trees[1], trees[2])
+            info["trees_cv_f1_by_data"] = by_source(trees[4], trees[1], trees[2], trees[5])
             info["trees_settings"] = trees[3]
         y, w = np.array(rows.y), np.array(rows.w)
         if trees is not None and trees[0] > best[0] + TREES_MARGIN:
             info.update(model="gradient boosting", threshold=trees[1], top_threshold=trees[2])
+            if kinds:
+                info["kind_threshold"] = trees[5]
             fitted = fit_trees(rows.x, y, w, trees[3])
             if isinstance(fitted, TreeModel):
                 return TreeModel(
-                    fitted.features, fitted.trees, fitted.bias, fitted.rate, trees[1], trees[2], max_items
+                    fitted.features,
+                    fitted.trees,
+                    fitted.bias,
+                    fitted.rate,
+                    trees[1],
+                    trees[2],
+                    max_items,
+                    trees[5],
+                    KIND_MAX_ITEMS if trees[5] is not None else max_items,
                 ), info
         model = fit_linear(rows.x, y, w, best[3])
-        return LinearModel(model.weights, model.bias, best[1], best[2], max_items), info
+        return LinearModel(
+            model.weights,
+            model.bias,
+            best[1],
+            best[2],
+            max_items,
+            kind_threshold=best[5],
+            kind_max_items=KIND_MAX_ITEMS if best[5] is not None else max_items,
+        ), info
 
     orgs = lambda f: [c for c in f.candidates if c.role != "country"]  # noqa: E731
     victim, report["victim"] = role_model(
@@ -885,6 +934,7 @@ def train_models(data: Dataset, featurized: dict[str, Featurized]) -> tuple[dict
         lambda k: featurized[k].rule["victims"],
         unread=ATTACKER_AGENCY_FEATURES,
         distinct=True,
+        kinds=True,
     )
     attacker, report["attacker"] = role_model(
         "attackers",
@@ -939,17 +989,28 @@ def model_dict(model: Ranker | None) -> dict[str, Any] | None:
             "threshold": model.threshold,
             "top_threshold": model.top_threshold,
             "max_items": model.max_items,
-        }
+        } | kind_dict(model)
     assert isinstance(model, LinearModel)
     out = {"evidence": model.evidence} if model.evidence is not None else {}
-    return out | {
-        "with_rules": model.with_rules,
-        "weights": dict(sorted(model.weights.items())),
-        "bias": model.bias,
-        "threshold": model.threshold,
-        "top_threshold": model.top_threshold,
-        "max_items": model.max_items,
-    }
+    return (
+        out
+        | {
+            "with_rules": model.with_rules,
+            "weights": dict(sorted(model.weights.items())),
+            "bias": model.bias,
+            "threshold": model.threshold,
+            "top_threshold": model.top_threshold,
+            "max_items": model.max_items,
+        }
+        | kind_dict(model)
+    )
+
+
+def kind_dict(model: Ranker) -> dict[str, Any]:
+    """The roundup expansion's settings, stored only for a ranker that has one."""
+    if model.kind_threshold is None:
+        return {}
+    return {"kind_threshold": model.kind_threshold, "kind_max_items": model.kind_max_items}
 
 
 def write_models(models: dict[str, Any], path: Path = MODELS_FILE) -> None:
